@@ -1,0 +1,54 @@
+"""Entry point: a Click group whose commands are imported only when they run.
+
+Importing pandas, scikit-learn or Great Expectations costs seconds, so ``--help`` must not.
+"""
+
+from __future__ import annotations
+
+import importlib
+import click
+
+from stages.errors import EXIT_DATA_ERROR, DataError
+
+# command name -> (module, attribute, one-line help shown by `python -m stages --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "demo-data": ("stages.commands.demo_data", "demo_data", "Write the bundled demo raw data."),
+    "prepare": ("stages.commands.prepare", "prepare", "Raw exports -> canonical Parquet tables."),
+    "validate": ("stages.commands.validate", "validate", "Great Expectations gate on tables."),
+    "label-merge": ("stages.commands.label_merge", "label_merge", "Merge judgments per item."),
+    "train": ("stages.commands.train", "train", "Fit the scikit-learn model from params."),
+    "evaluate": ("stages.commands.evaluate", "evaluate", "Score the model on the test split."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when that command is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attribute, _ = COMMANDS[cmd_name]
+        return getattr(importlib.import_module(module), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, summary) for name, (_, _, summary) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except DataError as error:
+            click.echo(f"error: {error.line()}", err=True)
+            ctx.exit(EXIT_DATA_ERROR)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Reproducible training on labels from human annotation teams.
+
+    Each command is one DVC stage; `dvc repro` runs them in order (see dvc.yaml).
+    """

@@ -1,0 +1,19 @@
+"""The one error type that bad input raises; the CLI turns it into exit status 2."""
+
+from __future__ import annotations
+
+EXIT_DATA_ERROR = 2
+
+
+class DataError(Exception):
+    """Bad input: names the file, the record and the reason, in one line."""
+
+    def __init__(self, path: object, record: object, reason: str) -> None:
+        self.path = str(path)
+        self.record = "" if record is None else str(record)
+        self.reason = reason
+        super().__init__(self.line())
+
+    def line(self) -> str:
+        where = f"{self.path}: {self.record}" if self.record else self.path
+        return f"{where}: {self.reason}"

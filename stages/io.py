@@ -1,0 +1,118 @@
+"""File helpers shared by the stages: atomic writes, canonical JSON, params and progress.
+
+Every output is written to a temporary file in the same folder and renamed into place, so a
+failed or killed stage leaves the previous file or none, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+PARAMS_FILE = "params.yaml"
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def canonical_json(data: Any) -> str:
+    """JSON with sorted keys, fixed float precision and a final newline: byte-stable."""
+    return json.dumps(_rounded(data), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 6)
+    if isinstance(value, dict):
+        return {str(key): _rounded(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rounded(item) for item in value]
+    if hasattr(value, "item"):  # numpy scalars
+        return _rounded(value.item())
+    return value
+
+
+def write_json(path: str | os.PathLike[str], data: Any) -> None:
+    write_text(path, canonical_json(data))
+
+
+def write_parquet(path: str | os.PathLike[str], frame: pd.DataFrame) -> None:
+    """Write a table without its index; pinned pyarrow keeps the bytes stable."""
+    with atomic_path(path) as tmp:
+        frame.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
+
+
+def write_csv(path: str | os.PathLike[str], frame: pd.DataFrame) -> None:
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False, lineterminator="\n")
+
+
+def load_params(path: str | os.PathLike[str] = PARAMS_FILE) -> dict[str, Any]:
+    import yaml
+
+    from stages.errors import DataError
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            params = yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise DataError(path, None, "params file not found; run from the project root") from None
+    except yaml.YAMLError as error:
+        raise DataError(path, None, f"invalid YAML ({error})".replace("\n", " ")) from None
+    if not isinstance(params, dict):
+        raise DataError(path, None, "expected a mapping of sections at the top level")
+    return params
+
+
+def section(params: dict[str, Any], name: str, source: str = PARAMS_FILE) -> dict[str, Any]:
+    from stages.errors import DataError
+
+    value = params.get(name)
+    if not isinstance(value, dict):
+        raise DataError(source, name, f"missing section '{name}'")
+    return value
+
+
+def is_interactive() -> bool:
+    """Progress lines are for people at a terminal; CI logs stay quiet."""
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def progress(message: str) -> None:
+    if is_interactive():
+        print(f"  {message}", file=sys.stderr, flush=True)

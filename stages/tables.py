@@ -1,0 +1,109 @@
+"""The canonical tables (items, annotations, gold): label normalisation, split, fixed order.
+
+Column order is fixed and rows are sorted by key so that the Parquet files are byte-stable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stages.errors import DataError
+from stages.formats import ANNOTATION_COLUMNS
+
+SPLITS = ("train", "test")
+
+
+def label_normaliser(labels: Iterable[str], aliases: Mapping[str, str] | None) -> dict[str, str]:
+    """Map case- and space-insensitive spellings and aliases onto the label set.
+
+    A value that maps nowhere is kept as written (trimmed) so that validate can report it.
+    """
+    canonical = [str(label) for label in labels]
+    mapping = {label.strip().casefold(): label for label in canonical}
+    for alias, target in (aliases or {}).items():
+        if str(target) not in canonical:
+            raise DataError("params.yaml", f"data.aliases.{alias}", f"'{target}' is not in data.labels")
+        mapping[str(alias).strip().casefold()] = str(target)
+    return mapping
+
+
+def normalise_labels(values: pd.Series, mapping: Mapping[str, str]) -> pd.Series:
+    stripped = values.astype("string").str.strip()
+    keys = stripped.str.casefold()
+    return keys.map(mapping).fillna(stripped).astype("string")
+
+
+def assign_split(item_ids: pd.Series, test_size: float, salt: str) -> pd.Series:
+    """``test`` when a salted SHA-256 of the id falls below ``test_size``.
+
+    Depends on nothing but the id, so adding items never moves an old item across.
+    """
+    if not 0.0 < test_size < 1.0:
+        raise DataError("params.yaml", "prepare.test_size", f"must be in (0, 1), got {test_size}")
+    threshold = int(test_size * 2**64)
+    prefix = f"{salt}:".encode()
+    is_test = [
+        int.from_bytes(hashlib.sha256(prefix + item.encode()).digest()[:8], "big") < threshold
+        for item in item_ids.astype(str)
+    ]
+    return pd.Series(np.where(is_test, "test", "train"), index=item_ids.index, dtype="string")
+
+
+def read_items(path: Path) -> pd.DataFrame:
+    """Items: ``item_id`` plus feature columns, from CSV or Parquet."""
+    if not path.exists():
+        raise DataError(path, None, "items file not found; run `python -m stages demo-data` or add yours")
+    try:
+        if path.suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, dtype={"item_id": "string"}, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as error:
+        raise DataError(path, None, f"unreadable items table ({error})".replace("\n", " ")) from None
+    if "item_id" not in frame.columns:
+        raise DataError(path, "header", "missing required column: item_id")
+    frame["item_id"] = frame["item_id"].astype("string").str.strip()
+    return frame
+
+
+def canonical_items(items: pd.DataFrame, test_size: float, salt: str) -> pd.DataFrame:
+    items = items.copy()
+    items["split"] = assign_split(items["item_id"].fillna(""), test_size, salt)
+    features = [name for name in items.columns if name not in ("item_id", "split")]
+    return _sorted(items[["item_id", *features, "split"]], ["item_id"])
+
+
+def canonical_annotations(frames: list[pd.DataFrame], mapping: Mapping[str, str]) -> pd.DataFrame:
+    if frames:
+        table = pd.concat(frames, ignore_index=True)
+    else:
+        table = pd.DataFrame({name: pd.Series(dtype="string") for name in ANNOTATION_COLUMNS})
+        table["created_at"] = table["created_at"].astype("datetime64[ms, UTC]")
+    table["label"] = normalise_labels(table["label"], mapping)
+    return _sorted(table[ANNOTATION_COLUMNS], ["item_id", "annotator_id", "created_at", "source"])
+
+
+def read_gold(path: Path, mapping: Mapping[str, str]) -> pd.DataFrame:
+    """Expert labels: ``item_id, label`` (an absent file means no gold)."""
+    if not path.exists():
+        return pd.DataFrame({"item_id": pd.Series(dtype="string"), "label": pd.Series(dtype="string")})
+    try:
+        gold = pd.read_csv(path, dtype="string", encoding="utf-8-sig", keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError) as error:
+        raise DataError(path, None, f"unreadable gold table ({error})".replace("\n", " ")) from None
+    missing = [name for name in ("item_id", "label") if name not in gold.columns]
+    if missing:
+        raise DataError(path, "header", f"missing required column(s): {', '.join(missing)}")
+    gold = gold[["item_id", "label"]].copy()
+    gold["item_id"] = gold["item_id"].str.strip()
+    gold["label"] = normalise_labels(gold["label"], mapping)
+    return _sorted(gold, ["item_id"])
+
+
+def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    return frame.sort_values(keys, kind="stable", na_position="last").reset_index(drop=True)
