@@ -1,0 +1,48 @@
+# Two commands do everything on a fresh clone: `make repro` and `make test`.
+# The environment comes from uv.lock only; uv itself is installed, pinned by hash, into .tools/.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+# Stage commands in dvc.yaml run `python`: make it the project's.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: repro test lint format data clean help
+
+help:
+	@echo "make repro   set up .venv, make the demo data if data/raw/ is absent, run the pipeline"
+	@echo "make test    set up .venv and run the test suite"
+	@echo "make lint    ruff check and format check"
+
+$(UV): requirements-uv.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-uv.txt
+	@touch $@
+
+$(VENV)/.synced: uv.lock pyproject.toml $(UV)
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+data/raw: | $(VENV)/.synced
+	python -m stages demo-data --out data/raw
+
+repro: $(VENV)/.synced data/raw
+	dvc repro
+	dvc metrics show
+
+test: $(VENV)/.synced
+	pytest
+
+lint: $(VENV)/.synced
+	ruff check .
+	ruff format --check .
+
+format: $(VENV)/.synced
+	ruff check --fix .
+	ruff format .
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache
