@@ -87,9 +87,13 @@ def run_checks(tables: dict[str, pd.DataFrame], checks: list[Check]) -> list[Out
         )
         suite = gx.ExpectationSuite(name=table_name)
         for check in table_checks:
-            suite.add_expectation(getattr(gx.expectations, check.expectation)(**check.kwargs))
+            expectation = getattr(gx.expectations, check.expectation)
+            suite.add_expectation(expectation(**check.kwargs, meta={"check": check.name}))
         result = batch.validate(suite, result_format="SUMMARY")
-        for check, item in zip(table_checks, result.results, strict=True):
+        # Results do not come back in suite order: match them by the name kept in `meta`.
+        by_name = {item.expectation_config.meta["check"]: item for item in result.results}
+        for check in table_checks:
+            item = by_name[check.name]
             details = item.result or {}
             unexpected = details.get("unexpected_count")
             if unexpected is None:

@@ -1,0 +1,45 @@
+"""Shared fixtures: small in-memory tables for units, and paths for end-to-end tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+LABELS = ["cat", "dog", "bird"]
+
+
+def annotations_frame(rows: list[tuple[str, str, str]], source: str = "batch.csv") -> pd.DataFrame:
+    """Canonical annotations from (item_id, annotator_id, label) tuples."""
+    frame = pd.DataFrame(rows, columns=["item_id", "annotator_id", "label"]).astype("string")
+    frame["source"] = pd.Series([source] * len(frame), dtype="string")
+    frame["created_at"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ms, UTC]")
+    return frame
+
+
+@pytest.fixture
+def small_tables() -> dict[str, pd.DataFrame]:
+    """A valid trio of prepared tables: 4 items, 3 annotators, 1 gold item."""
+    items = pd.DataFrame(
+        {
+            "item_id": pd.array(["i1", "i2", "i3", "i4"], dtype="string"),
+            "x": [0.1, 0.2, 0.3, 0.4],
+            "split": pd.array(["train", "train", "test", "train"], dtype="string"),
+        }
+    )
+    annotations = annotations_frame(
+        [
+            ("i1", "a", "cat"),
+            ("i1", "b", "cat"),
+            ("i1", "c", "dog"),
+            ("i2", "a", "dog"),
+            ("i2", "b", "dog"),
+            ("i3", "a", "bird"),
+            ("i3", "c", "bird"),
+            ("i4", "b", "cat"),
+        ]
+    )
+    gold = pd.DataFrame({"item_id": ["i2"], "label": ["dog"]}).astype("string")
+    return {"items": items, "annotations": annotations, "gold": gold}

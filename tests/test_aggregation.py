@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+
+from stages.aggregation import Judgments, dawid_skene, majority_vote
+
+
+def _judgments(rows, n_classes=3):
+    item, annotator, label = (np.array(column) for column in zip(*rows, strict=True))
+    return Judgments(item, annotator, label, item.max() + 1, annotator.max() + 1, n_classes)
+
+
+def test_majority_vote_shares_and_tie_rules():
+    # item 0: 2x class 0, 1x class 1; item 1: tie between 1 and 2; class 2 is most frequent overall.
+    rows = [(0, 0, 0), (0, 1, 0), (0, 2, 1), (1, 0, 1), (1, 1, 2), (2, 0, 2), (2, 1, 2)]
+    judgments = _judgments(rows)
+    result = majority_vote(judgments, "prior")
+    assert result.label.tolist() == [0, 2, 2]
+    assert np.allclose(result.posterior[0], [2 / 3, 1 / 3, 0])
+    assert majority_vote(judgments, "abstain").label.tolist() == [0, -1, 2]
+    random_labels = {int(majority_vote(judgments, "random", seed).label[1]) for seed in range(20)}
+    assert random_labels == {1, 2}
+    assert majority_vote(judgments, "random", 3).label.tolist() == majority_vote(judgments, "random", 3).label.tolist()
+
+
+def test_unknown_tie_rule():
+    with pytest.raises(ValueError, match="tie rule"):
+        majority_vote(_judgments([(0, 0, 0)]), "coin")
+
+
+def _simulated(seed=0, n_items=600, n_classes=4):
+    """Three good annotators, two spammers that always answer class 0."""
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, n_classes, n_items)
+    rows = []
+    for item in range(n_items):
+        for annotator, accuracy in enumerate([0.85, 0.8, 0.75]):
+            label = truth[item] if rng.random() < accuracy else rng.integers(0, n_classes)
+            rows.append((item, annotator, int(label)))
+        rows += [(item, 3, 0), (item, 4, 0)]
+    return _judgments(rows, n_classes), truth
+
+
+def test_dawid_skene_beats_majority_vote_against_biased_annotators():
+    judgments, truth = _simulated()
+    ds = dawid_skene(judgments)
+    mv = majority_vote(judgments)
+    ds_accuracy = (ds.label == truth).mean()
+    assert ds_accuracy > (mv.label == truth).mean() + 0.1
+    assert ds_accuracy > 0.9
+    assert np.allclose(ds.posterior.sum(axis=1), 1.0)
+    assert ds.confusion.shape == (5, 4, 4)
+    # The spammers' estimated confusion rows all point at class 0.
+    assert (ds.confusion[3][:, 0] > 0.9).all()
+
+
+def test_dawid_skene_is_deterministic_and_unanimous_items_keep_their_label():
+    judgments, _ = _simulated(seed=1, n_items=100)
+    first, second = dawid_skene(judgments), dawid_skene(judgments)
+    assert np.array_equal(first.posterior, second.posterior)
+    unanimous = _judgments([(0, 0, 2), (0, 1, 2), (1, 0, 1), (1, 1, 0)])
+    assert dawid_skene(unanimous).label[0] == 2
+
+
+def test_dawid_skene_invariant_to_row_order():
+    judgments, _ = _simulated(seed=2, n_items=200)
+    order = np.random.default_rng(0).permutation(len(judgments.item))
+    shuffled = Judgments(
+        judgments.item[order], judgments.annotator[order], judgments.label[order],
+        judgments.n_items, judgments.n_annotators, judgments.n_classes,
+    )
+    assert np.allclose(dawid_skene(judgments).posterior, dawid_skene(shuffled).posterior)

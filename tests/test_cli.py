@@ -1,0 +1,48 @@
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from stages.cli import COMMANDS, main
+from stages.errors import DataError
+
+
+def test_group_help_lists_every_stage():
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for name in ("prepare", "validate", "label-merge", "train", "evaluate", "demo-data"):
+        assert name in result.output
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_each_command_explains_itself(name):
+    result = CliRunner().invoke(main, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+    assert "--params" in result.output or name == "demo-data"
+
+
+def test_help_imports_no_heavy_library():
+    code = (
+        "import sys; from click.testing import CliRunner; from stages.cli import main; "
+        "r = CliRunner().invoke(main, ['--help']); "
+        "heavy = [m for m in ('pandas', 'sklearn', 'great_expectations', 'numpy') if m in sys.modules]; "
+        "print(r.exit_code, heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0 []"
+
+
+def test_data_error_exits_2_with_one_line(monkeypatch):
+    @click.command()
+    def broken() -> None:
+        raise DataError("data/raw/batch.csv", "line 7", "empty label")
+
+    monkeypatch.setitem(COMMANDS, "broken", ("tests.test_cli", "_unused", "x"))
+    monkeypatch.setattr(type(main), "get_command", lambda self, ctx, name: broken)
+    result = CliRunner().invoke(main, ["broken"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: data/raw/batch.csv: line 7: empty label"
+    assert "Traceback" not in result.output

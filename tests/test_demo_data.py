@@ -1,0 +1,71 @@
+import hashlib
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from stages import demo_data
+from stages.formats import read_annotations
+from tests.conftest import PROJECT_ROOT
+
+
+def _dvc_dir_md5(root: Path) -> str:
+    """The directory hash DVC 3 records in a .dvc file (md5 of the sorted file list)."""
+    entries = []
+    for folder, _, files in os.walk(root):
+        for name in files:
+            path = Path(folder) / name
+            entries.append({"md5": hashlib.md5(path.read_bytes()).hexdigest(), "relpath": path.relative_to(root).as_posix()})
+    entries.sort(key=lambda entry: entry["relpath"])
+    return hashlib.md5(json.dumps(entries, sort_keys=True).encode()).hexdigest() + ".dir"
+
+
+def test_demo_files_are_byte_identical_across_runs(tmp_path):
+    demo_data.write(tmp_path / "a")
+    demo_data.write(tmp_path / "b")
+    names = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert len(names) == 6
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_demo_data_matches_committed_raw_dvc(tmp_path):
+    demo_data.write(tmp_path / "raw")
+    committed = yaml.safe_load((PROJECT_ROOT / "data" / "raw.dvc").read_text())["outs"][0]["md5"]
+    assert _dvc_dir_md5(tmp_path / "raw") == committed
+
+
+def test_simulated_team_behaves_like_a_real_one():
+    pixels, truth, judgments, gold = demo_data.simulate()
+    assert pixels.shape == (1797, 64) and len(truth) == 1797
+    assert 8 <= len(demo_data.TEAM) <= 15
+    per_item = Counter(j.item for j in judgments)
+    assert set(per_item.values()) == {3, 4, 5}
+    assert 0.02 <= len(gold) / len(truth) <= 0.05
+    assert len({j.batch for j in judgments}) == 4
+    accuracy = {}
+    for person in demo_data.TEAM:
+        own = [j for j in judgments if j.annotator is person and not j.cancelled]
+        accuracy[person.email] = sum(j.label == truth[j.item] for j in own) / len(own)
+    spammer = min(accuracy, key=accuracy.get)
+    assert spammer.startswith("spam") and accuracy[spammer] < 0.2
+    assert max(accuracy.values()) > 0.9
+    # Errors concentrate on look-alike digits: 7 is read as 1 far more often than as 2.
+    sevens = [j.label for j in judgments if truth[j.item] == 7 and not j.annotator.email.startswith("spam")]
+    assert sevens.count(1) > 5 * max(1, sevens.count(2))
+
+
+def test_demo_batches_parse_in_both_formats(tmp_path):
+    demo_data.write(tmp_path)
+    files = sorted((tmp_path / "annotations").iterdir())
+    kinds = {path.suffix for path in files}
+    assert kinds == {".json", ".csv"}
+    tables = [read_annotations(path) for path in files]
+    total = sum(len(table) for table in tables)
+    _, _, judgments, _ = demo_data.simulate()
+    assert total == sum(not j.cancelled for j in judgments)
+    items = pd.read_csv(tmp_path / "items.csv", dtype={"item_id": "string"})
+    assert set(pd.concat(tables)["item_id"]) <= set(items["item_id"])

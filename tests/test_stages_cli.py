@@ -1,0 +1,163 @@
+"""Each stage through its Click command on a small delivery in tmp_path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from stages.cli import main
+from tests.conftest import LABELS, PROJECT_ROOT
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A tiny delivery: 60 items with 2 features, 3 annotators (one careless), Label Studio + CSV."""
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 3, 60)
+    raw = tmp_path / "data" / "raw"
+    (raw / "annotations").mkdir(parents=True)
+    features = rng.normal(size=(60, 2)) + truth[:, None] * 2.0
+    items = pd.DataFrame({"item_id": [f"it-{i:03d}" for i in range(60)], "f1": features[:, 0], "f2": features[:, 1]})
+    items.to_csv(raw / "items.csv", index=False)
+    rows = []
+    for i, label in enumerate(truth):
+        for annotator, accuracy in (("ann-a", 0.95), ("ann-b", 0.9), ("ann-c", 0.5)):
+            said = label if rng.random() < accuracy else rng.integers(0, 3)
+            rows.append((f"it-{i:03d}", annotator, LABELS[said].upper()))
+    pd.DataFrame(rows[:90], columns=["item_id", "annotator_id", "label"]).to_csv(
+        raw / "annotations" / "a.csv", index=False
+    )
+    tasks = {}
+    for item, annotator, label in rows[90:]:
+        task = tasks.setdefault(item, {"id": len(tasks) + 1, "data": {"item_id": item}, "annotations": []})
+        task["annotations"].append(
+            {"completed_by": {"id": 1, "email": annotator}, "was_cancelled": False,
+             "result": [{"type": "choices", "value": {"choices": [label]}, "from_name": "c"}]}
+        )
+    (raw / "annotations" / "b.json").write_text(json.dumps(list(tasks.values())))
+    pd.DataFrame({"item_id": ["it-000", "it-001"], "label": [LABELS[truth[0]], LABELS[truth[1]]]}).to_csv(
+        raw / "gold.csv", index=False
+    )
+    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    params["data"]["labels"] = LABELS
+    params["validate"] = {"min_items": 10, "min_annotations": 10}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    return tmp_path
+
+
+def _run(project: Path, *args: str) -> object:
+    result = CliRunner().invoke(main, [*args, "--params", str(project / "params.yaml")])
+    return result
+
+
+def _paths(project: Path) -> dict[str, str]:
+    return {
+        "raw": str(project / "data/raw"),
+        "prepared": str(project / "data/prepared"),
+        "labels": str(project / "data/labels/labels.parquet"),
+        "models": str(project / "models"),
+        "reports": str(project / "reports"),
+    }
+
+
+def _pipeline(project: Path) -> None:
+    p = _paths(project)
+    for args in (
+        ["prepare", "--raw", p["raw"], "--out", p["prepared"]],
+        ["validate", "--prepared", p["prepared"], "--summary", p["reports"] + "/validation/summary.json"],
+        ["label-merge", "--prepared", p["prepared"], "--out", p["labels"], "--summary", p["reports"] + "/label_merge.json"],
+        ["train", "--prepared", p["prepared"], "--labels", p["labels"], "--out", p["models"]],
+        ["evaluate", "--prepared", p["prepared"], "--labels", p["labels"], "--model", p["models"] + "/model.pkl",
+         "--reports", p["reports"]],
+    ):
+        result = _run(project, *args)
+        assert result.exit_code == 0, (args[0], result.output)
+
+
+def test_whole_pipeline_through_the_commands(project):
+    _pipeline(project)
+    items = pd.read_parquet(project / "data/prepared/items.parquet")
+    assert list(items.columns) == ["item_id", "f1", "f2", "split"]
+    annotations = pd.read_parquet(project / "data/prepared/annotations.parquet")
+    assert len(annotations) == 180 and set(annotations["label"]) <= set(LABELS)
+    labels = pd.read_parquet(project / "data/labels/labels.parquet")
+    assert len(labels) == 60 and labels["is_gold"].sum() == 2
+    metrics = json.loads((project / "reports/metrics.json").read_text())
+    assert metrics["test"]["accuracy"] > 0.6
+    assert set(metrics["test"]["per_class"]) == set(LABELS)
+    confusion = pd.read_csv(project / "reports/plots/confusion.csv")
+    assert list(confusion.columns) == ["item_id", "actual", "predicted"]
+    assert "# Evaluation" in (project / "reports/evaluation.md").read_text()
+    summary = json.loads((project / "reports/label_merge.json").read_text())
+    assert summary["method"] == "dawid_skene" and summary["annotations"] == 180
+
+
+def test_outputs_are_byte_identical_across_runs(project):
+    _pipeline(project)
+    outputs = ["data/prepared/items.parquet", "data/prepared/annotations.parquet", "data/labels/labels.parquet",
+               "models/model.pkl", "reports/metrics.json", "reports/validation/summary.json"]
+    first = {name: (project / name).read_bytes() for name in outputs}
+    _pipeline(project)
+    for name in outputs:
+        assert (project / name).read_bytes() == first[name], name
+
+
+def test_validate_stops_on_labels_outside_the_label_set(project):
+    batch = project / "data/raw/annotations/a.csv"
+    batch.write_text(batch.read_text() + "it-001,ann-z,horse\n")
+    p = _paths(project)
+    assert _run(project, "prepare", "--raw", p["raw"], "--out", p["prepared"]).exit_code == 0
+    summary_file = project / "reports/validation/summary.json"
+    result = _run(project, "validate", "--prepared", p["prepared"], "--summary", str(summary_file))
+    assert result.exit_code == 2
+    assert "critical: annotations.label: label_in_label_set" in result.output
+    assert "'horse'" in result.output
+    summary = json.loads(summary_file.read_text())
+    assert summary["success"] is False
+    assert summary["tables"]["annotations"]["checks"]["label_in_label_set"]["unexpected"] == 1
+
+
+def test_prepare_reports_a_broken_batch_with_exit_2(project):
+    (project / "data/raw/annotations/c.json").write_text('[{"id": 5, "data": {}, "annotations": [')
+    p = _paths(project)
+    result = _run(project, "prepare", "--raw", p["raw"], "--out", p["prepared"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ") and "c.json: line 1: invalid JSON" in result.output
+    assert not (project / "data/prepared").exists()
+
+
+def test_unknown_model_is_a_params_error(project):
+    _pipeline(project)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["train"]["model"] = "magic_forest"
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    p = _paths(project)
+    result = _run(project, "train", "--prepared", p["prepared"], "--labels", p["labels"], "--out", p["models"])
+    assert result.exit_code == 2
+    assert "unknown model 'magic_forest'" in result.output
+
+
+def test_grid_search_picks_from_the_grid(project):
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["train"]["grid"] = {"C": [0.01, 1.0]}
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    _pipeline(project)
+    fitted = json.loads((project / "models/train.json").read_text())
+    assert fitted["best_params"]["C"] in (0.01, 1.0)
+    assert 0 < fitted["cv_score"] <= 1
+
+
+@pytest.mark.parametrize("model", ["random_forest", "hist_gradient_boosting"])
+def test_other_models_train(project, model):
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["train"]["model"] = model
+    params["train"][model] = {"random_forest": {"n_estimators": 10}, "hist_gradient_boosting": {"max_iter": 10}}[model]
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    _pipeline(project)
+    assert json.loads((project / "models/train.json").read_text())["model"] == model

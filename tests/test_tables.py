@@ -1,0 +1,45 @@
+import pandas as pd
+import pytest
+
+from stages.errors import DataError
+from stages.tables import assign_split, canonical_annotations, label_normaliser, normalise_labels
+from tests.conftest import annotations_frame
+
+
+def test_labels_normalise_case_spaces_and_aliases():
+    mapping = label_normaliser(["Positive", "negative"], {"pos": "Positive"})
+    values = pd.Series([" positive", "NEGATIVE ", "Pos", "neutral"], dtype="string")
+    assert normalise_labels(values, mapping).tolist() == ["Positive", "negative", "Positive", "neutral"]
+
+
+def test_alias_to_unknown_label_is_a_params_error():
+    with pytest.raises(DataError, match="not in data.labels"):
+        label_normaliser(["a"], {"x": "b"})
+
+
+def test_split_is_stable_proportional_and_ignores_other_items():
+    ids = pd.Series([f"item-{i}" for i in range(5000)], dtype="string")
+    split = assign_split(ids, 0.2, "salt")
+    assert 0.18 < (split == "test").mean() < 0.22
+    more = pd.concat([ids, pd.Series(["new-1", "new-2"], dtype="string")], ignore_index=True)
+    assert assign_split(more, 0.2, "salt").iloc[:5000].tolist() == split.tolist()
+    assert assign_split(ids, 0.2, "other").tolist() != split.tolist()
+
+
+@pytest.mark.parametrize("size", [0.0, 1.0, 1.5])
+def test_split_size_must_be_a_fraction(size):
+    with pytest.raises(DataError):
+        assign_split(pd.Series(["a"]), size, "s")
+
+
+def test_annotations_are_sorted_with_fixed_columns():
+    mapping = label_normaliser(["cat", "dog"], {})
+    table = canonical_annotations(
+        [annotations_frame([("b", "x", "Dog"), ("a", "y", "cat")]), annotations_frame([("a", "x", " CAT")])],
+        mapping,
+    )
+    assert table[["item_id", "annotator_id", "label"]].values.tolist() == [
+        ["a", "x", "cat"],
+        ["a", "y", "cat"],
+        ["b", "x", "dog"],
+    ]
