@@ -1,0 +1,137 @@
+"""End to end: the template copied into a temporary Git repository, run with real DVC.
+
+The tests in this module share one repository and run in file order: a first `dvc repro`,
+a no-op one, a params change, experiments, and last a fresh clone set up by `make repro`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import PROJECT_ROOT
+
+pytestmark = pytest.mark.e2e
+STAGES = ["prepare", "validate", "label-merge", "train", "evaluate"]
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "MAKEFLAGS", "MAKELEVEL")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["CI"] = "true"
+    return env
+
+
+def sh(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(args, cwd=cwd, env=_env(), capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def ran_stages(output: str) -> list[str]:
+    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")]
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template's tracked and new files, committed in a new Git repository, plus demo data."""
+    root = tmp_path_factory.mktemp("template") / "project"
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=PROJECT_ROOT, capture_output=True, check=True,
+    ).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = PROJECT_ROOT / name
+        if source.is_file():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, root / name)
+    sh(root, "git", "init", "-q", "-b", "main")
+    sh(root, "git", "config", "user.email", "ci@example.org")
+    sh(root, "git", "config", "user.name", "CI")
+    sh(root, "git", "add", "-A")
+    sh(root, "git", "commit", "-q", "-m", "template")
+    sh(root, sys.executable, "-m", "stages", "demo-data")
+    return root
+
+
+def test_repro_runs_all_five_stages_and_matches_the_committed_lock(repo):
+    result = sh(repo, "dvc", "repro")
+    assert ran_stages(result.stdout) == STAGES
+    for output in ("data/prepared/items.parquet", "data/labels/labels.parquet", "models/model.pkl",
+                   "reports/metrics.json", "reports/plots/confusion.csv", "reports/validation/summary.json"):
+        assert (repo / output).is_file(), output
+    assert sh(repo, "dvc", "status", "-q", check=False).returncode == 0
+    # The committed dvc.lock reproduces byte for byte, and .gitignore covers every output.
+    assert sh(repo, "git", "status", "--porcelain").stdout == ""
+
+
+def test_second_repro_runs_nothing(repo):
+    result = sh(repo, "dvc", "repro")
+    assert ran_stages(result.stdout) == []
+    assert "didn't change, skipping" in result.stdout
+
+
+def test_changing_a_train_param_reruns_only_train_and_evaluate(repo):
+    params_file = repo / "params.yaml"
+    original = params_file.read_text()
+    params_file.write_text(original.replace("    C: 1.0\n", "    C: 0.3\n"))
+    try:
+        result = sh(repo, "dvc", "repro")
+        assert ran_stages(result.stdout) == ["train", "evaluate"]
+        diff = sh(repo, "dvc", "params", "diff", "--json")
+        changed = json.loads(diff.stdout)["params.yaml"]["train.logistic_regression.C"]
+        assert (changed["old"], changed["new"]) == (1.0, 0.3)
+    finally:
+        params_file.write_text(original)
+        sh(repo, "dvc", "repro")
+    assert sh(repo, "git", "status", "--porcelain").stdout == ""
+
+
+def _experiments(shown: list[dict]) -> list[dict]:
+    """Every experiment record in `dvc exp show --json` output."""
+    found = []
+    for entry in shown:
+        for experiment in entry.get("experiments") or []:
+            found += [rev for rev in experiment.get("revs", []) if rev.get("name")]
+    return found
+
+
+def test_experiments_with_different_params_are_compared(repo):
+    for value in ("0.05", "20"):
+        result = sh(repo, "dvc", "exp", "run", "-S", f"train.logistic_regression.C={value}")
+        assert ran_stages(result.stdout) == ["train", "evaluate"]
+    shown = json.loads(sh(repo, "dvc", "exp", "show", "--json").stdout)
+    experiments = _experiments(shown)
+    assert len(experiments) == 2
+    seen = {}
+    for experiment in experiments:
+        data = experiment["data"]
+        c = data["params"]["params.yaml"]["data"]["train"]["logistic_regression"]["C"]
+        seen[c] = data["metrics"]["reports/metrics.json"]["data"]["test"]["accuracy"]
+    assert set(seen) == {0.05, 20}
+    assert all(0.5 < accuracy <= 1.0 for accuracy in seen.values())
+    assert seen[0.05] != seen[20]
+
+
+def test_fresh_clone_make_repro_reproduces_the_commit(repo, tmp_path):
+    clone = tmp_path / "clone"
+    sh(tmp_path, "git", "clone", "-q", str(repo), str(clone))
+    assert not (clone / "data" / "raw").exists()
+    result = sh(clone, "make", "repro")
+    assert ran_stages(result.stdout) == STAGES
+    assert "reports/metrics.json" in result.stdout  # `dvc metrics show` printed the metrics
+    assert sh(clone, "dvc", "status", "-q", check=False).returncode == 0
+    assert sh(clone, "git", "status", "--porcelain").stdout == ""
+    raw_hash = yaml.safe_load((clone / "data/raw.dvc").read_text())["outs"][0]["md5"]
+    assert raw_hash == yaml.safe_load((PROJECT_ROOT / "data/raw.dvc").read_text())["outs"][0]["md5"]
+    # The local default remote accepts a push on a fresh clone.
+    sh(clone, ".venv/bin/dvc", "push", "-q")
+    assert any((clone / ".dvc-remote").rglob("*"))
