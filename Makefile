@@ -33,7 +33,7 @@ repro: $(VENV)/.synced data/raw
 	dvc repro
 	dvc metrics show
 
-test: $(VENV)/.synced
+test: lint
 	pytest
 
 lint: $(VENV)/.synced

@@ -80,23 +80,27 @@ def dawid_skene(
     rows = judgments.annotator * n_classes + judgments.label
     ones = np.ones(len(rows), dtype=np.float64)
     by_pair = sparse.csr_matrix(
-        (ones, (rows, judgments.item)), shape=(judgments.n_annotators * n_classes, judgments.n_items)
+        (ones, (rows, judgments.item)),
+        shape=(judgments.n_annotators * n_classes, judgments.n_items),
     )
     by_item = by_pair.T.tocsr()
     counts = judgments.counts().toarray()
     totals = counts.sum(axis=1, keepdims=True)
     has_votes = totals[:, 0] > 0
-    posterior = np.divide(counts, totals, out=np.full_like(counts, 1.0 / n_classes), where=totals > 0)
+    posterior = np.divide(
+        counts, totals, out=np.full_like(counts, 1.0 / n_classes), where=totals > 0
+    )
     confusion = np.zeros((judgments.n_annotators, n_classes, n_classes))
-    iteration = 0
-    for iteration in range(1, max_iter + 1):
+    iterations = 0
+    while iterations < max_iter:
+        iterations += 1
         # M-step: class prior and per-annotator confusion (true x observed), smoothed.
         prior = posterior[has_votes].sum(axis=0) + smoothing
         prior /= prior.sum()
         observed = (by_pair @ posterior).reshape(judgments.n_annotators, n_classes, n_classes)
         confusion = observed.transpose(0, 2, 1) + smoothing
         confusion /= confusion.sum(axis=2, keepdims=True)
-        # E-step: log posterior = log prior + sum of log P(observed | true) over the item's judgments.
+        # E-step: log posterior = log prior + sum of log P(observed | true) over judgments.
         log_confusion = np.log(confusion).transpose(0, 2, 1).reshape(-1, n_classes)
         log_post = by_item @ log_confusion + np.log(prior)
         log_post -= log_post.max(axis=1, keepdims=True)
@@ -107,4 +111,4 @@ def dawid_skene(
         if shift < tol:
             break
     label = np.where(has_votes, posterior.argmax(axis=1), -1)
-    return Result(posterior=posterior, label=label, confusion=confusion, iterations=iteration)
+    return Result(posterior=posterior, label=label, confusion=confusion, iterations=iterations)

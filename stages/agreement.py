@@ -24,7 +24,9 @@ def krippendorff_alpha_nominal(item: np.ndarray, label: np.ndarray, n_classes: i
     if len(counts) == 0:
         return float("nan")
     weights = 1.0 / (per_item - 1)
-    coincidence = (counts * weights[:, None]).T @ counts - np.diag((counts * weights[:, None]).sum(axis=0))
+    coincidence = (counts * weights[:, None]).T @ counts - np.diag(
+        (counts * weights[:, None]).sum(axis=0)
+    )
     marginals = coincidence.sum(axis=1)
     total = marginals.sum()
     expected = total**2 - (marginals**2).sum()

@@ -6,6 +6,7 @@ Importing pandas, scikit-learn or Great Expectations costs seconds, so ``--help`
 from __future__ import annotations
 
 import importlib
+
 import click
 
 from stages.errors import EXIT_DATA_ERROR, DataError

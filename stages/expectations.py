@@ -34,17 +34,29 @@ class Outcome:
     observed: Any = None
 
 
-def default_checks(tables: dict[str, pd.DataFrame], labels: list[str], options: dict[str, Any]) -> list[Check]:
+def default_checks(
+    tables: dict[str, pd.DataFrame], labels: list[str], options: dict[str, Any]
+) -> list[Check]:
     """The suite every delivery must pass before label-merge and training."""
     label_set = [str(label) for label in labels]
     item_ids = sorted(tables["items"]["item_id"].dropna().astype(str).unique())
     checks = [
-        Check("items", "row_count", "ExpectTableRowCountToBeBetween", {"min_value": int(options.get("min_items", 1))}),
+        Check(
+            "items",
+            "row_count",
+            "ExpectTableRowCountToBeBetween",
+            {"min_value": int(options.get("min_items", 1))},
+        ),
         Check("items", "item_id_exists", "ExpectColumnToExist", {"column": "item_id"}),
         Check("items", "split_exists", "ExpectColumnToExist", {"column": "split"}),
         Check("items", "item_id_not_null", "ExpectColumnValuesToNotBeNull", {"column": "item_id"}),
         Check("items", "item_id_unique", "ExpectColumnValuesToBeUnique", {"column": "item_id"}),
-        Check("items", "split_in_set", "ExpectColumnValuesToBeInSet", {"column": "split", "value_set": ["test", "train"]}),
+        Check(
+            "items",
+            "split_in_set",
+            "ExpectColumnValuesToBeInSet",
+            {"column": "split", "value_set": ["test", "train"]},
+        ),
         Check(
             "annotations",
             "row_count",
@@ -53,17 +65,46 @@ def default_checks(tables: dict[str, pd.DataFrame], labels: list[str], options: 
         ),
     ]
     for column in ("item_id", "annotator_id", "label"):
-        checks.append(Check("annotations", f"{column}_exists", "ExpectColumnToExist", {"column": column}))
-        checks.append(Check("annotations", f"{column}_not_null", "ExpectColumnValuesToNotBeNull", {"column": column}))
+        checks.append(
+            Check("annotations", f"{column}_exists", "ExpectColumnToExist", {"column": column})
+        )
+        checks.append(
+            Check(
+                "annotations",
+                f"{column}_not_null",
+                "ExpectColumnValuesToNotBeNull",
+                {"column": column},
+            )
+        )
     checks += [
-        Check("annotations", "label_in_label_set", "ExpectColumnValuesToBeInSet", {"column": "label", "value_set": label_set}),
-        Check("annotations", "item_id_in_items", "ExpectColumnValuesToBeInSet", {"column": "item_id", "value_set": item_ids}),
+        Check(
+            "annotations",
+            "label_in_label_set",
+            "ExpectColumnValuesToBeInSet",
+            {"column": "label", "value_set": label_set},
+        ),
+        Check(
+            "annotations",
+            "item_id_in_items",
+            "ExpectColumnValuesToBeInSet",
+            {"column": "item_id", "value_set": item_ids},
+        ),
         Check("gold", "item_id_exists", "ExpectColumnToExist", {"column": "item_id"}),
         Check("gold", "label_exists", "ExpectColumnToExist", {"column": "label"}),
         Check("gold", "item_id_not_null", "ExpectColumnValuesToNotBeNull", {"column": "item_id"}),
         Check("gold", "item_id_unique", "ExpectColumnValuesToBeUnique", {"column": "item_id"}),
-        Check("gold", "label_in_label_set", "ExpectColumnValuesToBeInSet", {"column": "label", "value_set": label_set}),
-        Check("gold", "item_id_in_items", "ExpectColumnValuesToBeInSet", {"column": "item_id", "value_set": item_ids}),
+        Check(
+            "gold",
+            "label_in_label_set",
+            "ExpectColumnValuesToBeInSet",
+            {"column": "label", "value_set": label_set},
+        ),
+        Check(
+            "gold",
+            "item_id_in_items",
+            "ExpectColumnValuesToBeInSet",
+            {"column": "item_id", "value_set": item_ids},
+        ),
     ]
     return checks
 
@@ -114,7 +155,7 @@ def run_checks(tables: dict[str, pd.DataFrame], checks: list[Check]) -> list[Out
 def summarise(tables: dict[str, pd.DataFrame], outcomes: list[Outcome]) -> dict[str, Any]:
     """Deterministic summary for `dvc metrics`: counts and booleans, no run ids or times."""
     per_table: dict[str, Any] = {
-        name: {"rows": int(len(frame)), "checks": {}} for name, frame in tables.items()
+        name: {"rows": len(frame), "checks": {}} for name, frame in tables.items()
     }
     for outcome in outcomes:
         per_table[outcome.check.table]["checks"][outcome.check.name] = {

@@ -44,7 +44,9 @@ def detect_format(path: Path) -> str:
     )
 
 
-def read_annotations(path: Path, fmt: str = "auto", options: dict[str, Any] | None = None) -> pd.DataFrame:
+def read_annotations(
+    path: Path, fmt: str = "auto", options: dict[str, Any] | None = None
+) -> pd.DataFrame:
     """Read one export file into the canonical annotations table (unsorted)."""
     options = options or {}
     fmt = detect_format(path) if fmt == "auto" else fmt
@@ -53,7 +55,9 @@ def read_annotations(path: Path, fmt: str = "auto", options: dict[str, Any] | No
         "long": read_long_table,
     }
     if fmt not in readers:
-        raise DataError(path, None, f"unknown format '{fmt}'; use one of auto, {', '.join(FORMATS)}")
+        raise DataError(
+            path, None, f"unknown format '{fmt}'; use one of auto, {', '.join(FORMATS)}"
+        )
     return readers[fmt](path, options)
 
 
@@ -107,7 +111,11 @@ def read_label_studio(path: Path, options: dict[str, Any]) -> pd.DataFrame:
         raise DataError(path, None, "expected a JSON array of tasks (Label Studio full export)")
     items, annotators, labels, created = [], [], [], []
     for position, task in enumerate(tasks):
-        record = f"task {task.get('id', f'#{position}')}" if isinstance(task, dict) else f"task #{position}"
+        record = (
+            f"task {task.get('id', f'#{position}')}"
+            if isinstance(task, dict)
+            else f"task #{position}"
+        )
         if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
             raise DataError(path, record, "a task must be an object with a 'data' object")
         annotations = task.get("annotations")

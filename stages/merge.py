@@ -12,7 +12,15 @@ from stages.aggregation import Judgments, Result, dawid_skene, majority_vote
 from stages.agreement import krippendorff_alpha_nominal
 
 METHODS = ("dawid_skene", "majority_vote")
-LABEL_COLUMNS = ["item_id", "label", "confidence", "n_annotations", "agreement", "method", "is_gold"]
+LABEL_COLUMNS = [
+    "item_id",
+    "label",
+    "confidence",
+    "n_annotations",
+    "agreement",
+    "method",
+    "is_gold",
+]
 
 
 def latest_judgments(annotations: pd.DataFrame) -> pd.DataFrame:
@@ -85,7 +93,9 @@ def merge_labels(
             "label": pd.array(np.where(has_label, class_names[safe], None), dtype="string"),
             "confidence": np.where(has_label, result.posterior[rows, safe], np.nan),
             "n_annotations": n_judgments.astype(np.int64),
-            "agreement": np.where(has_label, counts[rows, safe] / np.maximum(n_judgments, 1), np.nan),
+            "agreement": np.where(
+                has_label, counts[rows, safe] / np.maximum(n_judgments, 1), np.nan
+            ),
             "method": pd.array([method] * len(item_ids), dtype="string"),
             "is_gold": np.zeros(len(item_ids), dtype=bool),
         }
@@ -94,7 +104,12 @@ def merge_labels(
     judged_gold = labels["item_id"].isin(gold_by_item.index)
     predicted_on_gold = labels.loc[judged_gold, ["item_id", "label"]]
     gold_accuracy = (
-        float((predicted_on_gold["label"] == gold_by_item.loc[predicted_on_gold["item_id"]].to_numpy()).mean())
+        float(
+            (
+                predicted_on_gold["label"]
+                == gold_by_item.loc[predicted_on_gold["item_id"]].to_numpy()
+            ).mean()
+        )
         if len(predicted_on_gold)
         else float("nan")
     )
@@ -103,17 +118,19 @@ def merge_labels(
 
     summary = {
         "method": method,
-        "items": int(len(labels)),
+        "items": len(labels),
         "labelled_items": int(labels["label"].notna().sum()),
         "abstained_items": int(labels["label"].isna().sum()),
-        "annotations": int(len(annotations)),
-        "annotations_used": int(len(judgments_table)),
+        "annotations": len(annotations),
+        "annotations_used": len(judgments_table),
         "replaced_duplicates": int(len(annotations) - len(judgments_table)),
         "annotators": int(judgments.n_annotators),
-        "krippendorff_alpha": krippendorff_alpha_nominal(judgments.item, judgments.label, len(classes)),
+        "krippendorff_alpha": krippendorff_alpha_nominal(
+            judgments.item, judgments.label, len(classes)
+        ),
         "mean_confidence": float(labels["confidence"].mean()),
         "mean_agreement": float(labels["agreement"].mean()),
-        "gold_items": int(len(gold_by_item)),
+        "gold_items": len(gold_by_item),
         "gold_accuracy": gold_accuracy,
         "iterations": int(result.iterations),
     }
@@ -137,7 +154,9 @@ def _apply_gold(labels: pd.DataFrame, gold: pd.Series, method: str) -> pd.DataFr
     labels = pd.concat([labels, extra], ignore_index=True)
     is_gold = labels["item_id"].isin(gold.index).to_numpy()
     expert = gold.reindex(labels["item_id"]).to_numpy()
-    labels["label"] = pd.array(np.where(is_gold, expert, labels["label"].to_numpy()), dtype="string")
+    labels["label"] = pd.array(
+        np.where(is_gold, expert, labels["label"].to_numpy()), dtype="string"
+    )
     labels["confidence"] = np.where(is_gold, 1.0, labels["confidence"])
     labels["is_gold"] = is_gold
     return labels.sort_values("item_id", kind="stable").reset_index(drop=True)

@@ -19,10 +19,12 @@ def score(actual: pd.Series, predicted: pd.Series, classes: list[str]) -> dict[s
         actual, predicted, labels=classes, zero_division=0
     )
     return {
-        "items": int(len(actual)),
+        "items": len(actual),
         "accuracy": float(accuracy_score(actual, predicted)),
         # Macro over the classes that occur, so a small subset (gold) is not dragged to zero.
-        "macro_f1": float(f1_score(actual, predicted, labels=present, average="macro", zero_division=0)),
+        "macro_f1": float(
+            f1_score(actual, predicted, labels=present, average="macro", zero_division=0)
+        ),
         "per_class": {
             label: {
                 "precision": float(precision[i]),
@@ -38,11 +40,17 @@ def score(actual: pd.Series, predicted: pd.Series, classes: list[str]) -> dict[s
 def confusion_rows(item_ids: pd.Series, actual: pd.Series, predicted: pd.Series) -> pd.DataFrame:
     """One row per test item, the shape DVC's confusion template reads."""
     return pd.DataFrame(
-        {"item_id": item_ids.to_numpy(), "actual": actual.to_numpy(), "predicted": predicted.to_numpy()}
+        {
+            "item_id": item_ids.to_numpy(),
+            "actual": actual.to_numpy(),
+            "predicted": predicted.to_numpy(),
+        }
     )
 
 
-def markdown_report(metrics: dict[str, Any], rows: pd.DataFrame, classes: list[str], top: int) -> str:
+def markdown_report(
+    metrics: dict[str, Any], rows: pd.DataFrame, classes: list[str], top: int
+) -> str:
     """A short report: headline scores, per-class table, most frequent mistakes."""
     lines = [
         "# Evaluation",
@@ -58,11 +66,12 @@ def markdown_report(metrics: dict[str, Any], rows: pd.DataFrame, classes: list[s
     for label in classes:
         row = metrics["test"]["per_class"].get(label)
         if row:
-            lines.append(
-                f"| {label} | {_fmt(row['precision'])} | {_fmt(row['recall'])} | {_fmt(row['f1'])} | {row['support']} |"
-            )
+            scores = " | ".join(_fmt(row[key]) for key in ("precision", "recall", "f1"))
+            lines.append(f"| {label} | {scores} | {row['support']} |")
     mistakes = rows[rows["actual"] != rows["predicted"]]
-    counts = mistakes.groupby(["actual", "predicted"]).size().sort_values(ascending=False, kind="stable")
+    counts = (
+        mistakes.groupby(["actual", "predicted"]).size().sort_values(ascending=False, kind="stable")
+    )
     lines += ["", "Most frequent mistakes:", "", "| actual | predicted | items |", "|---|---|---|"]
     lines += [f"| {a} | {p} | {n} |" for (a, p), n in counts.head(top).items()]
     return "\n".join(lines) + "\n"

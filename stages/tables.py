@@ -27,7 +27,9 @@ def label_normaliser(labels: Iterable[str], aliases: Mapping[str, str] | None) -
     mapping = {label.strip().casefold(): label for label in canonical}
     for alias, target in (aliases or {}).items():
         if str(target) not in canonical:
-            raise DataError("params.yaml", f"data.aliases.{alias}", f"'{target}' is not in data.labels")
+            raise DataError(
+                "params.yaml", f"data.aliases.{alias}", f"'{target}' is not in data.labels"
+            )
         mapping[str(alias).strip().casefold()] = str(target)
     return mapping
 
@@ -57,14 +59,18 @@ def assign_split(item_ids: pd.Series, test_size: float, salt: str) -> pd.Series:
 def read_items(path: Path) -> pd.DataFrame:
     """Items: ``item_id`` plus feature columns, from CSV or Parquet."""
     if not path.exists():
-        raise DataError(path, None, "items file not found; run `python -m stages demo-data` or add yours")
+        raise DataError(
+            path, None, "items file not found; run `python -m stages demo-data` or add yours"
+        )
     try:
         if path.suffix == ".parquet":
             frame = pd.read_parquet(path)
         else:
             frame = pd.read_csv(path, dtype={"item_id": "string"}, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as error:
-        raise DataError(path, None, f"unreadable items table ({error})".replace("\n", " ")) from None
+        raise DataError(
+            path, None, f"unreadable items table ({error})".replace("\n", " ")
+        ) from None
     if "item_id" not in frame.columns:
         raise DataError(path, "header", "missing required column: item_id")
     frame["item_id"] = frame["item_id"].astype("string").str.strip()
@@ -91,7 +97,9 @@ def canonical_annotations(frames: list[pd.DataFrame], mapping: Mapping[str, str]
 def read_gold(path: Path, mapping: Mapping[str, str]) -> pd.DataFrame:
     """Expert labels: ``item_id, label`` (an absent file means no gold)."""
     if not path.exists():
-        return pd.DataFrame({"item_id": pd.Series(dtype="string"), "label": pd.Series(dtype="string")})
+        return pd.DataFrame(
+            {"item_id": pd.Series(dtype="string"), "label": pd.Series(dtype="string")}
+        )
     try:
         gold = pd.read_csv(path, dtype="string", encoding="utf-8-sig", keep_default_na=False)
     except (UnicodeDecodeError, pd.errors.ParserError) as error:

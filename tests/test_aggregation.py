@@ -19,7 +19,10 @@ def test_majority_vote_shares_and_tie_rules():
     assert majority_vote(judgments, "abstain").label.tolist() == [0, -1, 2]
     random_labels = {int(majority_vote(judgments, "random", seed).label[1]) for seed in range(20)}
     assert random_labels == {1, 2}
-    assert majority_vote(judgments, "random", 3).label.tolist() == majority_vote(judgments, "random", 3).label.tolist()
+    assert (
+        majority_vote(judgments, "random", 3).label.tolist()
+        == majority_vote(judgments, "random", 3).label.tolist()
+    )
 
 
 def test_unknown_tie_rule():
@@ -65,7 +68,11 @@ def test_dawid_skene_invariant_to_row_order():
     judgments, _ = _simulated(seed=2, n_items=200)
     order = np.random.default_rng(0).permutation(len(judgments.item))
     shuffled = Judgments(
-        judgments.item[order], judgments.annotator[order], judgments.label[order],
-        judgments.n_items, judgments.n_annotators, judgments.n_classes,
+        judgments.item[order],
+        judgments.annotator[order],
+        judgments.label[order],
+        judgments.n_items,
+        judgments.n_annotators,
+        judgments.n_classes,
     )
     assert np.allclose(dawid_skene(judgments).posterior, dawid_skene(shuffled).posterior)

@@ -9,7 +9,10 @@ import pytest
 from stages.agreement import krippendorff_alpha_nominal
 
 EXAMPLES = {
-    "krippendorff_2011_A": ([[0, 1, 0, 0, 0, 0, 0, 0, 1, 0], [1, 1, 1, 0, 0, 1, 0, 0, 0, 0]], 0.095),
+    "krippendorff_2011_A": (
+        [[0, 1, 0, 0, 0, 0, 0, 0, 1, 0], [1, 1, 1, 0, 0, 1, 0, 0, 0, 0]],
+        0.095,
+    ),
     "krippendorff_2011_B": (
         [
             ["a", "a", "b", "b", "d", "c", "c", "c", "e", "d", "d", "a"],

@@ -28,7 +28,8 @@ def test_help_imports_no_heavy_library():
     code = (
         "import sys; from click.testing import CliRunner; from stages.cli import main; "
         "r = CliRunner().invoke(main, ['--help']); "
-        "heavy = [m for m in ('pandas', 'sklearn', 'great_expectations', 'numpy') if m in sys.modules]; "
+        "heavy = [m for m in ('pandas', 'sklearn', 'great_expectations', 'numpy') "
+        "if m in sys.modules]; "
         "print(r.exit_code, heavy)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -18,7 +18,12 @@ def _dvc_dir_md5(root: Path) -> str:
     for folder, _, files in os.walk(root):
         for name in files:
             path = Path(folder) / name
-            entries.append({"md5": hashlib.md5(path.read_bytes()).hexdigest(), "relpath": path.relative_to(root).as_posix()})
+            entries.append(
+                {
+                    "md5": hashlib.md5(path.read_bytes()).hexdigest(),
+                    "relpath": path.relative_to(root).as_posix(),
+                }
+            )
     entries.sort(key=lambda entry: entry["relpath"])
     return hashlib.md5(json.dumps(entries, sort_keys=True).encode()).hexdigest() + ".dir"
 
@@ -26,7 +31,9 @@ def _dvc_dir_md5(root: Path) -> str:
 def test_demo_files_are_byte_identical_across_runs(tmp_path):
     demo_data.write(tmp_path / "a")
     demo_data.write(tmp_path / "b")
-    names = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    names = sorted(
+        p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file()
+    )
     assert len(names) == 6
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
@@ -54,7 +61,11 @@ def test_simulated_team_behaves_like_a_real_one():
     assert spammer.startswith("spam") and accuracy[spammer] < 0.2
     assert max(accuracy.values()) > 0.9
     # Errors concentrate on look-alike digits: 7 is read as 1 far more often than as 2.
-    sevens = [j.label for j in judgments if truth[j.item] == 7 and not j.annotator.email.startswith("spam")]
+    sevens = [
+        j.label
+        for j in judgments
+        if truth[j.item] == 7 and not j.annotator.email.startswith("spam")
+    ]
     assert sevens.count(1) > 5 * max(1, sevens.count(2))
 
 

@@ -6,7 +6,9 @@ from tests.conftest import LABELS
 
 
 def _run(tables):
-    outcomes = run_checks(tables, default_checks(tables, LABELS, {"min_items": 2, "min_annotations": 2}))
+    outcomes = run_checks(
+        tables, default_checks(tables, LABELS, {"min_items": 2, "min_annotations": 2})
+    )
     return outcomes, summarise(tables, outcomes)
 
 
@@ -31,12 +33,37 @@ def _break(tables, table, column, index, value):
     [
         (lambda t: _break(t, "items", "item_id", 1, None), "items", "item_id_not_null", None),
         (lambda t: _break(t, "items", "item_id", 1, "i1"), "items", "item_id_unique", "i1"),
-        (lambda t: _break(t, "annotations", "label", 2, "cow"), "annotations", "label_in_label_set", "cow"),
-        (lambda t: _break(t, "annotations", "item_id", 0, "i99"), "annotations", "item_id_in_items", "i99"),
-        (lambda t: _break(t, "annotations", "annotator_id", 3, None), "annotations", "annotator_id_not_null", None),
+        (
+            lambda t: _break(t, "annotations", "label", 2, "cow"),
+            "annotations",
+            "label_in_label_set",
+            "cow",
+        ),
+        (
+            lambda t: _break(t, "annotations", "item_id", 0, "i99"),
+            "annotations",
+            "item_id_in_items",
+            "i99",
+        ),
+        (
+            lambda t: _break(t, "annotations", "annotator_id", 3, None),
+            "annotations",
+            "annotator_id_not_null",
+            None,
+        ),
         (lambda t: {**t, "items": t["items"].drop(columns="split")}, "items", "split_exists", None),
-        (lambda t: {**t, "annotations": t["annotations"].iloc[:1]}, "annotations", "row_count", None),
-        (lambda t: _break(t, "gold", "label", 0, "unicorn"), "gold", "label_in_label_set", "unicorn"),
+        (
+            lambda t: {**t, "annotations": t["annotations"].iloc[:1]},
+            "annotations",
+            "row_count",
+            None,
+        ),
+        (
+            lambda t: _break(t, "gold", "label", 0, "unicorn"),
+            "gold",
+            "label_in_label_set",
+            "unicorn",
+        ),
     ],
 )
 def test_each_violation_fails_its_check(small_tables, mutate, table, check, example):

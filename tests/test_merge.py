@@ -16,7 +16,11 @@ def test_latest_judgment_of_an_annotator_counts():
 
 def test_merge_labels_table_and_summary(small_tables):
     labels, summary = merge_labels(
-        small_tables["annotations"], small_tables["gold"], LABELS, {"method": "majority_vote"}, seed=0
+        small_tables["annotations"],
+        small_tables["gold"],
+        LABELS,
+        {"method": "majority_vote"},
+        seed=0,
     )
     assert list(labels.columns) == LABEL_COLUMNS
     assert labels["item_id"].tolist() == ["i1", "i2", "i3", "i4"]
@@ -32,7 +36,9 @@ def test_merge_labels_table_and_summary(small_tables):
 
 def test_gold_only_items_are_added_and_gold_can_be_ignored(small_tables):
     gold = pd.DataFrame({"item_id": ["i2", "i9"], "label": ["cat", "bird"]}).astype("string")
-    labels, _ = merge_labels(small_tables["annotations"], gold, LABELS, {"method": "dawid_skene"}, 0)
+    labels, _ = merge_labels(
+        small_tables["annotations"], gold, LABELS, {"method": "dawid_skene"}, 0
+    )
     assert labels.set_index("item_id").loc["i9", "label"] == "bird"
     assert labels.set_index("item_id").loc["i2", "label"] == "cat"
     plain, summary = merge_labels(
@@ -45,7 +51,11 @@ def test_gold_only_items_are_added_and_gold_can_be_ignored(small_tables):
 def test_abstained_items_have_no_label(small_tables):
     annotations = annotations_frame([("i1", "a", "cat"), ("i1", "b", "dog"), ("i2", "a", "dog")])
     labels, summary = merge_labels(
-        annotations, small_tables["gold"].iloc[:0], LABELS, {"method": "majority_vote", "tie_rule": "abstain"}, 0
+        annotations,
+        small_tables["gold"].iloc[:0],
+        LABELS,
+        {"method": "majority_vote", "tie_rule": "abstain"},
+        0,
     )
     assert labels["label"].isna().tolist() == [True, False]
     assert summary["abstained_items"] == 1

@@ -23,31 +23,47 @@ STAGES = ["prepare", "validate", "label-merge", "train", "evaluate"]
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "MAKEFLAGS", "MAKELEVEL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "MAKEFLAGS", "MAKELEVEL")
+    }
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["CI"] = "true"
     return env
 
 
 def sh(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(args, cwd=cwd, env=_env(), capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        args, cwd=cwd, env=_env(), capture_output=True, text=True, stdin=subprocess.DEVNULL
+    )
     if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"{' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
 def ran_stages(output: str) -> list[str]:
-    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")]
+    return [
+        line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")
+    ]
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The template's tracked and new files, committed in a new Git repository, plus demo data."""
     root = tmp_path_factory.mktemp("template") / "project"
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=PROJECT_ROOT, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = PROJECT_ROOT / name
         if source.is_file():
@@ -65,8 +81,14 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_repro_runs_all_five_stages_and_matches_the_committed_lock(repo):
     result = sh(repo, "dvc", "repro")
     assert ran_stages(result.stdout) == STAGES
-    for output in ("data/prepared/items.parquet", "data/labels/labels.parquet", "models/model.pkl",
-                   "reports/metrics.json", "reports/plots/confusion.csv", "reports/validation/summary.json"):
+    for output in (
+        "data/prepared/items.parquet",
+        "data/labels/labels.parquet",
+        "models/model.pkl",
+        "reports/metrics.json",
+        "reports/plots/confusion.csv",
+        "reports/validation/summary.json",
+    ):
         assert (repo / output).is_file(), output
     assert sh(repo, "dvc", "status", "-q", check=False).returncode == 0
     # The committed dvc.lock reproduces byte for byte, and .gitignore covers every output.

@@ -17,13 +17,15 @@ from tests.conftest import LABELS, PROJECT_ROOT
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A tiny delivery: 60 items with 2 features, 3 annotators (one careless), Label Studio + CSV."""
+    """A tiny delivery: 60 items, 2 features, 3 annotators (one careless), Label Studio + CSV."""
     rng = np.random.default_rng(0)
     truth = rng.integers(0, 3, 60)
     raw = tmp_path / "data" / "raw"
     (raw / "annotations").mkdir(parents=True)
     features = rng.normal(size=(60, 2)) + truth[:, None] * 2.0
-    items = pd.DataFrame({"item_id": [f"it-{i:03d}" for i in range(60)], "f1": features[:, 0], "f2": features[:, 1]})
+    items = pd.DataFrame(
+        {"item_id": [f"it-{i:03d}" for i in range(60)], "f1": features[:, 0], "f2": features[:, 1]}
+    )
     items.to_csv(raw / "items.csv", index=False)
     rows = []
     for i, label in enumerate(truth):
@@ -35,15 +37,20 @@ def project(tmp_path: Path) -> Path:
     )
     tasks = {}
     for item, annotator, label in rows[90:]:
-        task = tasks.setdefault(item, {"id": len(tasks) + 1, "data": {"item_id": item}, "annotations": []})
+        task = tasks.setdefault(
+            item, {"id": len(tasks) + 1, "data": {"item_id": item}, "annotations": []}
+        )
         task["annotations"].append(
-            {"completed_by": {"id": 1, "email": annotator}, "was_cancelled": False,
-             "result": [{"type": "choices", "value": {"choices": [label]}, "from_name": "c"}]}
+            {
+                "completed_by": {"id": 1, "email": annotator},
+                "was_cancelled": False,
+                "result": [{"type": "choices", "value": {"choices": [label]}, "from_name": "c"}],
+            }
         )
     (raw / "annotations" / "b.json").write_text(json.dumps(list(tasks.values())))
-    pd.DataFrame({"item_id": ["it-000", "it-001"], "label": [LABELS[truth[0]], LABELS[truth[1]]]}).to_csv(
-        raw / "gold.csv", index=False
-    )
+    pd.DataFrame(
+        {"item_id": ["it-000", "it-001"], "label": [LABELS[truth[0]], LABELS[truth[1]]]}
+    ).to_csv(raw / "gold.csv", index=False)
     params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
     params["data"]["labels"] = LABELS
     params["validate"] = {"min_items": 10, "min_annotations": 10}
@@ -70,11 +77,34 @@ def _pipeline(project: Path) -> None:
     p = _paths(project)
     for args in (
         ["prepare", "--raw", p["raw"], "--out", p["prepared"]],
-        ["validate", "--prepared", p["prepared"], "--summary", p["reports"] + "/validation/summary.json"],
-        ["label-merge", "--prepared", p["prepared"], "--out", p["labels"], "--summary", p["reports"] + "/label_merge.json"],
+        [
+            "validate",
+            "--prepared",
+            p["prepared"],
+            "--summary",
+            p["reports"] + "/validation/summary.json",
+        ],
+        [
+            "label-merge",
+            "--prepared",
+            p["prepared"],
+            "--out",
+            p["labels"],
+            "--summary",
+            p["reports"] + "/label_merge.json",
+        ],
         ["train", "--prepared", p["prepared"], "--labels", p["labels"], "--out", p["models"]],
-        ["evaluate", "--prepared", p["prepared"], "--labels", p["labels"], "--model", p["models"] + "/model.pkl",
-         "--reports", p["reports"]],
+        [
+            "evaluate",
+            "--prepared",
+            p["prepared"],
+            "--labels",
+            p["labels"],
+            "--model",
+            p["models"] + "/model.pkl",
+            "--reports",
+            p["reports"],
+        ],
     ):
         result = _run(project, *args)
         assert result.exit_code == 0, (args[0], result.output)
@@ -100,8 +130,14 @@ def test_whole_pipeline_through_the_commands(project):
 
 def test_outputs_are_byte_identical_across_runs(project):
     _pipeline(project)
-    outputs = ["data/prepared/items.parquet", "data/prepared/annotations.parquet", "data/labels/labels.parquet",
-               "models/model.pkl", "reports/metrics.json", "reports/validation/summary.json"]
+    outputs = [
+        "data/prepared/items.parquet",
+        "data/prepared/annotations.parquet",
+        "data/labels/labels.parquet",
+        "models/model.pkl",
+        "reports/metrics.json",
+        "reports/validation/summary.json",
+    ]
     first = {name: (project / name).read_bytes() for name in outputs}
     _pipeline(project)
     for name in outputs:
@@ -138,7 +174,9 @@ def test_unknown_model_is_a_params_error(project):
     params["train"]["model"] = "magic_forest"
     (project / "params.yaml").write_text(yaml.safe_dump(params))
     p = _paths(project)
-    result = _run(project, "train", "--prepared", p["prepared"], "--labels", p["labels"], "--out", p["models"])
+    result = _run(
+        project, "train", "--prepared", p["prepared"], "--labels", p["labels"], "--out", p["models"]
+    )
     assert result.exit_code == 2
     assert "unknown model 'magic_forest'" in result.output
 
@@ -157,7 +195,10 @@ def test_grid_search_picks_from_the_grid(project):
 def test_other_models_train(project, model):
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["train"]["model"] = model
-    params["train"][model] = {"random_forest": {"n_estimators": 10}, "hist_gradient_boosting": {"max_iter": 10}}[model]
+    params["train"][model] = {
+        "random_forest": {"n_estimators": 10},
+        "hist_gradient_boosting": {"max_iter": 10},
+    }[model]
     (project / "params.yaml").write_text(yaml.safe_dump(params))
     _pipeline(project)
     assert json.loads((project / "models/train.json").read_text())["model"] == model

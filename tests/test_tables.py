@@ -9,11 +9,16 @@ from tests.conftest import annotations_frame
 def test_labels_normalise_case_spaces_and_aliases():
     mapping = label_normaliser(["Positive", "negative"], {"pos": "Positive"})
     values = pd.Series([" positive", "NEGATIVE ", "Pos", "neutral"], dtype="string")
-    assert normalise_labels(values, mapping).tolist() == ["Positive", "negative", "Positive", "neutral"]
+    assert normalise_labels(values, mapping).tolist() == [
+        "Positive",
+        "negative",
+        "Positive",
+        "neutral",
+    ]
 
 
 def test_alias_to_unknown_label_is_a_params_error():
-    with pytest.raises(DataError, match="not in data.labels"):
+    with pytest.raises(DataError, match=r"not in data\.labels"):
         label_normaliser(["a"], {"x": "b"})
 
 
@@ -35,7 +40,10 @@ def test_split_size_must_be_a_fraction(size):
 def test_annotations_are_sorted_with_fixed_columns():
     mapping = label_normaliser(["cat", "dog"], {})
     table = canonical_annotations(
-        [annotations_frame([("b", "x", "Dog"), ("a", "y", "cat")]), annotations_frame([("a", "x", " CAT")])],
+        [
+            annotations_frame([("b", "x", "Dog"), ("a", "y", "cat")]),
+            annotations_frame([("a", "x", " CAT")]),
+        ],
         mapping,
     )
     assert table[["item_id", "annotator_id", "label"]].values.tolist() == [

@@ -6,12 +6,44 @@ import click
 
 
 @click.command()
-@click.option("--prepared", "prepared_dir", type=click.Path(path_type=Path), default=Path("data/prepared"), show_default=True)
-@click.option("--labels", "labels_file", type=click.Path(path_type=Path), default=Path("data/labels/labels.parquet"), show_default=True)
-@click.option("--model", "model_file", type=click.Path(path_type=Path), default=Path("models/model.pkl"), show_default=True)
-@click.option("--reports", "reports_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
-@click.option("--params", "params_file", type=click.Path(path_type=Path), default=Path("params.yaml"), show_default=True)
-def evaluate(prepared_dir: Path, labels_file: Path, model_file: Path, reports_dir: Path, params_file: Path) -> None:
+@click.option(
+    "--prepared",
+    "prepared_dir",
+    type=click.Path(path_type=Path),
+    default=Path("data/prepared"),
+    show_default=True,
+)
+@click.option(
+    "--labels",
+    "labels_file",
+    type=click.Path(path_type=Path),
+    default=Path("data/labels/labels.parquet"),
+    show_default=True,
+)
+@click.option(
+    "--model",
+    "model_file",
+    type=click.Path(path_type=Path),
+    default=Path("models/model.pkl"),
+    show_default=True,
+)
+@click.option(
+    "--reports",
+    "reports_dir",
+    type=click.Path(path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+)
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(path_type=Path),
+    default=Path("params.yaml"),
+    show_default=True,
+)
+def evaluate(
+    prepared_dir: Path, labels_file: Path, model_file: Path, reports_dir: Path, params_file: Path
+) -> None:
     """Score the model on the test split: metrics.json, the confusion plot and a Markdown report.
 
     Truth is the merged label; gold items in the test split are also scored on their own,
@@ -48,8 +80,9 @@ def evaluate(prepared_dir: Path, labels_file: Path, model_file: Path, reports_di
         reports_dir / "evaluation.md",
         scoring.markdown_report(metrics, rows, classes, int(options.get("top_confusions", 5))),
     )
+    scores = metrics["test"]
     click.echo(
-        f"evaluate: accuracy {metrics['test']['accuracy']:.4f}, macro-F1 {metrics['test']['macro_f1']:.4f} "
-        f"on {metrics['test']['items']} test items",
+        f"evaluate: accuracy {scores['accuracy']:.4f}, macro-F1 {scores['macro_f1']:.4f} "
+        f"on {scores['items']} test items",
         err=True,
     )

@@ -6,11 +6,40 @@ import click
 
 
 @click.command("label-merge")
-@click.option("--prepared", "prepared_dir", type=click.Path(path_type=Path), default=Path("data/prepared"), show_default=True)
-@click.option("--out", "labels_file", type=click.Path(path_type=Path), default=Path("data/labels/labels.parquet"), show_default=True)
-@click.option("--summary", "summary_file", type=click.Path(path_type=Path), default=Path("reports/label_merge.json"), show_default=True)
-@click.option("--method", type=click.Choice(["dawid_skene", "majority_vote"]), default=None, help="Override label_merge.method.")
-@click.option("--params", "params_file", type=click.Path(path_type=Path), default=Path("params.yaml"), show_default=True)
+@click.option(
+    "--prepared",
+    "prepared_dir",
+    type=click.Path(path_type=Path),
+    default=Path("data/prepared"),
+    show_default=True,
+)
+@click.option(
+    "--out",
+    "labels_file",
+    type=click.Path(path_type=Path),
+    default=Path("data/labels/labels.parquet"),
+    show_default=True,
+)
+@click.option(
+    "--summary",
+    "summary_file",
+    type=click.Path(path_type=Path),
+    default=Path("reports/label_merge.json"),
+    show_default=True,
+)
+@click.option(
+    "--method",
+    type=click.Choice(["dawid_skene", "majority_vote"]),
+    default=None,
+    help="Override label_merge.method.",
+)
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(path_type=Path),
+    default=Path("params.yaml"),
+    show_default=True,
+)
 def label_merge(
     prepared_dir: Path, labels_file: Path, summary_file: Path, method: str | None, params_file: Path
 ) -> None:
@@ -39,7 +68,11 @@ def label_merge(
     progress(f"merging {len(tables['annotations'])} judgments with {options.get('method')}")
     try:
         labels, summary = merge_labels(
-            tables["annotations"], tables["gold"], data["labels"], options, int(params.get("seed", 0))
+            tables["annotations"],
+            tables["gold"],
+            data["labels"],
+            options,
+            int(params.get("seed", 0)),
         )
     except ValueError as error:
         raise DataError(prepared_dir / "annotations.parquet", None, str(error)) from None

@@ -6,9 +6,23 @@ import click
 
 
 @click.command()
-@click.option("--raw", "raw_dir", type=click.Path(path_type=Path), default=Path("data/raw"), show_default=True)
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("data/prepared"), show_default=True)
-@click.option("--params", "params_file", type=click.Path(path_type=Path), default=Path("params.yaml"), show_default=True)
+@click.option(
+    "--raw", "raw_dir", type=click.Path(path_type=Path), default=Path("data/raw"), show_default=True
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("data/prepared"),
+    show_default=True,
+)
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(path_type=Path),
+    default=Path("params.yaml"),
+    show_default=True,
+)
 def prepare(raw_dir: Path, out_dir: Path, params_file: Path) -> None:
     """Read items, every annotation batch and gold into canonical Parquet tables.
 
@@ -36,7 +50,9 @@ def prepare(raw_dir: Path, out_dir: Path, params_file: Path) -> None:
     frames = []
     for path in batches:
         progress(f"reading {path.name}")
-        frames.append(read_annotations(path, annotation_options.get("format", "auto"), annotation_options))
+        frames.append(
+            read_annotations(path, annotation_options.get("format", "auto"), annotation_options)
+        )
     annotations = tables.canonical_annotations(frames, mapping)
     gold = tables.read_gold(_one_of(raw_dir, "gold"), mapping)
 

@@ -6,10 +6,30 @@ import click
 
 
 @click.command()
-@click.option("--prepared", "prepared_dir", type=click.Path(path_type=Path), default=Path("data/prepared"), show_default=True)
-@click.option("--labels", "labels_file", type=click.Path(path_type=Path), default=Path("data/labels/labels.parquet"), show_default=True)
-@click.option("--out", "model_dir", type=click.Path(path_type=Path), default=Path("models"), show_default=True)
-@click.option("--params", "params_file", type=click.Path(path_type=Path), default=Path("params.yaml"), show_default=True)
+@click.option(
+    "--prepared",
+    "prepared_dir",
+    type=click.Path(path_type=Path),
+    default=Path("data/prepared"),
+    show_default=True,
+)
+@click.option(
+    "--labels",
+    "labels_file",
+    type=click.Path(path_type=Path),
+    default=Path("data/labels/labels.parquet"),
+    show_default=True,
+)
+@click.option(
+    "--out", "model_dir", type=click.Path(path_type=Path), default=Path("models"), show_default=True
+)
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(path_type=Path),
+    default=Path("params.yaml"),
+    show_default=True,
+)
 def train(prepared_dir: Path, labels_file: Path, model_dir: Path, params_file: Path) -> None:
     """Fit the scikit-learn pipeline chosen in params on the train split's merged labels.
 

@@ -6,7 +6,13 @@ import click
 
 
 @click.command()
-@click.option("--prepared", "prepared_dir", type=click.Path(path_type=Path), default=Path("data/prepared"), show_default=True)
+@click.option(
+    "--prepared",
+    "prepared_dir",
+    type=click.Path(path_type=Path),
+    default=Path("data/prepared"),
+    show_default=True,
+)
 @click.option(
     "--summary",
     "summary_file",
@@ -14,7 +20,13 @@ import click
     default=Path("reports/validation/summary.json"),
     show_default=True,
 )
-@click.option("--params", "params_file", type=click.Path(path_type=Path), default=Path("params.yaml"), show_default=True)
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(path_type=Path),
+    default=Path("params.yaml"),
+    show_default=True,
+)
 def validate(prepared_dir: Path, summary_file: Path, params_file: Path) -> None:
     """Check the prepared tables with a Great Expectations suite; stop the pipeline on failure.
 
@@ -24,7 +36,13 @@ def validate(prepared_dir: Path, summary_file: Path, params_file: Path) -> None:
     import pandas as pd
 
     from stages.errors import EXIT_DATA_ERROR, DataError
-    from stages.expectations import CRITICAL, default_checks, describe_failure, run_checks, summarise
+    from stages.expectations import (
+        CRITICAL,
+        default_checks,
+        describe_failure,
+        run_checks,
+        summarise,
+    )
     from stages.io import load_params, progress, section, write_json
 
     params = load_params(params_file)
@@ -49,4 +67,7 @@ def validate(prepared_dir: Path, summary_file: Path, params_file: Path) -> None:
             err=True,
         )
         raise SystemExit(EXIT_DATA_ERROR)
-    click.echo(f"validate: {summary['checks']} checks passed ({summary['failed_warning']} warnings)", err=True)
+    click.echo(
+        f"validate: {summary['checks']} checks passed ({summary['failed_warning']} warnings)",
+        err=True,
+    )
