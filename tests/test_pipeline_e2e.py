@@ -157,3 +157,20 @@ def test_fresh_clone_make_repro_reproduces_the_commit(repo, tmp_path):
     # The local default remote accepts a push on a fresh clone.
     sh(clone, ".venv/bin/dvc", "push", "-q")
     assert any((clone / ".dvc-remote").rglob("*"))
+
+
+def test_a_critical_validation_failure_stops_dvc_repro(repo):
+    batch = repo / "data" / "raw" / "annotations" / "batch-02.csv"
+    original = batch.read_bytes()
+    batch.write_bytes(original + b"digit-0001,new.hire@labelco.example,seven,,2,1.0\n")
+    try:
+        result = sh(repo, "dvc", "repro", check=False)
+        assert result.returncode != 0
+        assert ran_stages(result.stdout) == ["prepare", "validate"]
+        assert "critical: annotations.label: label_in_label_set" in result.stderr
+        assert "'seven'" in result.stderr
+    finally:
+        batch.write_bytes(original)
+    sh(repo, "dvc", "repro")  # restored from DVC's run cache
+    assert sh(repo, "dvc", "status", "-q", check=False).returncode == 0
+    assert sh(repo, "git", "status", "--porcelain").stdout == ""
