@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from stages.errors import DataError
-from stages.formats import ANNOTATION_COLUMNS
+from stages.formats.common import ANNOTATION_COLUMNS
 
 SPLITS = ("train", "test")
 
@@ -111,6 +111,22 @@ def read_gold(path: Path, mapping: Mapping[str, str]) -> pd.DataFrame:
     gold["item_id"] = gold["item_id"].str.strip()
     gold["label"] = normalise_labels(gold["label"], mapping)
     return _sorted(gold, ["item_id"])
+
+
+def combine_gold(
+    gold_file: pd.DataFrame, marked: pd.DataFrame, mapping: Mapping[str, str], path: Path
+) -> pd.DataFrame:
+    """Gold from the gold file plus ground truth marked in exports; a conflict is an error."""
+    marked = marked.assign(label=normalise_labels(marked["label"], mapping))
+    both = pd.concat([gold_file, marked], ignore_index=True).drop_duplicates()
+    conflicts = both["item_id"].duplicated(keep=False)
+    if conflicts.any():
+        item = both.loc[conflicts, "item_id"].iloc[0]
+        labels = sorted(both.loc[both["item_id"] == item, "label"].astype(str))
+        raise DataError(
+            path, f"item {item}", f"conflicting gold labels {labels} (gold file vs ground truth)"
+        )
+    return _sorted(both.astype("string"), ["item_id"])
 
 
 def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

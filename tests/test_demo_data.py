@@ -8,7 +8,7 @@ import pandas as pd
 import yaml
 
 from stages import demo_data
-from stages.formats import read_annotations
+from stages.formats import read_export
 from tests.conftest import PROJECT_ROOT
 
 
@@ -74,7 +74,7 @@ def test_demo_batches_parse_in_both_formats(tmp_path):
     files = sorted((tmp_path / "annotations").iterdir())
     kinds = {path.suffix for path in files}
     assert kinds == {".json", ".csv"}
-    tables = [read_annotations(path) for path in files]
+    tables = [read_export(path).annotations for path in files]
     total = sum(len(table) for table in tables)
     _, _, judgments, _ = demo_data.simulate()
     assert total == sum(not j.cancelled for j in judgments)

@@ -1,10 +1,12 @@
+"""Every export format in docs of the labeling tools, read into the canonical table."""
+
 import json
 
 import pandas as pd
 import pytest
 
 from stages.errors import DataError
-from stages.formats import ANNOTATION_COLUMNS, detect_format, read_annotations
+from stages.formats import ANNOTATION_COLUMNS, detect_format, read_export, read_exports
 
 
 def _task(task_id, annotations, data=None):
@@ -15,10 +17,13 @@ def _task(task_id, annotations, data=None):
         "predictions": [],
         "inner_id": task_id,
         "total_annotations": len(annotations),
+        "project": 3,
     }
 
 
-def _annotation(user, choice, cancelled=False, created="2026-01-02T03:04:05.000000Z"):
+def _annotation(
+    user, choice, cancelled=False, ground_truth=False, created="2026-01-02T03:04:05.000000Z"
+):
     result = (
         []
         if cancelled
@@ -27,6 +32,7 @@ def _annotation(user, choice, cancelled=False, created="2026-01-02T03:04:05.0000
                 "id": "x1",
                 "type": "choices",
                 "value": {"choices": [choice]},
+                "origin": "manual",
                 "from_name": "sentiment",
                 "to_name": "text",
             }
@@ -37,10 +43,15 @@ def _annotation(user, choice, cancelled=False, created="2026-01-02T03:04:05.0000
         "completed_by": user,
         "result": result,
         "was_cancelled": cancelled,
-        "ground_truth": False,
+        "ground_truth": ground_truth,
         "created_at": created,
+        "updated_at": created,
         "lead_time": 2.5,
     }
+
+
+def _read(path, fmt="auto", **options):
+    return read_export(path, fmt, options)
 
 
 def test_label_studio_full_export(tmp_path):
@@ -51,17 +62,166 @@ def test_label_studio_full_export(tmp_path):
             [_annotation(7, " Positive "), _annotation({"id": 8, "email": "b@x.org"}, "Negative")],
         ),
         _task(2, [_annotation(7, "Negative", cancelled=True)]),
-        _task(3, [_annotation(9, "Positive")], data={"text": "no id key"}),
+        _task(3, [_annotation(9, "Positive", ground_truth=True)], data={"text": "no id key"}),
     ]
     path.write_text(json.dumps(tasks))
     assert detect_format(path) == "labelstudio"
-    table = read_annotations(path)
+    export = _read(path)
+    table = export.annotations
     assert list(table.columns) == ANNOTATION_COLUMNS
     assert table["item_id"].tolist() == ["item-1", "item-1", "3"]
     assert table["annotator_id"].tolist() == ["7", "b@x.org", "9"]
     assert table["label"].tolist() == ["Positive", "Negative", "Positive"]
     assert (table["source"] == "export.json").all()
     assert str(table["created_at"].dtype) == "datetime64[ms, UTC]"
+    assert export.gold.values.tolist() == [["3", "Positive"]]
+
+
+def test_label_studio_json_min(tmp_path):
+    records = [
+        {
+            "text": "good",
+            "item_id": "a",
+            "id": 11,
+            "sentiment": "Positive",
+            "annotator": 3,
+            "annotation_id": 101,
+            "created_at": "2026-01-02T03:04:05.000000Z",
+            "updated_at": "x",
+            "lead_time": 3.1,
+        },
+        {
+            "text": "bad",
+            "item_id": "b",
+            "id": 12,
+            "sentiment": {"choices": ["Negative"]},
+            "annotator": 4,
+            "annotation_id": 102,
+            "created_at": "2026-01-02T03:04:06.000000Z",
+            "updated_at": "x",
+            "lead_time": 1.0,
+        },
+    ]
+    path = tmp_path / "min.json"
+    path.write_text(json.dumps(records))
+    assert detect_format(path) == "labelstudio-min"
+    table = _read(path).annotations
+    assert table[["item_id", "annotator_id", "label"]].values.tolist() == [
+        ["a", "3", "Positive"],
+        ["b", "4", "Negative"],
+    ]
+
+
+def test_label_studio_csv_quoted_with_json_cells(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(
+        '"annotation_id","annotator","created_at","id","lead_time","sentiment","text","updated_at"\n'
+        '101,"ann@x.org","2026-01-02T03:04:05.000000Z",11,3.1,"Positive","good, really","2026-01-02"\n'
+        '102,"7","2026-01-02T03:04:06.000000Z",12,1.0,"{""choices"": [""Negative""]}","bad","2026-01-02"\n'
+    )
+    assert detect_format(path) == "labelstudio-csv"
+    table = _read(path, labels=["Positive", "Negative"]).annotations
+    assert table[["item_id", "annotator_id", "label"]].values.tolist() == [
+        ["11", "ann@x.org", "Positive"],
+        ["12", "7", "Negative"],
+    ]
+
+
+def test_label_studio_flat_records_pick_the_control_by_label_set(tmp_path):
+    records = [
+        {"id": i, "lang": "en", "sentiment": label, "annotator": 1, "annotation_id": i}
+        for i, label in enumerate(["pos", "neg", "pos"])
+    ]
+    path = tmp_path / "min.json"
+    path.write_text(json.dumps(records))
+    assert _read(path, labels=["pos", "neg"]).annotations["label"].tolist() == ["pos", "neg", "pos"]
+    assert _read(path, from_name="lang").annotations["label"].tolist() == ["en", "en", "en"]
+
+
+def test_prodigy_binary_and_choice_tasks(tmp_path):
+    lines = [
+        {
+            "text": "a",
+            "meta": {"item_id": "i1"},
+            "_input_hash": 1,
+            "_task_hash": 2,
+            "label": "SPAM",
+            "answer": "accept",
+            "_timestamp": 1767225600,
+            "_annotator_id": "news-alice",
+            "_session_id": "news-alice",
+        },
+        {
+            "text": "b",
+            "meta": {"item_id": "i2"},
+            "_input_hash": 3,
+            "label": "SPAM",
+            "answer": "reject",
+            "_timestamp": 1767225601,
+            "_annotator_id": "news-bob",
+        },
+        {
+            "text": "c",
+            "_input_hash": 5,
+            "label": "SPAM",
+            "answer": "ignore",
+            "_annotator_id": "news-bob",
+        },
+        {
+            "text": "d",
+            "_input_hash": 7,
+            "options": [{"id": "SPAM", "text": "Spam"}, {"id": "HAM", "text": "Ham"}],
+            "accept": ["HAM"],
+            "answer": "accept",
+            "_timestamp": 1767225602,
+            "_annotator_id": "news-carol",
+        },
+    ]
+    path = tmp_path / "db-out.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    assert detect_format(path) == "prodigy"
+    table = _read(path, labels=["SPAM", "HAM"]).annotations
+    assert table[["item_id", "annotator_id", "label"]].values.tolist() == [
+        ["i1", "news-alice", "SPAM"],
+        ["i2", "news-bob", "HAM"],
+        ["7", "news-carol", "HAM"],
+    ]
+    assert table["created_at"].iloc[0] == pd.Timestamp("2026-01-01T00:00:00Z")
+    with pytest.raises(DataError, match="reject_label"):
+        _read(path, labels=["SPAM", "HAM", "OTHER"])
+    assert (
+        _read(path, labels=["SPAM", "HAM", "OTHER"], reject_label="HAM")
+        .annotations["label"]
+        .tolist()[1]
+        == "HAM"
+    )
+
+
+def test_sagemaker_worker_responses_in_a_folder(tmp_path):
+    root = tmp_path / "annotations"
+    for index, answers in (("0", [("w1", "dog"), ("w2", "cat")]), ("1", [("w1", "cat")])):
+        folder = root / "worker-response" / "iteration-1" / index
+        folder.mkdir(parents=True)
+        document = {
+            "answers": [
+                {
+                    "workerId": worker,
+                    "answerContent": {"crowd-image-classifier": {"label": label}},
+                    "submissionTime": "2026-03-01T10:00:00.000Z",
+                    "timeSpentInSeconds": 4.2,
+                }
+                for worker, label in answers
+            ]
+        }
+        (folder / "2026-03-01_10:00:00.json").write_text(json.dumps(document))
+    assert detect_format(next(root.rglob("*.json"))) == "sagemaker"
+    table = read_exports(root).annotations
+    assert table[["item_id", "annotator_id", "label"]].values.tolist() == [
+        ["0", "w1", "dog"],
+        ["0", "w2", "cat"],
+        ["1", "w1", "cat"],
+    ]
+    assert table["source"].iloc[0] == "worker-response/iteration-1/0/2026-03-01_10:00:00.json"
 
 
 def test_long_csv_with_bom_and_extra_columns(tmp_path):
@@ -70,7 +230,7 @@ def test_long_csv_with_bom_and_extra_columns(tmp_path):
         "\ufeffitem_id,annotator_id,label,lead_time\r\ni1,a,cat,1.0\r\ni2,b,dog,2.0\r\n".encode()
     )
     assert detect_format(path) == "long"
-    table = read_annotations(path)
+    table = _read(path).annotations
     assert table[["item_id", "annotator_id", "label"]].values.tolist() == [
         ["i1", "a", "cat"],
         ["i2", "b", "dog"],
@@ -81,7 +241,15 @@ def test_long_csv_with_bom_and_extra_columns(tmp_path):
 def test_long_parquet(tmp_path):
     path = tmp_path / "batch.parquet"
     pd.DataFrame({"item_id": ["i1"], "annotator_id": [3], "label": ["cat"]}).to_parquet(path)
-    assert read_annotations(path)["annotator_id"].tolist() == ["3"]
+    assert _read(path).annotations["annotator_id"].tolist() == ["3"]
+
+
+def test_many_files_merge_and_format_can_be_forced(tmp_path):
+    (tmp_path / "a.csv").write_text("item_id,annotator_id,label\ni1,a,cat\n")
+    (tmp_path / "b.txt").write_text("item_id,annotator_id,label\ni2,b,dog\n")
+    (tmp_path / ".hidden").write_text("junk")
+    export = read_exports(tmp_path, "long")
+    assert export.annotations["source"].tolist() == ["a.csv", "b.txt"]
 
 
 @pytest.mark.parametrize(
@@ -90,6 +258,7 @@ def test_long_parquet(tmp_path):
         ("", None, "empty file"),
         ('[{"id": 1, ', "line 1", "invalid JSON"),
         ('[{"id": 1, "data": {}}]', "task 1", "no 'annotations' array"),
+        ('{"id": 1}', "line 1", "unrecognised annotation format"),
         ("a,b,c\n1,2,3\n", "line 1", "unrecognised annotation format"),
         ("item_id,annotator_id,label\ni1,a,cat\ni2,,dog\n", "line 3", "empty annotator_id"),
         (
@@ -97,13 +266,14 @@ def test_long_parquet(tmp_path):
             "record 1",
             "unreadable created_at",
         ),
+        ('{"answer": "maybe", "label": "x"}\n', "line 1", "accept, reject or ignore"),
     ],
 )
 def test_bad_exports_name_file_record_and_reason(tmp_path, content, record, reason):
     path = tmp_path / "bad.json"
     path.write_text(content)
     with pytest.raises(DataError) as caught:
-        read_annotations(path)
+        _read(path)
     assert caught.value.path == str(path)
     assert caught.value.record == (record or "")
     assert reason in caught.value.reason
@@ -117,12 +287,12 @@ def test_label_studio_several_choice_controls_need_from_name(tmp_path):
     path = tmp_path / "two.json"
     path.write_text(json.dumps([_task(1, [annotation])]))
     with pytest.raises(DataError, match="several choice controls"):
-        read_annotations(path)
-    assert read_annotations(path, options={"from_name": "topic"})["label"].tolist() == ["x"]
+        _read(path)
+    assert _read(path, from_name="topic").annotations["label"].tolist() == ["x"]
 
 
 def test_label_studio_object_instead_of_array(tmp_path):
     path = tmp_path / "object.json"
     path.write_text(json.dumps({"id": 1}))
     with pytest.raises(DataError):
-        read_annotations(path, "labelstudio")
+        _read(path, "labelstudio")

@@ -30,37 +30,33 @@ def prepare(raw_dir: Path, out_dir: Path, params_file: Path) -> None:
     hash-based train/test split. Writes items, annotations and gold .parquet under --out.
     """
     from stages import tables
-    from stages.errors import DataError
-    from stages.formats import read_annotations
+    from stages.formats import read_exports
     from stages.io import load_params, progress, section, write_parquet
 
     params = load_params(params_file)
     data, options = section(params, "data"), section(params, "prepare")
     mapping = tables.label_normaliser(data["labels"], data.get("aliases"))
-    annotation_options = data.get("annotations") or {}
+    export_options = {**(data.get("annotations") or {}), "labels": data["labels"]}
 
     progress(f"reading items from {raw_dir}")
     items = tables.read_items(_one_of(raw_dir, "items"))
     items = tables.canonical_items(items, float(options["test_size"]), str(options["split_salt"]))
-
-    batch_dir = raw_dir / "annotations"
-    batches = sorted(p for p in batch_dir.glob("*") if p.is_file() and not p.name.startswith("."))
-    if not batches:
-        raise DataError(batch_dir, None, "no annotation files; add your tool's exports here")
-    frames = []
-    for path in batches:
-        progress(f"reading {path.name}")
-        frames.append(
-            read_annotations(path, annotation_options.get("format", "auto"), annotation_options)
-        )
-    annotations = tables.canonical_annotations(frames, mapping)
-    gold = tables.read_gold(_one_of(raw_dir, "gold"), mapping)
+    progress(f"reading annotation exports in {raw_dir / 'annotations'}")
+    export = read_exports(
+        raw_dir / "annotations", export_options.get("format", "auto"), export_options
+    )
+    annotations = tables.canonical_annotations([export.annotations], mapping)
+    gold_file = _one_of(raw_dir, "gold")
+    gold = tables.combine_gold(
+        tables.read_gold(gold_file, mapping), export.gold, mapping, gold_file
+    )
 
     for name, frame in (("items", items), ("annotations", annotations), ("gold", gold)):
         write_parquet(out_dir / f"{name}.parquet", frame)
     click.echo(
         f"prepare: {len(items)} items ({int((items['split'] == 'test').sum())} test), "
-        f"{len(annotations)} annotations from {len(batches)} files, {len(gold)} gold",
+        f"{len(annotations)} annotations from {annotations['source'].nunique()} files, "
+        f"{len(gold)} gold",
         err=True,
     )
 

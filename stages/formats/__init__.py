@@ -1,0 +1,133 @@
+"""Readers for annotation exports, each returning the canonical long annotations table.
+
+Formats: Label Studio full JSON, JSON-MIN and CSV exports, Prodigy JSONL (``db-out``),
+SageMaker Ground Truth worker responses, and the plain long table (CSV or Parquet). The format
+is detected from the file's content, not its name; ``data.annotations.format`` can force one.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from stages.errors import DataError
+from stages.formats.common import ANNOTATION_COLUMNS, GOLD_COLUMNS, Export
+
+__all__ = [
+    "ANNOTATION_COLUMNS",
+    "FORMATS",
+    "GOLD_COLUMNS",
+    "Export",
+    "detect_format",
+    "read_export",
+]
+
+LONG_REQUIRED = ("item_id", "annotator_id", "label")
+
+
+def _readers() -> dict[str, Callable[[Path, dict[str, Any]], Export]]:
+    from stages.formats import labelstudio, long_table, prodigy, sagemaker
+
+    return {
+        "labelstudio": labelstudio.read_full_json,
+        "labelstudio-min": labelstudio.read_json_min,
+        "labelstudio-csv": labelstudio.read_csv,
+        "prodigy": prodigy.read_jsonl,
+        "sagemaker": sagemaker.read_worker_response,
+        "long": long_table.read_long_table,
+    }
+
+
+FORMATS = ("labelstudio", "labelstudio-min", "labelstudio-csv", "prodigy", "sagemaker", "long")
+
+
+def detect_format(path: Path) -> str:
+    """Name the export format from the first bytes of the file."""
+    with open(path, "rb") as handle:
+        head = handle.read(65536)
+    if head.startswith(b"PAR1"):
+        return "long"
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if not text:
+        raise DataError(path, None, "empty file; remove it or export the batch again")
+    if text.startswith(b"["):
+        # Full export: tasks holding an "annotations" array; JSON-MIN: flat records.
+        if re.search(rb'"annotations"\s*:', head) or not re.search(rb'"annotator"\s*:', head):
+            return "labelstudio"
+        return "labelstudio-min"
+    if text.startswith(b"{"):
+        if re.search(rb'"answers"\s*:', head) and re.search(rb'"answerContent"\s*:', head):
+            return "sagemaker"
+        if re.search(rb'"answer"\s*:', head) or re.search(rb'"_input_hash"\s*:', head):
+            return "prodigy"
+        raise DataError(path, "line 1", _unrecognised())
+    first_line = text.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    header = {name.strip() for name in next(csv.reader([first_line]), [])}
+    if set(LONG_REQUIRED) <= header:
+        return "long"
+    if {"annotator", "annotation_id"} <= header:
+        return "labelstudio-csv"
+    raise DataError(path, "line 1", _unrecognised())
+
+
+def _unrecognised() -> str:
+    return (
+        "unrecognised annotation format: expected a Label Studio export (JSON, JSON-MIN, CSV), "
+        "Prodigy JSONL, a SageMaker worker response, or a table with columns "
+        f"{', '.join(LONG_REQUIRED)}; set data.annotations.format to force one"
+    )
+
+
+def read_export(
+    path: Path, fmt: str = "auto", options: dict[str, Any] | None = None, source: str | None = None
+) -> Export:
+    """Read one export file into canonical annotations (and gold, where the format marks it).
+
+    ``source`` names the file in the table (default: its name); it must not be an absolute path,
+    so that outputs stay the same on every machine.
+    """
+    options = dict(options or {})
+    options.setdefault("source", source or path.name)
+    fmt = detect_format(path) if fmt in ("auto", None) else fmt
+    readers = _readers()
+    if fmt not in readers:
+        raise DataError(
+            path, None, f"unknown format '{fmt}'; use auto or one of {', '.join(FORMATS)}"
+        )
+    return readers[fmt](path, options)
+
+
+def export_files(path: Path) -> list[Path]:
+    """The export files under a folder (recursively, hidden ones skipped), or the file itself."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise DataError(path, None, "no such file or folder")
+    files = sorted(
+        p
+        for p in path.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+    )
+    if not files:
+        raise DataError(path, None, "no annotation files; add your labeling tool's exports here")
+    return files
+
+
+def read_exports(path: Path, fmt: str = "auto", options: dict[str, Any] | None = None) -> Export:
+    """Every export under ``path`` merged into one table; ``source`` is the path inside it."""
+    import pandas as pd
+
+    from stages.formats.common import empty_gold
+
+    files = export_files(path)
+    root = path if path.is_dir() else path.parent
+    exports = [
+        read_export(file, fmt, options, source=file.relative_to(root).as_posix()) for file in files
+    ]
+    annotations = pd.concat([export.annotations for export in exports], ignore_index=True)
+    golds = [export.gold for export in exports if len(export.gold)]
+    gold = pd.concat(golds, ignore_index=True) if golds else empty_gold()
+    return Export(annotations, gold)

@@ -1,0 +1,144 @@
+"""What every reader returns, and the helpers they share."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from stages.errors import DataError
+
+ANNOTATION_COLUMNS = ["item_id", "annotator_id", "label", "source", "created_at"]
+GOLD_COLUMNS = ["item_id", "label"]
+
+
+@dataclass(frozen=True)
+class Export:
+    """One export file's judgments, and the gold labels it marks (Label Studio ground truth)."""
+
+    annotations: pd.DataFrame
+    gold: pd.DataFrame
+
+
+def empty_gold() -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype="string") for name in GOLD_COLUMNS})
+
+
+class Rows:
+    """Collects judgments record by record, then builds the canonical table in one go."""
+
+    def __init__(self, path: Path, source: str) -> None:
+        self.path, self.source = path, source
+        self.items: list[str] = []
+        self.annotators: list[str] = []
+        self.labels: list[str] = []
+        self.created: list[Any] = []
+        self.records: list[str] = []
+        self.gold: dict[str, str] = {}
+
+    def add(self, record: str, item: Any, annotator: Any, label: Any, created: Any = None) -> None:
+        self.items.append(text_field(item, "item id", self.path, record))
+        self.annotators.append(text_field(annotator, "annotator id", self.path, record))
+        self.labels.append(text_field(label, "label", self.path, record))
+        self.created.append(created)
+        self.records.append(record)
+
+    def add_gold(self, record: str, item: Any, label: Any) -> None:
+        item_id = text_field(item, "item id", self.path, record)
+        value = text_field(label, "label", self.path, record)
+        if self.gold.get(item_id, value) != value:
+            raise DataError(
+                self.path, record, f"two different ground-truth labels for item {item_id}"
+            )
+        self.gold[item_id] = value
+
+    def export(self) -> Export:
+        annotations = canonical(
+            pd.Series(self.items, dtype="string"),
+            pd.Series(self.annotators, dtype="string"),
+            pd.Series(self.labels, dtype="string"),
+            pd.Series(self.created, dtype="object"),
+            self.path,
+            self.source,
+            self.records,
+        )
+        gold = pd.DataFrame(
+            {"item_id": list(self.gold), "label": list(self.gold.values())}, dtype="string"
+        )
+        return Export(annotations, gold if len(gold) else empty_gold())
+
+
+def text_field(value: Any, what: str, path: Path, record: str) -> str:
+    """A non-empty string id or label; numbers are written as integers where they are ones."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if (
+        value is None
+        or isinstance(value, bool | dict | list)
+        or (isinstance(value, float) and value != value)
+    ):
+        raise DataError(path, record, f"missing or invalid {what}: {value!r}")
+    text = str(value).strip()
+    if not text:
+        raise DataError(path, record, f"empty {what}")
+    return text
+
+
+def canonical(
+    items: pd.Series,
+    annotators: pd.Series,
+    labels: pd.Series,
+    created: pd.Series,
+    path: Path,
+    source: str,
+    records: list[str] | None = None,
+) -> pd.DataFrame:
+    """The canonical annotations table; ``created`` may hold ISO strings, unix seconds or None."""
+    created = created.reset_index(drop=True)
+    if created.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool)).any():
+        numeric = pd.to_numeric(created, errors="coerce")
+        created_at = pd.to_datetime(numeric, unit="s", utc=True)
+        unparsed = created.notna() & numeric.isna()
+    else:
+        strings = created.astype("string").str.strip()
+        created_at = pd.to_datetime(strings, utc=True, errors="coerce", format="ISO8601")
+        unparsed = strings.notna() & (strings != "") & created_at.isna()
+    if unparsed.any():
+        row = int(unparsed.to_numpy().nonzero()[0][0])
+        record = records[row] if records else f"record {row + 1}"
+        raise DataError(path, record, f"unreadable created_at {created[row]!r}")
+    frame = pd.DataFrame(
+        {
+            "item_id": items.astype("string").reset_index(drop=True),
+            "annotator_id": annotators.astype("string").reset_index(drop=True),
+            "label": labels.astype("string").reset_index(drop=True),
+            "source": pd.Series([source] * len(items), dtype="string"),
+            "created_at": created_at.astype("datetime64[ms, UTC]"),
+        }
+    )
+    return frame[ANNOTATION_COLUMNS]
+
+
+def load_json(path: Path) -> Any:
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            return json.load(handle)
+    except UnicodeDecodeError as error:
+        raise DataError(path, None, f"not UTF-8 text ({error.reason})") from None
+    except json.JSONDecodeError as error:
+        raise DataError(path, f"line {error.lineno}", f"invalid JSON ({error.msg})") from None
+
+
+def read_csv_strings(path: Path) -> pd.DataFrame:
+    """Every cell as a string ("" for empty), header names trimmed."""
+    try:
+        frame = pd.read_csv(path, dtype="string", encoding="utf-8-sig", keep_default_na=False)
+    except UnicodeDecodeError as error:
+        raise DataError(path, None, f"not UTF-8 text ({error.reason})") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise DataError(path, None, f"malformed CSV ({error})".replace("\n", " ")) from None
+    frame.columns = [str(name).strip() for name in frame.columns]
+    return frame

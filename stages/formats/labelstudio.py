@@ -1,0 +1,180 @@
+"""Label Studio exports: full JSON, JSON-MIN and CSV.
+
+Full JSON holds tasks with their annotations; cancelled (skipped) annotations carry no label
+and are left out; an annotation marked ``ground_truth`` is also the item's gold label.
+JSON-MIN and CSV hold one flat record per non-cancelled annotation, with the task's data keys
+at the top level and one key per labeling control (``from_name``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from stages.errors import DataError
+from stages.formats.common import Export, Rows, load_json, read_csv_strings
+
+# Keys of a JSON-MIN / CSV record that are bookkeeping, never a labeling control.
+RECORD_KEYS = {
+    "id",
+    "annotator",
+    "annotation_id",
+    "created_at",
+    "updated_at",
+    "lead_time",
+    "agreement",
+}
+
+
+def read_full_json(path: Path, options: dict[str, Any]) -> Export:
+    """The full export: ``[{id, data, annotations: [{completed_by, result, ...}], ...}]``.
+
+    ``completed_by`` is an int user id or an object (its email is used when present). The item
+    id is ``data[item_key]`` when the task has it, else the task id.
+    """
+    item_key = options.get("item_key") or "item_id"
+    from_name = options.get("from_name")
+    tasks = load_json(path)
+    if not isinstance(tasks, list):
+        raise DataError(path, None, "expected a JSON array of tasks (Label Studio full export)")
+    rows = Rows(path, options["source"])
+    for position, task in enumerate(tasks):
+        record = (
+            f"task {task.get('id', f'#{position}')}"
+            if isinstance(task, dict)
+            else f"task #{position}"
+        )
+        if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+            raise DataError(path, record, "a task must be an object with a 'data' object")
+        annotations = task.get("annotations")
+        if not isinstance(annotations, list):
+            raise DataError(path, record, "task has no 'annotations' array")
+        item = task["data"].get(item_key, task.get("id"))
+        for annotation in annotations:
+            if not isinstance(annotation, dict):
+                raise DataError(path, record, "an annotation must be an object")
+            if annotation.get("was_cancelled"):
+                continue
+            label = _result_choice(annotation.get("result"), from_name, path, record)
+            if label is None:
+                continue
+            annotator = _completed_by(annotation.get("completed_by"))
+            rows.add(record, item, annotator, label, annotation.get("created_at"))
+            if annotation.get("ground_truth") is True:
+                rows.add_gold(record, item, label)
+    return rows.export()
+
+
+def read_json_min(path: Path, options: dict[str, Any]) -> Export:
+    """JSON-MIN: an array of flat records, one per non-cancelled annotation."""
+    records = load_json(path)
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise DataError(path, None, "expected a JSON array of objects (Label Studio JSON-MIN)")
+    return _flat_records(path, records, options, first_record=0, kind="record")
+
+
+def read_csv(path: Path, options: dict[str, Any]) -> Export:
+    """CSV: JSON-MIN's records as rows; dict and list cells are JSON strings."""
+    frame = read_csv_strings(path)
+    return _flat_records(path, frame.to_dict("records"), options, first_record=2, kind="line")
+
+
+def _flat_records(
+    path: Path, records: list[dict[str, Any]], options: dict[str, Any], first_record: int, kind: str
+) -> Export:
+    item_key = options.get("item_key") or "item_id"
+    control = _control_key(path, records, options.get("from_name"), item_key, options.get("labels"))
+    rows = Rows(path, options["source"])
+    for position, entry in enumerate(records):
+        record = (
+            f"{kind} {position + first_record}"
+            if kind == "line"
+            else f"task {entry.get('id', position)}"
+        )
+        label = _flat_choice(entry.get(control), path, record)
+        if label is None:
+            continue
+        item = entry.get(item_key) if entry.get(item_key) not in (None, "") else entry.get("id")
+        rows.add(record, item, entry.get("annotator"), label, entry.get("created_at") or None)
+    return rows.export()
+
+
+def _control_key(
+    path: Path, records: list[dict[str, Any]], from_name: str | None, item_key: str, labels: Any
+) -> str:
+    """Which key holds the label: ``from_name`` when set, else the likeliest labeling control.
+
+    With a known label set, the key whose values most often fall in it; otherwise the key with
+    the fewest distinct values (labels repeat, item data rarely does).
+    """
+    if from_name:
+        if records and not any(from_name in entry for entry in records):
+            raise DataError(path, None, f"no '{from_name}' key (data.annotations.from_name)")
+        return from_name
+    keys = sorted({key for entry in records for key in entry} - RECORD_KEYS - {item_key})
+    if not keys:
+        raise DataError(path, None, "no labeling control found in the records")
+    if len(keys) == 1:
+        return keys[0]
+    values = {key: [str(entry.get(key, "")).strip() for entry in records] for key in keys}
+    if labels:
+        wanted = {str(label).strip().casefold() for label in labels}
+        return max(
+            keys, key=lambda k: (sum(v.casefold() in wanted for v in values[k]), -keys.index(k))
+        )
+    return min(keys, key=lambda k: (len(set(values[k])), keys.index(k)))
+
+
+def _flat_choice(value: Any, path: Path, record: str) -> str | None:
+    """A bare string, or ``{"choices": [...]}`` (possibly as a JSON string in CSV)."""
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        return None
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise DataError(path, record, f"unreadable choice cell {value[:40]!r}") from None
+    if isinstance(value, dict):
+        choices = value.get("choices")
+        if not isinstance(choices, list) or len(choices) != 1:
+            raise DataError(path, record, f"expected exactly one choice, got {choices!r}")
+        return str(choices[0]).strip()
+    if isinstance(value, list):
+        raise DataError(path, record, f"expected one label, got a list {value!r}")
+    return str(value).strip()
+
+
+def _completed_by(completed_by: Any) -> Any:
+    if isinstance(completed_by, dict):
+        return completed_by.get("email") or completed_by.get("id")
+    return completed_by
+
+
+def _result_choice(result: Any, from_name: str | None, path: Path, record: str) -> str | None:
+    """The single choice of a classification result, or None when nothing was chosen."""
+    if not isinstance(result, list):
+        raise DataError(path, record, "annotation 'result' must be an array")
+    choices = [
+        item
+        for item in result
+        if isinstance(item, dict)
+        and item.get("type") in ("choices", "taxonomy")
+        and (from_name is None or item.get("from_name") == from_name)
+    ]
+    if not choices:
+        return None
+    names = sorted({str(item.get("from_name")) for item in choices})
+    if len(names) > 1:
+        raise DataError(
+            path,
+            record,
+            f"several choice controls ({', '.join(names)}); set data.annotations.from_name",
+        )
+    value = choices[0].get("value") or {}
+    picked = value.get("choices", value.get("taxonomy"))
+    if isinstance(picked, list) and len(picked) == 1 and isinstance(picked[0], list):
+        picked = [picked[0][-1]] if picked[0] else picked  # taxonomy: a path, the leaf counts
+    if not isinstance(picked, list) or len(picked) != 1:
+        raise DataError(path, record, f"expected exactly one choice, got {picked!r}")
+    return str(picked[0]).strip()

@@ -1,0 +1,51 @@
+"""The plain long table: ``item_id, annotator_id, label[, created_at, batch, lead_time]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from stages.errors import DataError
+from stages.formats.common import Export, canonical, empty_gold, read_csv_strings
+
+REQUIRED = ["item_id", "annotator_id", "label"]
+
+
+def read_long_table(path: Path, options: dict[str, Any]) -> Export:
+    """CSV (any column order, extra columns ignored) or Parquet."""
+    with open(path, "rb") as handle:
+        is_parquet = handle.read(4) == b"PAR1"
+    if is_parquet:
+        try:
+            frame = pd.read_parquet(path)
+        except (OSError, ValueError) as error:
+            raise DataError(
+                path, None, f"unreadable Parquet ({error})".replace("\n", " ")
+            ) from None
+        frame = frame.astype({name: "string" for name in REQUIRED if name in frame})
+        first_record = 0
+    else:
+        frame = read_csv_strings(path)
+        first_record = 2  # 1-based line of the first data row, after the header
+    missing = [name for name in REQUIRED if name not in frame.columns]
+    if missing:
+        raise DataError(path, "header", f"missing required column(s): {', '.join(missing)}")
+    for column in REQUIRED:
+        values = frame[column].str.strip()
+        empty = values.isna() | (values == "")
+        if empty.any():
+            row = int(empty.to_numpy().nonzero()[0][0])
+            record = f"line {row + first_record}" if first_record else f"row {row}"
+            raise DataError(path, record, f"empty {column}")
+        frame[column] = values
+    if "created_at" in frame:
+        created = frame["created_at"].astype("object").where(frame["created_at"].notna(), None)
+        created = created.map(lambda value: value if value != "" else None)
+    else:
+        created = pd.Series([None] * len(frame), dtype="object")
+    annotations = canonical(
+        frame["item_id"], frame["annotator_id"], frame["label"], created, path, options["source"]
+    )
+    return Export(annotations, empty_gold())

@@ -1,0 +1,83 @@
+"""Prodigy ``db-out`` JSONL: one line per answered task per annotator session.
+
+Binary tasks carry ``label``: ``accept`` is that label; ``reject`` is the other label when the
+label set has exactly two, else ``data.annotations.reject_label`` when set (otherwise an error,
+since "not X" is no class). Choice tasks carry ``options`` and ``accept`` (the chosen ids).
+``ignore`` is no judgment, and so is a rejected choice task.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from stages.errors import DataError
+from stages.formats.common import Export, Rows
+
+
+def read_jsonl(path: Path, options: dict[str, Any]) -> Export:
+    item_key = options.get("item_key") or "item_id"
+    labels = [str(label) for label in options.get("labels") or []]
+    rows = Rows(path, options["source"])
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as error:
+        raise DataError(path, None, f"not UTF-8 text ({error.reason})") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        record = f"line {number}"
+        try:
+            task = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DataError(path, record, f"invalid JSON ({error.msg})") from None
+        if not isinstance(task, dict):
+            raise DataError(path, record, "expected a JSON object per line")
+        answer = task.get("answer")
+        if answer not in ("accept", "reject", "ignore"):
+            raise DataError(
+                path, record, f"answer must be accept, reject or ignore, got {answer!r}"
+            )
+        if answer == "ignore":
+            continue
+        label = _judgment(task, answer, labels, options.get("reject_label"), path, record)
+        if label is None:
+            continue
+        meta = task.get("meta") if isinstance(task.get("meta"), dict) else {}
+        item = task.get(item_key, meta.get(item_key, task.get("_input_hash")))
+        annotator = task.get("_annotator_id") or task.get("_session_id")
+        rows.add(record, item, annotator, label, task.get("_timestamp"))
+    return rows.export()
+
+
+def _judgment(
+    task: dict[str, Any], answer: str, labels: list[str], reject_label: Any, path: Path, record: str
+) -> str | None:
+    if "options" in task:
+        if answer == "reject":
+            return None
+        accepted = task.get("accept")
+        if not isinstance(accepted, list) or len(accepted) != 1:
+            raise DataError(path, record, f"expected exactly one accepted option, got {accepted!r}")
+        by_id = {str(o.get("id")): o for o in task["options"] if isinstance(o, dict)}
+        if str(accepted[0]) not in by_id:
+            raise DataError(path, record, f"accepted id {accepted[0]!r} is not among the options")
+        return str(accepted[0])
+    label = task.get("label")
+    if label is None:
+        raise DataError(
+            path, record, "a binary task needs a 'label' (or 'options' for a choice task)"
+        )
+    if answer == "accept":
+        return str(label)
+    if reject_label not in (None, ""):
+        return str(reject_label)
+    others = [other for other in labels if other.casefold() != str(label).strip().casefold()]
+    if len(labels) == 2 and len(others) == 1:
+        return others[0]
+    raise DataError(
+        path,
+        record,
+        f"a rejected '{label}' has no class; set data.annotations.reject_label (or use two labels)",
+    )
