@@ -66,23 +66,59 @@ def majority_vote(judgments: Judgments, tie_rule: str = "prior", seed: int = 0) 
     return Result(posterior=posterior, label=label, confusion=None, iterations=0)
 
 
+def by_pair_matrix(judgments: Judgments) -> sparse.csr_matrix:
+    """(annotator, observed label) pairs x items: ``M @ posterior`` sums posteriors per pair."""
+    rows = judgments.annotator * judgments.n_classes + judgments.label
+    ones = np.ones(len(rows), dtype=np.float64)
+    shape = (judgments.n_annotators * judgments.n_classes, judgments.n_items)
+    return sparse.csr_matrix((ones, (rows, judgments.item)), shape=shape)
+
+
+def annotator_confusion(
+    judgments: Judgments,
+    posterior: np.ndarray,
+    smoothing: float,
+    by_pair: sparse.csr_matrix | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """M-step: class prior and each annotator's confusion matrix (true x observed), smoothed."""
+    n_classes = judgments.n_classes
+    by_pair = by_pair_matrix(judgments) if by_pair is None else by_pair
+    judged = np.bincount(judgments.item, minlength=judgments.n_items) > 0
+    prior = posterior[judged].sum(axis=0) + smoothing
+    prior /= prior.sum()
+    observed = (by_pair @ posterior).reshape(judgments.n_annotators, n_classes, n_classes)
+    confusion = observed.transpose(0, 2, 1) + smoothing
+    confusion /= confusion.sum(axis=2, keepdims=True)
+    return confusion, prior
+
+
+def _clamp(posterior: np.ndarray, gold: np.ndarray | None) -> np.ndarray:
+    """Gold items' posterior is their expert label, with certainty."""
+    if gold is None:
+        return posterior
+    known = gold >= 0
+    posterior[known] = 0.0
+    posterior[known, gold[known]] = 1.0
+    return posterior
+
+
 def dawid_skene(
-    judgments: Judgments, max_iter: int = 100, tol: float = 1e-6, smoothing: float = 0.01
+    judgments: Judgments,
+    max_iter: int = 100,
+    tol: float = 1e-6,
+    smoothing: float = 0.01,
+    gold: np.ndarray | None = None,
 ) -> Result:
     """Dawid & Skene (1979): each annotator has a confusion matrix, fitted by EM.
 
     Starts from majority-vote shares. ``smoothing`` is a pseudo-count added to every cell of
     every confusion matrix (and to the class prior) so that annotators with few judgments do
-    not get zero probabilities. Stops when no posterior moves more than ``tol``.
+    not get zero probabilities. ``gold`` (a class code per item, -1 where unknown) clamps
+    gold items to their expert label throughout, which sharpens every annotator's estimate.
+    Stops when no posterior moves more than ``tol``.
     """
     n_classes = judgments.n_classes
-    # Rows: (annotator, observed label) pairs; columns: items. G @ T sums posteriors per pair.
-    rows = judgments.annotator * n_classes + judgments.label
-    ones = np.ones(len(rows), dtype=np.float64)
-    by_pair = sparse.csr_matrix(
-        (ones, (rows, judgments.item)),
-        shape=(judgments.n_annotators * n_classes, judgments.n_items),
-    )
+    by_pair = by_pair_matrix(judgments)
     by_item = by_pair.T.tocsr()
     counts = judgments.counts().toarray()
     totals = counts.sum(axis=1, keepdims=True)
@@ -90,25 +126,24 @@ def dawid_skene(
     posterior = np.divide(
         counts, totals, out=np.full_like(counts, 1.0 / n_classes), where=totals > 0
     )
+    posterior = _clamp(posterior, gold)
     confusion = np.zeros((judgments.n_annotators, n_classes, n_classes))
     iterations = 0
     while iterations < max_iter:
         iterations += 1
-        # M-step: class prior and per-annotator confusion (true x observed), smoothed.
-        prior = posterior[has_votes].sum(axis=0) + smoothing
-        prior /= prior.sum()
-        observed = (by_pair @ posterior).reshape(judgments.n_annotators, n_classes, n_classes)
-        confusion = observed.transpose(0, 2, 1) + smoothing
-        confusion /= confusion.sum(axis=2, keepdims=True)
+        confusion, prior = annotator_confusion(judgments, posterior, smoothing, by_pair)
         # E-step: log posterior = log prior + sum of log P(observed | true) over judgments.
         log_confusion = np.log(confusion).transpose(0, 2, 1).reshape(-1, n_classes)
         log_post = by_item @ log_confusion + np.log(prior)
         log_post -= log_post.max(axis=1, keepdims=True)
         updated = np.exp(log_post)
         updated /= updated.sum(axis=1, keepdims=True)
+        updated = _clamp(updated, gold)
         shift = float(np.abs(updated - posterior).max()) if len(updated) else 0.0
         posterior = updated
         if shift < tol:
             break
-    label = np.where(has_votes, posterior.argmax(axis=1), -1)
+    label = np.where(
+        has_votes | ((gold >= 0) if gold is not None else False), posterior.argmax(axis=1), -1
+    )
     return Result(posterior=posterior, label=label, confusion=confusion, iterations=iterations)

@@ -118,10 +118,18 @@ def _judge(rng: np.random.Generator, person: Annotator, true_label: int) -> int:
     return int(rng.choice(others))
 
 
+def image_url(row: int) -> str:
+    """Where Label Studio finds the item's picture (local storage), as in the tasks."""
+    return f"/data/local-files/?d=digits/{item_id(row)}.png"
+
+
 def items_csv(pixels: np.ndarray) -> str:
     columns = [f"px_{row}_{col}" for row in range(8) for col in range(8)]
-    lines = ["item_id," + ",".join(columns)]
-    lines += [item_id(row) + "," + ",".join(map(str, values)) for row, values in enumerate(pixels)]
+    lines = ["item_id,image," + ",".join(columns)]
+    lines += [
+        f"{item_id(row)},{image_url(row)}," + ",".join(map(str, values))
+        for row, values in enumerate(pixels)
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -194,7 +202,7 @@ def label_studio_json(judgments: list[Judgment], batch: int, rng: np.random.Gene
                 "drafts": [],
                 "predictions": [],
                 "data": {
-                    "image": f"/data/local-files/?d=digits/{item_id(row)}.png",
+                    "image": image_url(row),
                     "item_id": item_id(row),
                 },
                 "meta": {},

@@ -1,15 +1,16 @@
-"""From the prepared annotations (and gold) to the labels table and its agreement summary."""
+"""From the prepared annotations (and gold) to the labels table, its summary and reports."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from stages.aggregation import Judgments, Result, dawid_skene, majority_vote
-from stages.agreement import krippendorff_alpha_nominal
+from stages.quality import agreement_by_batch, annotator_report
 
 METHODS = ("dawid_skene", "majority_vote")
 LABEL_COLUMNS = [
@@ -23,10 +24,17 @@ LABEL_COLUMNS = [
 ]
 
 
+@dataclass(frozen=True)
+class Merged:
+    labels: pd.DataFrame  # one row per judged or gold item, LABEL_COLUMNS
+    summary: dict[str, Any]  # the DVC metrics
+    annotators: pd.DataFrame  # one row per annotator
+
+
 def latest_judgments(annotations: pd.DataFrame) -> pd.DataFrame:
     """Keep one judgment per (item, annotator): the latest one counts.
 
-    Later ``created_at`` wins; without timestamps, the row from the later file (by name) wins.
+    Later ``created_at`` wins; without timestamps, the row from the later file (by path) wins.
     """
     ordered = annotations.sort_values(
         ["item_id", "annotator_id", "created_at", "source"], kind="stable", na_position="first"
@@ -34,8 +42,10 @@ def latest_judgments(annotations: pd.DataFrame) -> pd.DataFrame:
     return ordered.drop_duplicates(["item_id", "annotator_id"], keep="last").reset_index(drop=True)
 
 
-def encode(annotations: pd.DataFrame, classes: Sequence[str]) -> tuple[Judgments, pd.Index]:
-    """Integer codes for items (sorted ids), annotators and labels (in label-set order)."""
+def encode(
+    annotations: pd.DataFrame, classes: Sequence[str]
+) -> tuple[Judgments, pd.Index, pd.Index]:
+    """Integer codes: items and annotators by sorted id, labels in label-set order."""
     item_ids = pd.Index(np.sort(annotations["item_id"].unique().astype(str)))
     annotator_ids = pd.Index(np.sort(annotations["annotator_id"].unique().astype(str)))
     class_codes = pd.Index([str(label) for label in classes])
@@ -51,19 +61,26 @@ def encode(annotations: pd.DataFrame, classes: Sequence[str]) -> tuple[Judgments
         n_annotators=len(annotator_ids),
         n_classes=len(class_codes),
     )
-    return judgments, item_ids
+    return judgments, item_ids, annotator_ids
 
 
-def run_method(judgments: Judgments, options: dict[str, Any], seed: int) -> Result:
+def run_method(
+    judgments: Judgments, options: dict[str, Any], seed: int, gold: np.ndarray | None = None
+) -> Result:
     method = options.get("method", "dawid_skene")
     if method == "majority_vote":
-        return majority_vote(judgments, options.get("tie_rule", "prior"), seed)
+        result = majority_vote(judgments, options.get("tie_rule", "prior"), seed)
+        if gold is not None:  # majority vote learns nothing from gold: it only overrides
+            known = gold >= 0
+            result.label[known] = gold[known]
+        return result
     if method == "dawid_skene":
         return dawid_skene(
             judgments,
             max_iter=int(options.get("max_iter", 100)),
             tol=float(options.get("tol", 1e-6)),
             smoothing=float(options.get("smoothing", 0.01)),
+            gold=gold,
         )
     raise ValueError(f"unknown method '{method}'; use one of {', '.join(METHODS)}")
 
@@ -74,89 +91,97 @@ def merge_labels(
     classes: Sequence[str],
     options: dict[str, Any],
     seed: int,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The labels table (one row per judged or gold item) and its summary metrics."""
-    judgments_table = latest_judgments(annotations)
-    judgments, item_ids = encode(judgments_table, classes)
-    result = run_method(judgments, options, seed)
+) -> Merged:
+    """Merge judgments per item; gold, when used, is clamped inside the fit and in the output.
+
+    ``gold_accuracy`` in the summary comes from a fit that did not see gold, so it is an honest
+    estimate of how often the merged labels of non-gold items are right.
+    """
     method = options.get("method", "dawid_skene")
-    class_names = np.array([str(label) for label in classes], dtype=object)
+    table = latest_judgments(annotations)
+    judgments, item_ids, annotator_ids = encode(table, classes)
+    class_index = pd.Index([str(label) for label in classes])
+    gold_by_item = gold.drop_duplicates("item_id").set_index("item_id")["label"].astype(str)
+    gold_codes = class_index.get_indexer(gold_by_item.reindex(item_ids).fillna("\0"))
+
+    blind = run_method(judgments, options, seed)
+    use_gold = bool(options.get("use_gold", True)) and (gold_codes >= 0).any()
+    result = run_method(judgments, options, seed, gold=gold_codes) if use_gold else blind
 
     counts = judgments.counts().toarray()
     n_judgments = counts.sum(axis=1)
     has_label = result.label >= 0
     safe = np.where(has_label, result.label, 0)
     rows = np.arange(len(item_ids))
+    class_names = np.array(list(class_index), dtype=object)
+    confidence = result.posterior[rows, safe]
+    if use_gold:
+        confidence = np.where(gold_codes >= 0, 1.0, confidence)
     labels = pd.DataFrame(
         {
             "item_id": pd.array(item_ids, dtype="string"),
             "label": pd.array(np.where(has_label, class_names[safe], None), dtype="string"),
-            "confidence": np.where(has_label, result.posterior[rows, safe], np.nan),
+            "confidence": np.where(has_label, confidence, np.nan),
             "n_annotations": n_judgments.astype(np.int64),
             "agreement": np.where(
                 has_label, counts[rows, safe] / np.maximum(n_judgments, 1), np.nan
             ),
             "method": pd.array([method] * len(item_ids), dtype="string"),
-            "is_gold": np.zeros(len(item_ids), dtype=bool),
+            "is_gold": use_gold & (gold_codes >= 0),
         }
     )
-    gold_by_item = gold.set_index("item_id")["label"].astype("string")
-    judged_gold = labels["item_id"].isin(gold_by_item.index)
-    predicted_on_gold = labels.loc[judged_gold, ["item_id", "label"]]
+    if use_gold:
+        labels = _add_gold_only_items(labels, gold_by_item, method)
+
+    on_gold = (gold_codes >= 0) & (blind.label >= 0)
     gold_accuracy = (
-        float(
-            (
-                predicted_on_gold["label"]
-                == gold_by_item.loc[predicted_on_gold["item_id"]].to_numpy()
-            ).mean()
-        )
-        if len(predicted_on_gold)
+        float((blind.label[on_gold] == gold_codes[on_gold]).mean())
+        if on_gold.any()
         else float("nan")
     )
-    if options.get("use_gold", True) and len(gold_by_item):
-        labels = _apply_gold(labels, gold_by_item, method)
-
+    agreement = agreement_by_batch(
+        judgments, table["source"].astype(str).to_numpy(), int(options.get("min_overlap", 20))
+    )
+    annotators = annotator_report(
+        judgments, annotator_ids, result.posterior, result.label, gold_codes, options
+    )
     summary = {
         "method": method,
         "items": len(labels),
         "labelled_items": int(labels["label"].notna().sum()),
         "abstained_items": int(labels["label"].isna().sum()),
         "annotations": len(annotations),
-        "annotations_used": len(judgments_table),
-        "replaced_duplicates": int(len(annotations) - len(judgments_table)),
+        "annotations_used": len(table),
+        "replaced_duplicates": int(len(annotations) - len(table)),
         "annotators": int(judgments.n_annotators),
-        "krippendorff_alpha": krippendorff_alpha_nominal(
-            judgments.item, judgments.label, len(classes)
-        ),
+        "likely_spammers": int(annotators["likely_spammer"].sum()),
+        "krippendorff_alpha": agreement["overall"]["krippendorff_alpha"],
         "mean_confidence": float(labels["confidence"].mean()),
         "mean_agreement": float(labels["agreement"].mean()),
         "gold_items": len(gold_by_item),
+        "gold_items_judged": int(on_gold.sum()),
         "gold_accuracy": gold_accuracy,
         "iterations": int(result.iterations),
+        "agreement": agreement,
     }
-    return labels[LABEL_COLUMNS], summary
+    return Merged(labels[LABEL_COLUMNS], summary, annotators)
 
 
-def _apply_gold(labels: pd.DataFrame, gold: pd.Series, method: str) -> pd.DataFrame:
-    """Gold items take the expert label with confidence 1; gold-only items are added."""
-    missing = gold.index.difference(pd.Index(labels["item_id"]))
+def _add_gold_only_items(labels: pd.DataFrame, gold: pd.Series, method: str) -> pd.DataFrame:
+    """Gold items nobody judged still get their expert label."""
+    missing = gold.index.difference(pd.Index(labels["item_id"].astype(str)))
+    if not len(missing):
+        return labels
     extra = pd.DataFrame(
         {
             "item_id": pd.array(missing, dtype="string"),
-            "label": pd.array([None] * len(missing), dtype="string"),
-            "confidence": np.nan,
+            "label": pd.array(gold.loc[missing].to_numpy(), dtype="string"),
+            "confidence": 1.0,
             "n_annotations": np.zeros(len(missing), dtype=np.int64),
             "agreement": np.nan,
             "method": pd.array([method] * len(missing), dtype="string"),
-            "is_gold": False,
+            "is_gold": True,
         }
     )
-    labels = pd.concat([labels, extra], ignore_index=True)
-    is_gold = labels["item_id"].isin(gold.index).to_numpy()
-    expert = gold.reindex(labels["item_id"]).to_numpy()
-    labels["label"] = pd.array(
-        np.where(is_gold, expert, labels["label"].to_numpy()), dtype="string"
-    )
-    labels["confidence"] = np.where(is_gold, 1.0, labels["confidence"])
-    labels["is_gold"] = is_gold
-    return labels.sort_values("item_id", kind="stable").reset_index(drop=True)
+    merged = pd.concat([labels, extra], ignore_index=True)
+    return merged.sort_values("item_id", kind="stable").reset_index(drop=True)

@@ -36,8 +36,9 @@ def label_normaliser(labels: Iterable[str], aliases: Mapping[str, str] | None) -
 
 def normalise_labels(values: pd.Series, mapping: Mapping[str, str]) -> pd.Series:
     stripped = values.astype("string").str.strip()
-    keys = stripped.str.casefold()
-    return keys.map(mapping).fillna(stripped).astype("string")
+    lookup = pd.Series(dict(mapping), dtype="string")
+    mapped = lookup.reindex(stripped.str.casefold().to_numpy()).to_numpy()
+    return pd.Series(mapped, index=values.index, dtype="string").fillna(stripped)
 
 
 def assign_split(item_ids: pd.Series, test_size: float, salt: str) -> pd.Series:
@@ -101,8 +102,11 @@ def read_gold(path: Path, mapping: Mapping[str, str]) -> pd.DataFrame:
             {"item_id": pd.Series(dtype="string"), "label": pd.Series(dtype="string")}
         )
     try:
-        gold = pd.read_csv(path, dtype="string", encoding="utf-8-sig", keep_default_na=False)
-    except (UnicodeDecodeError, pd.errors.ParserError) as error:
+        if path.suffix == ".parquet":
+            gold = pd.read_parquet(path).astype("string")
+        else:
+            gold = pd.read_csv(path, dtype="string", encoding="utf-8-sig", keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, OSError, ValueError) as error:
         raise DataError(path, None, f"unreadable gold table ({error})".replace("\n", " ")) from None
     missing = [name for name in ("item_id", "label") if name not in gold.columns]
     if missing:

@@ -6,7 +6,12 @@ Reliability data: rows are coders, columns are units, None is a missing judgment
 import numpy as np
 import pytest
 
-from stages.agreement import krippendorff_alpha_nominal
+from stages.agreement import (
+    cohen_kappa_table,
+    fleiss_kappa,
+    krippendorff_alpha_nominal,
+    pairwise_tables,
+)
 
 EXAMPLES = {
     "krippendorff_2011_A": (
@@ -58,3 +63,69 @@ def test_published_examples(name):
 def test_perfect_agreement_is_one_and_single_judgments_are_unpairable():
     assert _alpha([[1, 2, 3, 1], [1, 2, 3, 1]]) == 1.0
     assert np.isnan(krippendorff_alpha_nominal(np.array([0, 1]), np.array([0, 1]), 2))
+
+
+# Fleiss (1971) / Wikipedia and Cohen's kappa worked examples (agreement_oracles.json).
+WIKIPEDIA_FLEISS_COUNTS = [
+    [0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
+    [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7],
+]  # fmt: skip
+FLEISS_1971_DIAGNOSES = [
+    [4, 4, 4, 4, 4, 4], [2, 2, 2, 5, 5, 5], [2, 3, 3, 3, 3, 5], [5, 5, 5, 5, 5, 5], [2, 2, 2, 4, 4, 4],
+    [1, 1, 3, 3, 3, 3], [3, 3, 3, 3, 5, 5], [1, 1, 3, 3, 3, 4], [1, 1, 4, 4, 4, 4], [5, 5, 5, 5, 5, 5],
+    [1, 4, 4, 4, 4, 4], [1, 2, 4, 4, 4, 4], [2, 2, 2, 3, 3, 3], [1, 4, 4, 4, 4, 4], [2, 2, 4, 4, 4, 5],
+    [3, 3, 3, 3, 3, 5], [1, 1, 1, 4, 5, 5], [1, 1, 1, 1, 1, 2], [2, 2, 4, 4, 4, 4], [1, 3, 3, 5, 5, 5],
+    [5, 5, 5, 5, 5, 5], [2, 4, 4, 4, 4, 4], [2, 2, 4, 5, 5, 5], [1, 1, 4, 4, 4, 4], [1, 4, 4, 4, 4, 5],
+    [2, 2, 2, 2, 2, 4], [1, 1, 1, 1, 5, 5], [2, 2, 4, 4, 4, 4], [1, 3, 3, 3, 3, 3], [5, 5, 5, 5, 5, 5],
+]  # fmt: skip
+
+
+def test_fleiss_kappa_wikipedia_example():
+    item, label = [], []
+    for unit, row in enumerate(WIKIPEDIA_FLEISS_COUNTS):
+        for category, count in enumerate(row):
+            item += [unit] * count
+            label += [category] * count
+    kappa, note = fleiss_kappa(np.array(item), np.array(label), 5)
+    assert round(kappa, 3) == 0.210 and note == ""
+
+
+def test_fleiss_kappa_1971_diagnoses():
+    ratings = np.array(FLEISS_1971_DIAGNOSES)
+    item = np.repeat(np.arange(len(ratings)), ratings.shape[1])
+    kappa, _ = fleiss_kappa(item, ratings.ravel() - 1, 5)
+    assert round(kappa, 7) == 0.4302445
+
+
+def test_fleiss_kappa_says_why_not_when_counts_differ():
+    kappa, note = fleiss_kappa(np.array([0, 0, 1, 1, 1]), np.array([0, 1, 0, 0, 1]), 2)
+    assert np.isnan(kappa) and "2 to 3 judgments" in note
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ([[20, 5], [10, 15]], 0.4),
+        ([[45, 15], [25, 15]], 0.1304),
+        ([[25, 35], [5, 35]], 0.2593),
+        ([[0, 4, 1], [0, 8, 0], [0, 1, 5]], 0.4842),  # SAS 3x3
+    ],
+)
+def test_cohen_kappa_examples(table, expected):
+    assert round(float(cohen_kappa_table(table)), 4) == expected
+
+
+def test_pairwise_tables_rebuild_the_contingency_table():
+    table = np.array([[0, 4, 1], [0, 8, 0], [0, 1, 5]])
+    item, annotator, label = [], [], []
+    unit = 0
+    for first in range(3):
+        for second in range(3):
+            for _ in range(table[first, second]):
+                item += [unit, unit]
+                annotator += [0, 1]
+                label += [first, second]
+                unit += 1
+    pairs, tables = pairwise_tables(np.array(item), np.array(annotator), np.array(label), 2, 3)
+    assert pairs.tolist() == [[0, 1]]
+    assert np.array_equal(tables[0], table)

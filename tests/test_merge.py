@@ -1,7 +1,11 @@
+import json
+
 import numpy as np
 import pandas as pd
 
 from stages.merge import LABEL_COLUMNS, latest_judgments, merge_labels
+from stages.quality import ANNOTATOR_COLUMNS, spammer_score
+from stages.relabel import label_studio_tasks, select
 from tests.conftest import LABELS, annotations_frame
 
 
@@ -15,13 +19,10 @@ def test_latest_judgment_of_an_annotator_counts():
 
 
 def test_merge_labels_table_and_summary(small_tables):
-    labels, summary = merge_labels(
-        small_tables["annotations"],
-        small_tables["gold"],
-        LABELS,
-        {"method": "majority_vote"},
-        seed=0,
+    merged = merge_labels(
+        small_tables["annotations"], small_tables["gold"], LABELS, {"method": "majority_vote"}, 0
     )
+    labels, summary = merged.labels, merged.summary
     assert list(labels.columns) == LABEL_COLUMNS
     assert labels["item_id"].tolist() == ["i1", "i2", "i3", "i4"]
     assert labels["label"].tolist() == ["cat", "dog", "bird", "cat"]
@@ -32,30 +33,101 @@ def test_merge_labels_table_and_summary(small_tables):
     assert summary["gold_accuracy"] == 1.0
     assert summary["annotations"] == 8 and summary["annotators"] == 3
     assert -1.0 <= summary["krippendorff_alpha"] <= 1.0
+    assert set(summary["agreement"]["batches"]) == {"batch.csv"}
+    assert list(merged.annotators.columns) == ANNOTATOR_COLUMNS
+    assert merged.annotators["judgments"].tolist() == [3, 3, 2]
 
 
 def test_gold_only_items_are_added_and_gold_can_be_ignored(small_tables):
     gold = pd.DataFrame({"item_id": ["i2", "i9"], "label": ["cat", "bird"]}).astype("string")
-    labels, _ = merge_labels(
+    labels = merge_labels(
         small_tables["annotations"], gold, LABELS, {"method": "dawid_skene"}, 0
-    )
+    ).labels
     assert labels.set_index("item_id").loc["i9", "label"] == "bird"
     assert labels.set_index("item_id").loc["i2", "label"] == "cat"
-    plain, summary = merge_labels(
+    merged = merge_labels(
         small_tables["annotations"], gold, LABELS, {"method": "dawid_skene", "use_gold": False}, 0
     )
-    assert not plain["is_gold"].any() and "i9" not in set(plain["item_id"])
-    assert summary["gold_accuracy"] == 0.0  # i2's annotators said dog; the expert said cat
+    assert not merged.labels["is_gold"].any() and "i9" not in set(merged.labels["item_id"])
+    assert merged.summary["gold_accuracy"] == 0.0  # i2's annotators said dog; the expert said cat
 
 
 def test_abstained_items_have_no_label(small_tables):
     annotations = annotations_frame([("i1", "a", "cat"), ("i1", "b", "dog"), ("i2", "a", "dog")])
-    labels, summary = merge_labels(
-        annotations,
-        small_tables["gold"].iloc[:0],
-        LABELS,
-        {"method": "majority_vote", "tie_rule": "abstain"},
-        0,
+    options = {"method": "majority_vote", "tie_rule": "abstain"}
+    merged = merge_labels(annotations, small_tables["gold"].iloc[:0], LABELS, options, 0)
+    assert merged.labels["label"].isna().tolist() == [True, False]
+    assert merged.summary["abstained_items"] == 1
+
+
+def _team(seed=0, n_items=300):
+    """Two careful annotators, one that always says 'cat', one that answers at random."""
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, 3, n_items)
+    rows = []
+    for i, t in enumerate(truth):
+        rows.append(
+            (f"i{i:03d}", "good-1", LABELS[t] if rng.random() < 0.9 else LABELS[(t + 1) % 3])
+        )
+        rows.append(
+            (f"i{i:03d}", "good-2", LABELS[t] if rng.random() < 0.85 else LABELS[(t + 2) % 3])
+        )
+        rows.append((f"i{i:03d}", "always-cat", "cat"))
+        rows.append((f"i{i:03d}", "random", LABELS[rng.integers(0, 3)]))
+    gold = pd.DataFrame(
+        {"item_id": [f"i{i:03d}" for i in range(30)], "label": [LABELS[t] for t in truth[:30]]}
     )
-    assert labels["label"].isna().tolist() == [True, False]
-    assert summary["abstained_items"] == 1
+    return annotations_frame(rows), gold.astype("string"), truth
+
+
+def test_gold_clamping_and_honest_gold_accuracy():
+    annotations, gold, truth = _team()
+    merged = merge_labels(annotations, gold, LABELS, {}, 0)
+    by_item = merged.labels.set_index("item_id")
+    assert (by_item.loc[gold["item_id"], "label"].to_numpy() == gold["label"].to_numpy()).all()
+    assert merged.labels["is_gold"].sum() == 30
+    assert 0.7 < merged.summary["gold_accuracy"] < 1.0  # measured without gold, so not trivially 1
+    assert (merged.labels["label"].to_numpy() == np.array(LABELS)[truth]).mean() > 0.9
+
+
+def test_annotator_report_finds_both_kinds_of_spammer():
+    annotations, gold, _ = _team()
+    report = merge_labels(annotations, gold, LABELS, {}, 0).annotators.set_index("annotator_id")
+    assert report.loc[["always-cat", "random"], "likely_spammer"].all()
+    assert not report.loc[["good-1", "good-2"], "likely_spammer"].any()
+    assert report.loc["good-1", "estimated_accuracy"] > 0.85
+    assert abs(report.loc["good-1", "gold_accuracy"] - 0.9) < 0.15
+    assert report.loc["random", "spammer_score"] < 0.1 < 0.6 < report.loc["good-2", "spammer_score"]
+
+
+def test_spammer_score_bounds():
+    perfect = np.eye(3)[None]
+    constant = np.tile([[1.0, 0.0, 0.0]], (3, 1))[None]
+    assert np.allclose(spammer_score(np.concatenate([perfect, constant])), [1.0, 0.0])
+
+
+def test_relabel_tasks_in_label_studio_import_format():
+    labels = pd.DataFrame(
+        {
+            "item_id": ["a", "b", "c", "d"],
+            "label": pd.array(["cat", "dog", None, "cat"], dtype="string"),
+            "confidence": [0.95, 0.55, np.nan, 0.6],
+            "n_annotations": [3, 3, 2, 1],
+            "agreement": [1.0, 0.6, np.nan, 1.0],
+            "method": "dawid_skene",
+            "is_gold": [False, False, False, True],
+        }
+    )
+    chosen = select(labels, {"min_confidence": 0.8, "min_annotations": 2})
+    assert chosen["item_id"].tolist() == ["c", "b"]  # unlabelled first, then least confident
+    items = pd.DataFrame({"item_id": ["b", "c"], "text": ["two", "three"]})
+    tasks = label_studio_tasks(
+        chosen, items, {"from_name": "animal", "to_name": "text"}, "dawid_skene"
+    )
+    assert tasks[0] == {"data": {"item_id": "c", "text": "three"}}
+    assert tasks[1]["data"] == {"item_id": "b", "text": "two"}
+    prediction = tasks[1]["predictions"][0]
+    assert prediction["score"] == 0.55 and prediction["model_version"] == "label-merge-dawid_skene"
+    assert prediction["result"][0]["value"] == {"choices": ["dog"]}
+    assert prediction["result"][0]["from_name"] == "animal"
+    json.dumps(tasks)  # plain JSON types only

@@ -70,6 +70,7 @@ def _paths(project: Path) -> dict[str, str]:
         "labels": str(project / "data/labels/labels.parquet"),
         "models": str(project / "models"),
         "reports": str(project / "reports"),
+        "relabel": str(project / "data/relabel/tasks.json"),
     }
 
 
@@ -88,10 +89,12 @@ def _pipeline(project: Path) -> None:
             "label-merge",
             "--prepared",
             p["prepared"],
-            "--out",
+            "--labels-file",
             p["labels"],
-            "--summary",
-            p["reports"] + "/label_merge.json",
+            "--reports",
+            p["reports"],
+            "--relabel",
+            p["relabel"],
         ],
         ["train", "--prepared", p["prepared"], "--labels", p["labels"], "--out", p["models"]],
         [
@@ -202,3 +205,59 @@ def test_other_models_train(project, model):
     (project / "params.yaml").write_text(yaml.safe_dump(params))
     _pipeline(project)
     assert json.loads((project / "models/train.json").read_text())["model"] == model
+
+
+def test_label_merge_standalone_on_a_delivery_from_any_folder(project, tmp_path, monkeypatch):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # no params.yaml here
+    out = elsewhere / "merged"
+    result = CliRunner().invoke(
+        main,
+        [
+            "label-merge",
+            "--annotations",
+            str(project / "data/raw/annotations"),
+            "--gold",
+            str(project / "data/raw/gold.csv"),
+            "--method",
+            "majority_vote",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    labels = pd.read_csv(out / "labels.csv", dtype={"label": "string"})
+    assert list(labels.columns)[:3] == ["item_id", "label", "confidence"]
+    assert set(labels["label"]) <= {"CAT", "DOG", "BIRD"}  # the data's own label set, as written
+    assert (labels["method"] == "majority_vote").all()
+    assert {"labels.csv", "label_merge.json", "annotators.csv", "tasks.json"} <= {
+        p.name for p in out.iterdir()
+    }
+    summary = json.loads((out / "label_merge.json").read_text())
+    assert set(summary["agreement"]["batches"]) == {"a.csv", "b.json"}
+
+
+def test_label_merge_standalone_with_a_given_label_set(project, tmp_path):
+    out = tmp_path / "merged"
+    result = CliRunner().invoke(
+        main,
+        [
+            "label-merge",
+            "--annotations",
+            str(project / "data/raw/annotations/a.csv"),
+            "--labels",
+            "cat,dog,bird",
+            "--out",
+            str(out),
+            "--params",
+            str(tmp_path / "none.yaml"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert set(pd.read_csv(out / "labels.csv")["label"]) <= set(LABELS)
+
+
+def test_label_merge_standalone_needs_out(project):
+    result = CliRunner().invoke(main, ["label-merge", "--annotations", str(project / "data/raw")])
+    assert result.exit_code == 2 and "--out" in result.output

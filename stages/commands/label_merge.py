@@ -1,85 +1,186 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+PATH = click.Path(path_type=Path)
 
 
 @click.command("label-merge")
 @click.option(
-    "--prepared",
-    "prepared_dir",
-    type=click.Path(path_type=Path),
-    default=Path("data/prepared"),
-    show_default=True,
+    "--annotations", "exports", type=PATH, help="Standalone: an export file or folder of exports."
 )
 @click.option(
-    "--out",
-    "labels_file",
-    type=click.Path(path_type=Path),
-    default=Path("data/labels/labels.parquet"),
-    show_default=True,
+    "--gold",
+    "gold_file",
+    type=PATH,
+    help="Standalone: expert labels, CSV or Parquet (item_id,label).",
 )
 @click.option(
-    "--summary",
-    "summary_file",
-    type=click.Path(path_type=Path),
-    default=Path("reports/label_merge.json"),
-    show_default=True,
+    "--labels",
+    "label_list",
+    help="Standalone: the label set, comma-separated (default: from the data).",
+)
+@click.option(
+    "--out", "out_dir", type=PATH, help="Standalone: folder for labels.csv and the reports."
 )
 @click.option(
     "--method",
     type=click.Choice(["dawid_skene", "majority_vote"]),
-    default=None,
     help="Override label_merge.method.",
 )
 @click.option(
-    "--params",
-    "params_file",
-    type=click.Path(path_type=Path),
-    default=Path("params.yaml"),
+    "--format", "fmt", help="Override data.annotations.format (auto, labelstudio, prodigy, ...)."
+)
+@click.option(
+    "--prepared", "prepared_dir", type=PATH, default=Path("data/prepared"), show_default=True
+)
+@click.option(
+    "--labels-file", type=PATH, default=Path("data/labels/labels.parquet"), show_default=True
+)
+@click.option("--reports", "reports_dir", type=PATH, default=Path("reports"), show_default=True)
+@click.option(
+    "--relabel",
+    "relabel_file",
+    type=PATH,
+    default=Path("data/relabel/tasks.json"),
     show_default=True,
 )
+@click.option("--params", "params_file", type=PATH, default=Path("params.yaml"), show_default=True)
 def label_merge(
-    prepared_dir: Path, labels_file: Path, summary_file: Path, method: str | None, params_file: Path
+    exports: Path | None,
+    gold_file: Path | None,
+    label_list: str | None,
+    out_dir: Path | None,
+    method: str | None,
+    fmt: str | None,
+    prepared_dir: Path,
+    labels_file: Path,
+    reports_dir: Path,
+    relabel_file: Path,
+    params_file: Path,
 ) -> None:
     """Merge every annotator's judgments into one label per item, with its confidence.
 
+    \b
+    In the pipeline: reads data/prepared/, writes data/labels/labels.parquet,
+    reports/label_merge.json (agreement metrics), reports/annotators.csv and the
+    next round's Label Studio tasks in data/relabel/tasks.json.
+    Standalone, on any delivery, from any folder:
+      python -m stages label-merge --annotations exports/ --out merged/
+    writes merged/labels.csv, label_merge.json, annotators.csv and tasks.json. The label
+    set comes from --labels or from the data; params.yaml, when present, supplies the rest.
+
     Dawid-Skene (default) weighs annotators by their estimated confusion matrices; majority
-    vote counts heads with a tie rule from params. Writes the labels table and an agreement
-    summary (Krippendorff's alpha, gold accuracy) that DVC tracks as metrics.
+    vote counts heads with the tie rule in label_merge.tie_rule.
     """
+    from stages.errors import DataError
+    from stages.io import load_params, progress, section, write_csv, write_json, write_parquet
+    from stages.merge import merge_labels
+    from stages.relabel import label_studio_tasks, select
+
+    standalone = exports is not None
+    if standalone and out_dir is None:
+        raise click.UsageError("--annotations needs --out DIR for the results")
+    if not standalone and (out_dir or gold_file or label_list):
+        raise click.UsageError("--out, --gold and --labels go with --annotations")
+    params = load_params(params_file) if params_file.exists() or not standalone else {}
+    data = params.get("data") or {}
+    options = dict(
+        section(params, "label_merge") if not standalone else params.get("label_merge") or {}
+    )
+    options.update({"method": method} if method else {})
+    read_options = {**(data.get("annotations") or {}), **({"format": fmt} if fmt else {})}
+    if standalone:
+        annotations, gold, classes, items = _standalone_inputs(
+            exports, gold_file, label_list, data, read_options
+        )
+    else:
+        annotations, gold, items = _prepared_inputs(prepared_dir)
+        classes = [str(label) for label in data["labels"]]
+    progress(f"merging {len(annotations)} judgments with {options.get('method', 'dawid_skene')}")
+    try:
+        merged = merge_labels(annotations, gold, classes, options, int(params.get("seed", 0)))
+    except ValueError as error:
+        raise DataError(exports or prepared_dir / "annotations.parquet", None, str(error)) from None
+    relabel_options = {"item_key": read_options.get("item_key"), **(options.get("relabel") or {})}
+    tasks = label_studio_tasks(
+        select(merged.labels, relabel_options), items, relabel_options, merged.summary["method"]
+    )
+    if standalone:
+        assert out_dir is not None
+        write_csv(out_dir / "labels.csv", merged.labels)
+        reports_dir, relabel_file = out_dir, out_dir / "tasks.json"
+    else:
+        write_parquet(labels_file, merged.labels)
+    write_json(reports_dir / "label_merge.json", merged.summary)
+    write_csv(reports_dir / "annotators.csv", merged.annotators)
+    write_json(relabel_file, tasks)
+    summary = merged.summary
+    click.echo(
+        f"label-merge: {summary['labelled_items']} items labelled by {summary['method']}, "
+        f"alpha {summary['krippendorff_alpha']:.3f}, gold accuracy {summary['gold_accuracy']:.3f}, "
+        f"{summary['likely_spammers']} likely spammer(s), {len(tasks)} items to relabel",
+        err=True,
+    )
+
+
+def _prepared_inputs(prepared_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     import pandas as pd
 
     from stages.errors import DataError
-    from stages.io import load_params, progress, section, write_json, write_parquet
-    from stages.merge import merge_labels
 
-    params = load_params(params_file)
-    data, options = section(params, "data"), dict(section(params, "label_merge"))
-    if method:
-        options["method"] = method
     tables = {}
-    for name in ("annotations", "gold"):
+    for name in ("annotations", "gold", "items"):
         path = prepared_dir / f"{name}.parquet"
         if not path.exists():
             raise DataError(path, None, "prepared table missing; run `dvc repro prepare` first")
         tables[name] = pd.read_parquet(path)
-    progress(f"merging {len(tables['annotations'])} judgments with {options.get('method')}")
-    try:
-        labels, summary = merge_labels(
-            tables["annotations"],
-            tables["gold"],
-            data["labels"],
-            options,
-            int(params.get("seed", 0)),
-        )
-    except ValueError as error:
-        raise DataError(prepared_dir / "annotations.parquet", None, str(error)) from None
-    write_parquet(labels_file, labels)
-    write_json(summary_file, summary)
-    click.echo(
-        f"label-merge: {summary['labelled_items']} items labelled by {summary['method']}, "
-        f"alpha {summary['krippendorff_alpha']:.3f}, gold accuracy {summary['gold_accuracy']:.3f}",
-        err=True,
+    items = tables["items"]
+    text_columns = [
+        c for c in items.columns if c != "split" and not pd.api.types.is_numeric_dtype(items[c])
+    ]
+    return tables["annotations"], tables["gold"], items[text_columns]
+
+
+def _standalone_inputs(
+    exports: Path,
+    gold_file: Path | None,
+    label_list: str | None,
+    data: dict[str, Any],
+    read_options: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str], None]:
+    from stages import tables
+    from stages.formats import read_exports
+
+    aliases = data.get("aliases") or {}
+    given = (
+        [label.strip() for label in label_list.split(",") if label.strip()] if label_list else None
     )
+    export = read_exports(
+        exports, read_options.get("format", "auto"), {**read_options, "labels": given}
+    )
+    raw_gold = tables.read_gold(gold_file, {}) if gold_file else export.gold
+    if given:
+        classes = given
+    else:  # the data's own labels: aliases applied, case variants folded into the commonest
+        import pandas as pd
+
+        found = pd.concat([export.annotations["label"], raw_gold["label"]]).astype(str).str.strip()
+        counts = found.value_counts().rename_axis("label").reset_index(name="n")
+        counts["label"] = [str(aliases.get(label, label)) for label in counts["label"]]
+        counts = counts.groupby("label", as_index=False)["n"].sum()
+        counts["key"] = counts["label"].str.casefold()
+        counts = counts.sort_values(
+            ["key", "n", "label"], ascending=[True, False, True], kind="stable"
+        )
+        classes = sorted(counts.drop_duplicates("key")["label"])
+    mapping = tables.label_normaliser(classes, {k: v for k, v in aliases.items() if v in classes})
+    annotations = tables.canonical_annotations([export.annotations], mapping)
+    gold = tables.combine_gold(raw_gold.iloc[:0], raw_gold, mapping, gold_file or exports)
+    return annotations, gold, classes, None

@@ -1,0 +1,151 @@
+"""How much annotators agree, and how well each one labels.
+
+Agreement (Krippendorff's alpha, Fleiss' kappa, pairwise Cohen's kappa) overall and per batch;
+a per-annotator report with agreement with the consensus, accuracy on gold, accuracy estimated
+from the annotator's confusion matrix, and a spammer score (Raykar & Yu 2012).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stages.aggregation import Judgments, annotator_confusion
+from stages.agreement import (
+    cohen_kappa_table,
+    fleiss_kappa,
+    krippendorff_alpha_nominal,
+    pairwise_tables,
+)
+
+ANNOTATOR_COLUMNS = [
+    "annotator_id",
+    "judgments",
+    "agreement_with_consensus",
+    "gold_judgments",
+    "gold_accuracy",
+    "estimated_accuracy",
+    "spammer_score",
+    "cohen_kappa_mean",
+    "likely_spammer",
+]
+
+
+def agreement(judgments: Judgments, min_overlap: int) -> dict[str, Any]:
+    """Agreement measures over one set of judgments."""
+    fleiss, why_not = fleiss_kappa(judgments.item, judgments.label, judgments.n_classes)
+    _, tables = pairwise_tables(
+        judgments.item,
+        judgments.annotator,
+        judgments.label,
+        judgments.n_annotators,
+        judgments.n_classes,
+    )
+    enough = tables.sum(axis=(1, 2)) >= min_overlap
+    kappas = cohen_kappa_table(tables[enough]) if enough.any() else np.array([])
+    kappas = kappas[~np.isnan(kappas)]
+    summary: dict[str, Any] = {
+        "judgments": len(judgments.item),
+        "items": len(np.unique(judgments.item)),
+        "krippendorff_alpha": krippendorff_alpha_nominal(
+            judgments.item, judgments.label, judgments.n_classes
+        ),
+        "fleiss_kappa": fleiss,
+        "cohen_kappa_mean": float(kappas.mean()) if len(kappas) else float("nan"),
+        "cohen_kappa_pairs": len(kappas),
+    }
+    if why_not:
+        summary["fleiss_kappa_note"] = why_not
+    return summary
+
+
+def agreement_by_batch(
+    judgments: Judgments, sources: np.ndarray, min_overlap: int
+) -> dict[str, Any]:
+    """``overall`` and one entry per batch (source file)."""
+    result = {"overall": agreement(judgments, min_overlap), "batches": {}}
+    for source in np.unique(sources):
+        keep = sources == source
+        subset = Judgments(
+            judgments.item[keep],
+            judgments.annotator[keep],
+            judgments.label[keep],
+            judgments.n_items,
+            judgments.n_annotators,
+            judgments.n_classes,
+        )
+        result["batches"][str(source)] = agreement(subset, min_overlap)
+    return result
+
+
+def spammer_score(confusion: np.ndarray) -> np.ndarray:
+    """Raykar & Yu (2012): how different an annotator's confusion rows are from each other.
+
+    0 when the answer does not depend on the true class (a spammer, whatever the answer
+    distribution), 1 for a perfect annotator. ``confusion``: annotators x true x observed.
+    """
+    n_classes = confusion.shape[1]
+    if n_classes < 2:
+        return np.zeros(len(confusion))
+    gaps = confusion[:, :, None, :] - confusion[:, None, :, :]
+    return (gaps**2).sum(axis=(1, 2, 3)) / (2.0 * n_classes * (n_classes - 1))
+
+
+def annotator_report(
+    judgments: Judgments,
+    annotator_ids: pd.Index,
+    posterior: np.ndarray,
+    final_label: np.ndarray,
+    gold_label: np.ndarray,
+    options: dict[str, Any],
+) -> pd.DataFrame:
+    """One row per annotator; ``gold_label`` holds a class code per item, -1 without gold."""
+    smoothing = float(options.get("smoothing", 0.01))
+    confusion, prior = annotator_confusion(judgments, posterior, smoothing)
+    estimated = (confusion.diagonal(axis1=1, axis2=2) * prior).sum(axis=1)
+    per_annotator = np.bincount(judgments.annotator, minlength=judgments.n_annotators)
+    agrees = final_label[judgments.item] == judgments.label
+    agree_share = np.bincount(judgments.annotator, weights=agrees, minlength=judgments.n_annotators)
+    on_gold = gold_label[judgments.item] >= 0
+    gold_n = np.bincount(judgments.annotator[on_gold], minlength=judgments.n_annotators)
+    gold_right = np.bincount(
+        judgments.annotator[on_gold],
+        weights=gold_label[judgments.item[on_gold]] == judgments.label[on_gold],
+        minlength=judgments.n_annotators,
+    )
+    pairs, tables = pairwise_tables(
+        judgments.item,
+        judgments.annotator,
+        judgments.label,
+        judgments.n_annotators,
+        judgments.n_classes,
+    )
+    enough = tables.sum(axis=(1, 2)) >= int(options.get("min_overlap", 20))
+    kappas = cohen_kappa_table(tables[enough]) if enough.any() else np.array([])
+    kappa_sum = np.zeros(judgments.n_annotators)
+    kappa_n = np.zeros(judgments.n_annotators)
+    valid = ~np.isnan(kappas)
+    for side in (0, 1):
+        np.add.at(kappa_sum, pairs[enough][valid, side], kappas[valid])
+        np.add.at(kappa_n, pairs[enough][valid, side], 1)
+    score = spammer_score(confusion)
+    flagged = (score < float(options.get("spammer_threshold", 0.25))) & (
+        per_annotator >= int(options.get("spammer_min_judgments", 20))
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        report = pd.DataFrame(
+            {
+                "annotator_id": pd.array(annotator_ids, dtype="string"),
+                "judgments": per_annotator.astype(np.int64),
+                "agreement_with_consensus": agree_share / np.maximum(per_annotator, 1),
+                "gold_judgments": gold_n.astype(np.int64),
+                "gold_accuracy": np.where(gold_n > 0, gold_right / gold_n, np.nan),
+                "estimated_accuracy": estimated,
+                "spammer_score": score,
+                "cohen_kappa_mean": np.where(kappa_n > 0, kappa_sum / kappa_n, np.nan),
+                "likely_spammer": flagged,
+            }
+        )
+    return report[ANNOTATOR_COLUMNS].round(6)
