@@ -75,75 +75,82 @@ def by_pair_matrix(judgments: Judgments) -> sparse.csr_matrix:
 
 
 def annotator_confusion(
-    judgments: Judgments,
-    posterior: np.ndarray,
-    smoothing: float,
-    by_pair: sparse.csr_matrix | None = None,
+    judgments: Judgments, posterior: np.ndarray, smoothing: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """M-step: class prior and each annotator's confusion matrix (true x observed), smoothed."""
+    """One M-step: class prior and each annotator's confusion matrix (true x observed).
+
+    For methods that fit no confusion matrices (majority vote), this estimates them from the
+    final posterior, so every method gets the same annotator report.
+    """
     n_classes = judgments.n_classes
-    by_pair = by_pair_matrix(judgments) if by_pair is None else by_pair
     judged = np.bincount(judgments.item, minlength=judgments.n_items) > 0
     prior = posterior[judged].sum(axis=0) + smoothing
     prior /= prior.sum()
-    observed = (by_pair @ posterior).reshape(judgments.n_annotators, n_classes, n_classes)
+    observed = (by_pair_matrix(judgments) @ posterior).reshape(
+        judgments.n_annotators, n_classes, n_classes
+    )
     confusion = observed.transpose(0, 2, 1) + smoothing
     confusion /= confusion.sum(axis=2, keepdims=True)
     return confusion, prior
 
 
-def _clamp(posterior: np.ndarray, gold: np.ndarray | None) -> np.ndarray:
-    """Gold items' posterior is their expert label, with certainty."""
+@dataclass(frozen=True)
+class EMSetup:
+    """What every EM method needs once: sparse design matrices and a majority-vote start."""
+
+    by_pair: sparse.csr_matrix  # (annotator, observed) x items: M-step sums
+    by_item: sparse.csr_matrix  # items x (annotator, observed): E-step sums
+    start: np.ndarray  # items x classes, vote shares (gold clamped)
+    judged: np.ndarray  # items with at least one judgment
+    label_counts: np.ndarray  # annotators x observed labels
+
+    @classmethod
+    def build(cls, judgments: Judgments, gold: np.ndarray | None) -> EMSetup:
+        by_pair = by_pair_matrix(judgments)
+        counts = judgments.counts().toarray()
+        totals = counts.sum(axis=1, keepdims=True)
+        uniform = np.full_like(counts, 1.0 / judgments.n_classes)
+        start = clamp(np.divide(counts, totals, out=uniform, where=totals > 0), gold)
+        label_counts = np.asarray(by_pair.sum(axis=1)).reshape(
+            judgments.n_annotators, judgments.n_classes
+        )
+        return cls(by_pair, by_pair.T.tocsr(), start, totals[:, 0] > 0, label_counts)
+
+    def observed(self, posterior: np.ndarray, n_annotators: int) -> np.ndarray:
+        """Expected judgments per annotator, true class and observed label (a x true x observed)."""
+        n_classes = posterior.shape[1]
+        return (
+            (self.by_pair @ posterior)
+            .reshape(n_annotators, n_classes, n_classes)
+            .transpose(0, 2, 1)
+        )
+
+    def e_step(
+        self, log_confusion: np.ndarray, log_prior: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior over true classes, and each item's log marginal likelihood."""
+        n_classes = log_prior.shape[0]
+        per_pair = log_confusion.transpose(0, 2, 1).reshape(-1, n_classes)
+        log_post = self.by_item @ per_pair + log_prior
+        top = log_post.max(axis=1, keepdims=True)
+        posterior = np.exp(log_post - top)
+        norm = posterior.sum(axis=1, keepdims=True)
+        posterior /= norm
+        return posterior, top[:, 0] + np.log(norm[:, 0])
+
+    def finish(
+        self, posterior: np.ndarray, gold: np.ndarray | None, confusion: np.ndarray, iterations: int
+    ) -> Result:
+        labelled = self.judged | ((gold >= 0) if gold is not None else False)
+        label = np.where(labelled, posterior.argmax(axis=1), -1)
+        return Result(posterior=posterior, label=label, confusion=confusion, iterations=iterations)
+
+
+def clamp(posterior: np.ndarray, gold: np.ndarray | None) -> np.ndarray:
+    """Gold items' posterior is their expert label, with certainty (gold: -1 where unknown)."""
     if gold is None:
         return posterior
     known = gold >= 0
     posterior[known] = 0.0
     posterior[known, gold[known]] = 1.0
     return posterior
-
-
-def dawid_skene(
-    judgments: Judgments,
-    max_iter: int = 100,
-    tol: float = 1e-6,
-    smoothing: float = 0.01,
-    gold: np.ndarray | None = None,
-) -> Result:
-    """Dawid & Skene (1979): each annotator has a confusion matrix, fitted by EM.
-
-    Starts from majority-vote shares. ``smoothing`` is a pseudo-count added to every cell of
-    every confusion matrix (and to the class prior) so that annotators with few judgments do
-    not get zero probabilities. ``gold`` (a class code per item, -1 where unknown) clamps
-    gold items to their expert label throughout, which sharpens every annotator's estimate.
-    Stops when no posterior moves more than ``tol``.
-    """
-    n_classes = judgments.n_classes
-    by_pair = by_pair_matrix(judgments)
-    by_item = by_pair.T.tocsr()
-    counts = judgments.counts().toarray()
-    totals = counts.sum(axis=1, keepdims=True)
-    has_votes = totals[:, 0] > 0
-    posterior = np.divide(
-        counts, totals, out=np.full_like(counts, 1.0 / n_classes), where=totals > 0
-    )
-    posterior = _clamp(posterior, gold)
-    confusion = np.zeros((judgments.n_annotators, n_classes, n_classes))
-    iterations = 0
-    while iterations < max_iter:
-        iterations += 1
-        confusion, prior = annotator_confusion(judgments, posterior, smoothing, by_pair)
-        # E-step: log posterior = log prior + sum of log P(observed | true) over judgments.
-        log_confusion = np.log(confusion).transpose(0, 2, 1).reshape(-1, n_classes)
-        log_post = by_item @ log_confusion + np.log(prior)
-        log_post -= log_post.max(axis=1, keepdims=True)
-        updated = np.exp(log_post)
-        updated /= updated.sum(axis=1, keepdims=True)
-        updated = _clamp(updated, gold)
-        shift = float(np.abs(updated - posterior).max()) if len(updated) else 0.0
-        posterior = updated
-        if shift < tol:
-            break
-    label = np.where(
-        has_votes | ((gold >= 0) if gold is not None else False), posterior.argmax(axis=1), -1
-    )
-    return Result(posterior=posterior, label=label, confusion=confusion, iterations=iterations)

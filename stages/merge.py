@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages.aggregation import Judgments, Result, dawid_skene, majority_vote
+from stages.aggregation import Judgments, Result, majority_vote
+from stages.em import dawid_skene, mace, one_coin
 from stages.quality import agreement_by_batch, annotator_report
 
-METHODS = ("dawid_skene", "majority_vote")
+METHODS = ("dawid_skene", "mace", "one_coin", "majority_vote")
 LABEL_COLUMNS = [
     "item_id",
     "label",
@@ -46,22 +47,25 @@ def encode(
     annotations: pd.DataFrame, classes: Sequence[str]
 ) -> tuple[Judgments, pd.Index, pd.Index]:
     """Integer codes: items and annotators by sorted id, labels in label-set order."""
-    item_ids = pd.Index(np.sort(annotations["item_id"].unique().astype(str)))
-    annotator_ids = pd.Index(np.sort(annotations["annotator_id"].unique().astype(str)))
+    item_codes, item_ids = pd.factorize(annotations["item_id"].astype("string"), sort=True)
+    annotator_codes, annotator_ids = pd.factorize(
+        annotations["annotator_id"].astype("string"), sort=True
+    )
     class_codes = pd.Index([str(label) for label in classes])
-    codes = class_codes.get_indexer(annotations["label"].astype(str))
-    if (codes < 0).any():
-        unknown = sorted(set(annotations["label"].astype(str)) - set(class_codes))[:5]
+    label_codes, label_values = pd.factorize(annotations["label"].astype("string"))
+    mapped = class_codes.get_indexer(label_values.astype(str))
+    if (mapped < 0).any():
+        unknown = sorted(str(value) for value in label_values[mapped < 0])[:5]
         raise ValueError(f"labels outside the label set: {unknown}")
     judgments = Judgments(
-        item=item_ids.get_indexer(annotations["item_id"].astype(str)),
-        annotator=annotator_ids.get_indexer(annotations["annotator_id"].astype(str)),
-        label=codes,
+        item=item_codes.astype(np.int64),
+        annotator=annotator_codes.astype(np.int64),
+        label=mapped[label_codes].astype(np.int64),
         n_items=len(item_ids),
         n_annotators=len(annotator_ids),
         n_classes=len(class_codes),
     )
-    return judgments, item_ids, annotator_ids
+    return judgments, pd.Index(item_ids.astype(str)), pd.Index(annotator_ids.astype(str))
 
 
 def run_method(
@@ -74,14 +78,22 @@ def run_method(
             known = gold >= 0
             result.label[known] = gold[known]
         return result
+    em = {
+        "max_iter": int(options.get("max_iter", 100)),
+        "tol": float(options.get("tol", 1e-6)),
+        "gold": gold,
+    }
     if method == "dawid_skene":
         return dawid_skene(
             judgments,
-            max_iter=int(options.get("max_iter", 100)),
-            tol=float(options.get("tol", 1e-6)),
+            prior_strength=float(options.get("prior_strength", 0.3)),
             smoothing=float(options.get("smoothing", 0.01)),
-            gold=gold,
+            **em,
         )
+    if method == "mace":
+        return mace(judgments, smoothing=float(options.get("mace_smoothing", 1.0)), **em)
+    if method == "one_coin":
+        return one_coin(judgments, **em)
     raise ValueError(f"unknown method '{method}'; use one of {', '.join(METHODS)}")
 
 

@@ -100,10 +100,18 @@ def annotator_report(
     final_label: np.ndarray,
     gold_label: np.ndarray,
     options: dict[str, Any],
+    fitted_confusion: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """One row per annotator; ``gold_label`` holds a class code per item, -1 without gold."""
-    smoothing = float(options.get("smoothing", 0.01))
-    confusion, prior = annotator_confusion(judgments, posterior, smoothing)
+    """One row per annotator; ``gold_label`` holds a class code per item, -1 without gold.
+
+    Estimated accuracy and the spammer score come from the method's fitted confusion matrices
+    when it has them, else from matrices estimated against the final posterior.
+    """
+    confusion, prior = annotator_confusion(
+        judgments, posterior, float(options.get("smoothing", 0.01))
+    )
+    if fitted_confusion is not None:
+        confusion = fitted_confusion
     estimated = (confusion.diagonal(axis1=1, axis2=2) * prior).sum(axis=1)
     per_annotator = np.bincount(judgments.annotator, minlength=judgments.n_annotators)
     agrees = final_label[judgments.item] == judgments.label

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from stages.aggregation import Judgments, dawid_skene, majority_vote
+from stages.aggregation import Judgments, majority_vote
+from stages.em import dawid_skene, mace, one_coin
 
 
 def _judgments(rows, n_classes=3):
@@ -76,3 +77,41 @@ def test_dawid_skene_invariant_to_row_order():
         judgments.n_classes,
     )
     assert np.allclose(dawid_skene(judgments).posterior, dawid_skene(shuffled).posterior)
+
+
+@pytest.mark.parametrize("method", [dawid_skene, mace, one_coin])
+def test_em_methods_beat_majority_vote_and_give_proper_posteriors(method):
+    judgments, truth = _simulated(seed=3)
+    result = method(judgments)
+    assert (result.label == truth).mean() > (majority_vote(judgments).label == truth).mean()
+    assert np.allclose(result.posterior.sum(axis=1), 1.0)
+    assert ((result.posterior >= 0) & (result.posterior <= 1)).all()
+    assert result.confusion.shape == (5, 4, 4)
+    assert np.allclose(result.confusion.sum(axis=2), 1.0)
+
+
+@pytest.mark.parametrize("method", [dawid_skene, mace, one_coin])
+def test_gold_items_are_clamped(method):
+    judgments, truth = _simulated(seed=4, n_items=100)
+    gold = np.full(100, -1)
+    gold[:10] = (truth[:10] + 1) % 4  # deliberately not what the annotators say
+    result = method(judgments, gold=gold)
+    assert (result.label[:10] == gold[:10]).all()
+    assert np.allclose(result.posterior[:10].max(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("method", [dawid_skene, mace, one_coin])
+def test_permuting_class_codes_permutes_the_result(method):
+    judgments, _ = _simulated(seed=5, n_items=150)
+    permutation = np.array([2, 0, 3, 1])
+    renamed = Judgments(
+        judgments.item,
+        judgments.annotator,
+        permutation[judgments.label],
+        judgments.n_items,
+        judgments.n_annotators,
+        judgments.n_classes,
+    )
+    original, permuted = method(judgments), method(renamed)
+    assert np.array_equal(permutation[original.label], permuted.label)
+    assert np.allclose(original.posterior, permuted.posterior[:, permutation])

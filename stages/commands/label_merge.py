@@ -31,7 +31,7 @@ PATH = click.Path(path_type=Path)
 )
 @click.option(
     "--method",
-    type=click.Choice(["dawid_skene", "majority_vote"]),
+    type=click.Choice(["dawid_skene", "mace", "one_coin", "majority_vote"]),
     help="Override label_merge.method.",
 )
 @click.option(
