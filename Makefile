@@ -10,12 +10,13 @@ UV := $(TOOLS)/bin/uv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: repro test lint format data clean help
+.PHONY: repro test lint format bench clean help
 
 help:
 	@echo "make repro   set up .venv, make the demo data if data/raw/ is absent, run the pipeline"
 	@echo "make test    set up .venv and run the test suite"
 	@echo "make lint    ruff check and format check"
+	@echo "make bench   benchmarks against crowd-kit (installs it into .venv-bench; minutes)"
 
 $(UV): requirements-uv.txt
 	$(PYTHON) -m venv $(TOOLS)
@@ -44,5 +45,15 @@ format: $(VENV)/.synced
 	ruff check --fix .
 	ruff format .
 
+# Benchmarks get their own environment: the project's plus the reference library (crowd-kit),
+# which is never a runtime dependency.
+.venv-bench/.synced: uv.lock pyproject.toml $(UV)
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/.venv-bench $(UV) sync --frozen --group bench --quiet
+	@touch $@
+
+bench: .venv-bench/.synced
+	.venv-bench/bin/python bench/accuracy.py
+	.venv-bench/bin/python bench/speed.py
+
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-bench $(TOOLS) .pytest_cache .ruff_cache

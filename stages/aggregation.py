@@ -26,6 +26,17 @@ class Judgments:
     n_annotators: int
     n_classes: int
 
+    def subset(self, keep: np.ndarray) -> Judgments:
+        """The same coding, fewer judgments."""
+        return Judgments(
+            self.item[keep],
+            self.annotator[keep],
+            self.label[keep],
+            self.n_items,
+            self.n_annotators,
+            self.n_classes,
+        )
+
     def counts(self) -> sparse.csr_matrix:
         """Items x classes: how many judgments chose each class."""
         ones = np.ones(len(self.item), dtype=np.float64)

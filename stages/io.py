@@ -71,6 +71,12 @@ def write_json(path: str | os.PathLike[str], data: Any) -> None:
     write_text(path, canonical_json(data))
 
 
+def write_json_records(path: str | os.PathLike[str], records: list[dict[str, Any]]) -> None:
+    """A JSON array with one record per line: valid JSON, diff-friendly, fast for many records."""
+    lines = [json.dumps(record, sort_keys=True, ensure_ascii=False) for record in records]
+    write_text(path, "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n")
+
+
 def write_parquet(path: str | os.PathLike[str], frame: pd.DataFrame) -> None:
     """Write a table without its index; pinned pyarrow keeps the bytes stable."""
     with atomic_path(path) as tmp:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from stages.aggregation import Judgments, Result, majority_vote
 from stages.em import dawid_skene, mace, one_coin
-from stages.quality import agreement_by_batch, annotator_report
+from stages.quality import PairKappas, agreement_by_batch, annotator_report
 
 METHODS = ("dawid_skene", "mace", "one_coin", "majority_vote")
 LABEL_COLUMNS = [
@@ -32,15 +32,25 @@ class Merged:
     annotators: pd.DataFrame  # one row per annotator
 
 
-def latest_judgments(annotations: pd.DataFrame) -> pd.DataFrame:
-    """Keep one judgment per (item, annotator): the latest one counts.
+def latest_judgments(judgments: Judgments, annotations: pd.DataFrame) -> np.ndarray:
+    """Which rows to keep so that one judgment per (item, annotator) remains: the latest.
 
-    Later ``created_at`` wins; without timestamps, the row from the later file (by path) wins.
+    Later ``created_at`` wins; without timestamps, the row from the later file (by path) wins,
+    then the later row. Works on integer codes, and sorts only when duplicates exist.
     """
-    ordered = annotations.sort_values(
-        ["item_id", "annotator_id", "created_at", "source"], kind="stable", na_position="first"
-    )
-    return ordered.drop_duplicates(["item_id", "annotator_id"], keep="last").reset_index(drop=True)
+    key = judgments.item * max(judgments.n_annotators, 1) + judgments.annotator
+    order = np.argsort(key, kind="stable")
+    repeated = key[order][1:] == key[order][:-1]
+    if not repeated.any():
+        return np.ones(len(key), dtype=bool)
+    moment = pd.DatetimeIndex(annotations["created_at"]).asi8  # no timestamp sorts first
+    source = pd.factorize(annotations["source"], sort=True)[0]
+    order = np.lexsort((np.arange(len(key)), source, moment, key))
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = key[order][1:] != key[order][:-1]
+    keep = np.zeros(len(key), dtype=bool)
+    keep[order[last]] = True
+    return keep
 
 
 def encode(
@@ -110,8 +120,9 @@ def merge_labels(
     estimate of how often the merged labels of non-gold items are right.
     """
     method = options.get("method", "dawid_skene")
-    table = latest_judgments(annotations)
-    judgments, item_ids, annotator_ids = encode(table, classes)
+    everything, item_ids, annotator_ids = encode(annotations, classes)
+    keep = latest_judgments(everything, annotations)
+    judgments = everything.subset(keep)
     class_index = pd.Index([str(label) for label in classes])
     gold_by_item = gold.drop_duplicates("item_id").set_index("item_id")["label"].astype(str)
     gold_codes = class_index.get_indexer(gold_by_item.reindex(item_ids).fillna("\0"))
@@ -151,11 +162,19 @@ def merge_labels(
         if on_gold.any()
         else float("nan")
     )
-    agreement = agreement_by_batch(
-        judgments, table["source"].astype(str).to_numpy(), int(options.get("min_overlap", 20))
-    )
+    kappas = PairKappas.of(judgments, int(options.get("min_overlap", 20)))
+    sources = pd.factorize(annotations["source"], sort=True)
+    sources = np.asarray(sources[1].astype(str))[sources[0][keep]]
+    agreement = agreement_by_batch(judgments, sources, int(options.get("min_overlap", 20)), kappas)
     annotators = annotator_report(
-        judgments, annotator_ids, result.posterior, result.label, gold_codes, options
+        judgments,
+        annotator_ids,
+        result.posterior,
+        result.label,
+        gold_codes,
+        options,
+        kappas,
+        result.confusion,
     )
     summary = {
         "method": method,
@@ -163,8 +182,8 @@ def merge_labels(
         "labelled_items": int(labels["label"].notna().sum()),
         "abstained_items": int(labels["label"].isna().sum()),
         "annotations": len(annotations),
-        "annotations_used": len(table),
-        "replaced_duplicates": int(len(annotations) - len(table)),
+        "annotations_used": int(keep.sum()),
+        "replaced_duplicates": int((~keep).sum()),
         "annotators": int(judgments.n_annotators),
         "likely_spammers": int(annotators["likely_spammer"].sum()),
         "krippendorff_alpha": agreement["overall"]["krippendorff_alpha"],

@@ -7,6 +7,7 @@ from the annotator's confusion matrix, and a spammer score (Raykar & Yu 2012).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,19 +34,40 @@ ANNOTATOR_COLUMNS = [
 ]
 
 
-def agreement(judgments: Judgments, min_overlap: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PairKappas:
+    """Cohen's kappa for every annotator pair that shares at least ``min_overlap`` items."""
+
+    pairs: np.ndarray  # P x 2 annotator codes
+    kappas: np.ndarray  # P
+
+    @classmethod
+    def of(cls, judgments: Judgments, min_overlap: int) -> PairKappas:
+        pairs, tables = pairwise_tables(
+            judgments.item,
+            judgments.annotator,
+            judgments.label,
+            judgments.n_annotators,
+            judgments.n_classes,
+        )
+        keep = tables.sum(axis=(1, 2)) >= min_overlap
+        kappas = cohen_kappa_table(tables[keep]) if keep.any() else np.zeros(0)
+        valid = ~np.isnan(kappas)
+        return cls(pairs[keep][valid], kappas[valid])
+
+    def per_annotator(self, n_annotators: int) -> np.ndarray:
+        """Each annotator's mean kappa with the others (NaN without a qualifying pair)."""
+        total = np.bincount(
+            self.pairs.ravel(), weights=np.repeat(self.kappas, 2), minlength=n_annotators
+        )
+        count = np.bincount(self.pairs.ravel(), minlength=n_annotators)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(count > 0, total / count, np.nan)
+
+
+def agreement(judgments: Judgments, kappas: PairKappas) -> dict[str, Any]:
     """Agreement measures over one set of judgments."""
     fleiss, why_not = fleiss_kappa(judgments.item, judgments.label, judgments.n_classes)
-    _, tables = pairwise_tables(
-        judgments.item,
-        judgments.annotator,
-        judgments.label,
-        judgments.n_annotators,
-        judgments.n_classes,
-    )
-    enough = tables.sum(axis=(1, 2)) >= min_overlap
-    kappas = cohen_kappa_table(tables[enough]) if enough.any() else np.array([])
-    kappas = kappas[~np.isnan(kappas)]
     summary: dict[str, Any] = {
         "judgments": len(judgments.item),
         "items": len(np.unique(judgments.item)),
@@ -53,8 +75,8 @@ def agreement(judgments: Judgments, min_overlap: int) -> dict[str, Any]:
             judgments.item, judgments.label, judgments.n_classes
         ),
         "fleiss_kappa": fleiss,
-        "cohen_kappa_mean": float(kappas.mean()) if len(kappas) else float("nan"),
-        "cohen_kappa_pairs": len(kappas),
+        "cohen_kappa_mean": float(kappas.kappas.mean()) if len(kappas.kappas) else float("nan"),
+        "cohen_kappa_pairs": len(kappas.kappas),
     }
     if why_not:
         summary["fleiss_kappa_note"] = why_not
@@ -62,21 +84,17 @@ def agreement(judgments: Judgments, min_overlap: int) -> dict[str, Any]:
 
 
 def agreement_by_batch(
-    judgments: Judgments, sources: np.ndarray, min_overlap: int
+    judgments: Judgments, sources: np.ndarray, min_overlap: int, overall: PairKappas
 ) -> dict[str, Any]:
-    """``overall`` and one entry per batch (source file)."""
-    result = {"overall": agreement(judgments, min_overlap), "batches": {}}
-    for source in np.unique(sources):
-        keep = sources == source
-        subset = Judgments(
-            judgments.item[keep],
-            judgments.annotator[keep],
-            judgments.label[keep],
-            judgments.n_items,
-            judgments.n_annotators,
-            judgments.n_classes,
-        )
-        result["batches"][str(source)] = agreement(subset, min_overlap)
+    """``overall`` and one entry per batch (source file); ``overall`` kappas are reused."""
+    result: dict[str, Any] = {"overall": agreement(judgments, overall), "batches": {}}
+    batch_codes, batches = pd.factorize(sources, sort=True)
+    for code, source in enumerate(batches):
+        if len(batches) == 1:
+            result["batches"][str(source)] = result["overall"]
+            continue
+        subset = judgments.subset(batch_codes == code)
+        result["batches"][str(source)] = agreement(subset, PairKappas.of(subset, min_overlap))
     return result
 
 
@@ -100,6 +118,7 @@ def annotator_report(
     final_label: np.ndarray,
     gold_label: np.ndarray,
     options: dict[str, Any],
+    kappas: PairKappas,
     fitted_confusion: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per annotator; ``gold_label`` holds a class code per item, -1 without gold.
@@ -123,21 +142,6 @@ def annotator_report(
         weights=gold_label[judgments.item[on_gold]] == judgments.label[on_gold],
         minlength=judgments.n_annotators,
     )
-    pairs, tables = pairwise_tables(
-        judgments.item,
-        judgments.annotator,
-        judgments.label,
-        judgments.n_annotators,
-        judgments.n_classes,
-    )
-    enough = tables.sum(axis=(1, 2)) >= int(options.get("min_overlap", 20))
-    kappas = cohen_kappa_table(tables[enough]) if enough.any() else np.array([])
-    kappa_sum = np.zeros(judgments.n_annotators)
-    kappa_n = np.zeros(judgments.n_annotators)
-    valid = ~np.isnan(kappas)
-    for side in (0, 1):
-        np.add.at(kappa_sum, pairs[enough][valid, side], kappas[valid])
-        np.add.at(kappa_n, pairs[enough][valid, side], 1)
     score = spammer_score(confusion)
     flagged = (score < float(options.get("spammer_threshold", 0.25))) & (
         per_annotator >= int(options.get("spammer_min_judgments", 20))
@@ -152,7 +156,7 @@ def annotator_report(
                 "gold_accuracy": np.where(gold_n > 0, gold_right / gold_n, np.nan),
                 "estimated_accuracy": estimated,
                 "spammer_score": score,
-                "cohen_kappa_mean": np.where(kappa_n > 0, kappa_sum / kappa_n, np.nan),
+                "cohen_kappa_mean": kappas.per_annotator(judgments.n_annotators),
                 "likely_spammer": flagged,
             }
         )

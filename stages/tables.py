@@ -35,10 +35,17 @@ def label_normaliser(labels: Iterable[str], aliases: Mapping[str, str] | None) -
 
 
 def normalise_labels(values: pd.Series, mapping: Mapping[str, str]) -> pd.Series:
-    stripped = values.astype("string").str.strip()
+    """Each distinct spelling is looked up once, so millions of rows cost little."""
+    codes, uniques = pd.factorize(values.astype("string"))
+    stripped = pd.Series(uniques, dtype="string").str.strip()
     lookup = pd.Series(dict(mapping), dtype="string")
-    mapped = lookup.reindex(stripped.str.casefold().to_numpy()).to_numpy()
-    return pd.Series(mapped, index=values.index, dtype="string").fillna(stripped)
+    mapped = pd.Series(
+        lookup.reindex(stripped.str.casefold().to_numpy()).to_numpy(), dtype="string"
+    )
+    normalised = mapped.fillna(stripped).to_numpy()
+    result = pd.array(normalised.take(np.maximum(codes, 0)), dtype="string")
+    result[codes < 0] = pd.NA
+    return pd.Series(result, index=values.index, dtype="string")
 
 
 def assign_split(item_ids: pd.Series, test_size: float, salt: str) -> pd.Series:
@@ -85,14 +92,18 @@ def canonical_items(items: pd.DataFrame, test_size: float, salt: str) -> pd.Data
     return _sorted(items[["item_id", *features, "split"]], ["item_id"])
 
 
-def canonical_annotations(frames: list[pd.DataFrame], mapping: Mapping[str, str]) -> pd.DataFrame:
+def canonical_annotations(
+    frames: list[pd.DataFrame], mapping: Mapping[str, str], ordered: bool = True
+) -> pd.DataFrame:
+    """All judgments in one table, labels normalised; sorted by key unless ``ordered`` is False."""
     if frames:
         table = pd.concat(frames, ignore_index=True)
     else:
         table = pd.DataFrame({name: pd.Series(dtype="string") for name in ANNOTATION_COLUMNS})
         table["created_at"] = table["created_at"].astype("datetime64[ms, UTC]")
     table["label"] = normalise_labels(table["label"], mapping)
-    return _sorted(table[ANNOTATION_COLUMNS], ["item_id", "annotator_id", "created_at", "source"])
+    table = table[ANNOTATION_COLUMNS]
+    return _sorted(table, ["item_id", "annotator_id", "created_at", "source"]) if ordered else table
 
 
 def read_gold(path: Path, mapping: Mapping[str, str]) -> pd.DataFrame:

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from stages.merge import LABEL_COLUMNS, latest_judgments, merge_labels
+from stages.merge import LABEL_COLUMNS, encode, latest_judgments, merge_labels
 from stages.quality import ANNOTATOR_COLUMNS, spammer_score
 from stages.relabel import label_studio_tasks, select
 from tests.conftest import LABELS, annotations_frame
@@ -14,8 +14,13 @@ def test_latest_judgment_of_an_annotator_counts():
     frame["created_at"] = pd.to_datetime(
         ["2026-01-02", "2026-01-01", "2026-01-01"], utc=True
     ).astype("datetime64[ms, UTC]")
-    kept = latest_judgments(frame)
+    judgments, _, _ = encode(frame, LABELS)
+    kept = frame[latest_judgments(judgments, frame)]
     assert kept[["annotator_id", "label"]].values.tolist() == [["a", "cat"], ["b", "cat"]]
+    merged = merge_labels(frame, frame.iloc[:0][["item_id", "label"]], LABELS, {}, 0)
+    assert merged.summary["replaced_duplicates"] == 1 and merged.labels[
+        "n_annotations"
+    ].tolist() == [2]
 
 
 def test_merge_labels_table_and_summary(small_tables):

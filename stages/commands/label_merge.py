@@ -80,7 +80,15 @@ def label_merge(
     vote counts heads with the tie rule in label_merge.tie_rule.
     """
     from stages.errors import DataError
-    from stages.io import load_params, progress, section, write_csv, write_json, write_parquet
+    from stages.io import (
+        load_params,
+        progress,
+        section,
+        write_csv,
+        write_json,
+        write_json_records,
+        write_parquet,
+    )
     from stages.merge import merge_labels
     from stages.relabel import label_studio_tasks, select
 
@@ -120,7 +128,7 @@ def label_merge(
         write_parquet(labels_file, merged.labels)
     write_json(reports_dir / "label_merge.json", merged.summary)
     write_csv(reports_dir / "annotators.csv", merged.annotators)
-    write_json(relabel_file, tasks)
+    write_json_records(relabel_file, tasks)
     summary = merged.summary
     click.echo(
         f"label-merge: {summary['labelled_items']} items labelled by {summary['method']}, "
@@ -181,6 +189,7 @@ def _standalone_inputs(
         )
         classes = sorted(counts.drop_duplicates("key")["label"])
     mapping = tables.label_normaliser(classes, {k: v for k, v in aliases.items() if v in classes})
-    annotations = tables.canonical_annotations([export.annotations], mapping)
+    # No need to sort: merging codes items and annotators by sorted id.
+    annotations = tables.canonical_annotations([export.annotations], mapping, ordered=False)
     gold = tables.combine_gold(raw_gold.iloc[:0], raw_gold, mapping, gold_file or exports)
     return annotations, gold, classes, None

@@ -97,11 +97,13 @@ def canonical(
     records: list[str] | None = None,
 ) -> pd.DataFrame:
     """The canonical annotations table; ``created`` may hold ISO strings, unix seconds or None."""
-    created = created.reset_index(drop=True)
-    if created.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool)).any():
-        numeric = pd.to_numeric(created, errors="coerce")
-        created_at = pd.to_datetime(numeric, unit="s", utc=True)
-        unparsed = created.notna() & numeric.isna()
+    created = created.reset_index(drop=True).infer_objects()
+    if created.isna().all():
+        created_at = pd.Series(pd.NaT, index=created.index, dtype="datetime64[ms, UTC]")
+        unparsed = pd.Series(False, index=created.index)
+    elif pd.api.types.is_numeric_dtype(created):  # unix seconds (Prodigy)
+        created_at = pd.to_datetime(created, unit="s", utc=True)
+        unparsed = pd.Series(False, index=created.index)
     else:
         strings = created.astype("string").str.strip()
         created_at = pd.to_datetime(strings, utc=True, errors="coerce", format="ISO8601")
