@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -72,7 +73,13 @@ def worker(kind: str, folder: Path) -> dict[str, object]:
         elapsed = time.perf_counter() - start
         merged = pd.read_csv(folder / "out" / "labels.csv", usecols=["item_id", "label"])
         predicted = merged.set_index("item_id")["label"]
-        return {"seconds": elapsed, "accuracy": accuracy(predicted, truth), "added_mb": None}
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the stage's own peak
+        return {
+            "seconds": elapsed,
+            "accuracy": accuracy(predicted, truth),
+            "added_mb": None,
+            "peak_mb": peak,
+        }
     table = pd.read_parquet(path)
     if kind == "crowd-kit":
         from crowdkit.aggregation import DawidSkene
@@ -122,6 +129,8 @@ def main() -> int:
         name = {"ours": "ours: Dawid-Skene fit", "crowd-kit": "crowd-kit 1.4.2: DawidSkene fit",
                 "stage": "ours: whole label-merge stage"}[kind]  # fmt: skip
         peak = f"{result['added_mb']:.0f}" if result["added_mb"] is not None else "-"
+        if result.get("peak_mb"):
+            peak = f"{result['peak_mb']:.0f} (whole process)"
         rows.append([name, f"{result['seconds']:.1f}", f"{result['accuracy']:.4f}", peak])
     print(
         f"{args.items:,} items x {PER_ITEM} judgments, {CLASSES} classes, {ANNOTATORS} annotators\n"
