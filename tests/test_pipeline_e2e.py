@@ -141,6 +141,10 @@ def test_experiments_with_different_params_are_compared(repo):
     assert set(seen) == {0.05, 20}
     assert all(0.5 < accuracy <= 1.0 for accuracy in seen.values())
     assert seen[0.05] != seen[20]
+    # `dvc exp run` leaves the last experiment in the workspace: go back to the commit.
+    sh(repo, "git", "checkout", "--", "params.yaml", "dvc.lock")
+    sh(repo, "dvc", "checkout", "--force")
+    assert sh(repo, "dvc", "status", "-q", check=False).returncode == 0
 
 
 def test_fresh_clone_make_repro_reproduces_the_commit(repo, tmp_path):
