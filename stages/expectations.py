@@ -1,28 +1,22 @@
-"""The data-quality gate: Great Expectations suites over the prepared tables.
+"""Run the suites with Great Expectations, set quarantined rows aside, summarise for DVC.
 
-Suites are plain data (``Check`` rows) built from params, so a later step can load them from
-a file. Great Expectations is imported only when a suite runs: it takes seconds to import.
+Great Expectations is imported only here, when validate runs: it takes seconds to import.
+Tables are validated in order (items, annotations, gold, then the derived counts) so that
+annotations are checked against the items that passed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-CRITICAL, WARNING = "critical", "warning"
+from stages.suites import CRITICAL, WARNING, Check, Suite, derived_tables, resolve
 
-
-@dataclass(frozen=True)
-class Check:
-    """One expectation on one table, with how bad it is when it fails."""
-
-    table: str
-    name: str  # a readable, stable key for the summary
-    expectation: str  # Great Expectations class name, e.g. ExpectColumnValuesToNotBeNull
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    severity: str = CRITICAL
+ORDER = ("items", "annotations", "gold", "item_judgments", "label_counts")
 
 
 @dataclass(frozen=True)
@@ -32,143 +26,183 @@ class Outcome:
     unexpected: int
     examples: list[str]
     observed: Any = None
+    rows: np.ndarray | None = None  # failing row positions, for quarantine
+    skipped: bool = False
 
 
-def default_checks(
-    tables: dict[str, pd.DataFrame], labels: list[str], options: dict[str, Any]
-) -> list[Check]:
-    """The suite every delivery must pass before label-merge and training."""
-    label_set = [str(label) for label in labels]
-    item_ids = sorted(tables["items"]["item_id"].dropna().astype(str).unique())
-    checks = [
-        Check(
-            "items",
-            "row_count",
-            "ExpectTableRowCountToBeBetween",
-            {"min_value": int(options.get("min_items", 1))},
-        ),
-        Check("items", "item_id_exists", "ExpectColumnToExist", {"column": "item_id"}),
-        Check("items", "split_exists", "ExpectColumnToExist", {"column": "split"}),
-        Check("items", "item_id_not_null", "ExpectColumnValuesToNotBeNull", {"column": "item_id"}),
-        Check("items", "item_id_unique", "ExpectColumnValuesToBeUnique", {"column": "item_id"}),
-        Check(
-            "items",
-            "split_in_set",
-            "ExpectColumnValuesToBeInSet",
-            {"column": "split", "value_set": ["test", "train"]},
-        ),
-        Check(
-            "annotations",
-            "row_count",
-            "ExpectTableRowCountToBeBetween",
-            {"min_value": int(options.get("min_annotations", 1))},
-        ),
-    ]
-    for column in ("item_id", "annotator_id", "label"):
-        checks.append(
-            Check("annotations", f"{column}_exists", "ExpectColumnToExist", {"column": column})
-        )
-        checks.append(
-            Check(
-                "annotations",
-                f"{column}_not_null",
-                "ExpectColumnValuesToNotBeNull",
-                {"column": column},
+@dataclass(frozen=True)
+class Validation:
+    outcomes: list[Outcome]
+    kept: dict[str, pd.DataFrame]  # the rows that go on
+    quarantined: dict[str, pd.DataFrame]  # the rows set aside, with a `reason` column
+
+
+class Runner:
+    """An ephemeral Great Expectations context that can write Data Docs to a folder."""
+
+    def __init__(self, docs_dir: Path | None) -> None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.gx = gx
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self.source = self.context.data_sources.add_pandas("prepared")
+        self.sites = []
+        if docs_dir is not None:
+            base = str(docs_dir.resolve())
+            self.context.add_data_docs_site(
+                site_name="validate",
+                site_config={
+                    "class_name": "SiteBuilder",
+                    "store_backend": {
+                        "class_name": "TupleFilesystemStoreBackend",
+                        "base_directory": base,
+                    },
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                },
             )
-        )
-    checks += [
-        Check(
-            "annotations",
-            "label_in_label_set",
-            "ExpectColumnValuesToBeInSet",
-            {"column": "label", "value_set": label_set},
-        ),
-        Check(
-            "annotations",
-            "item_id_in_items",
-            "ExpectColumnValuesToBeInSet",
-            {"column": "item_id", "value_set": item_ids},
-        ),
-        Check("gold", "item_id_exists", "ExpectColumnToExist", {"column": "item_id"}),
-        Check("gold", "label_exists", "ExpectColumnToExist", {"column": "label"}),
-        Check("gold", "item_id_not_null", "ExpectColumnValuesToNotBeNull", {"column": "item_id"}),
-        Check("gold", "item_id_unique", "ExpectColumnValuesToBeUnique", {"column": "item_id"}),
-        Check(
-            "gold",
-            "label_in_label_set",
-            "ExpectColumnValuesToBeInSet",
-            {"column": "label", "value_set": label_set},
-        ),
-        Check(
-            "gold",
-            "item_id_in_items",
-            "ExpectColumnValuesToBeInSet",
-            {"column": "item_id", "value_set": item_ids},
-        ),
-    ]
-    return checks
+            self.sites = ["validate"]
 
+    def run(
+        self, table: str, frame: pd.DataFrame, checks: list[Check], with_rows: bool
+    ) -> list[Outcome]:
+        gx = self.gx
+        batch = self.source.add_dataframe_asset(table).add_batch_definition_whole_dataframe("whole")
+        suite = self.context.suites.add(gx.ExpectationSuite(name=table))
+        for check in checks:
+            expectation = getattr(gx.expectations, check.expectation, None)
+            if expectation is None:
+                from stages.errors import DataError
 
-def run_checks(tables: dict[str, pd.DataFrame], checks: list[Check]) -> list[Outcome]:
-    """Validate each table against its checks with an ephemeral Great Expectations context."""
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    source = context.data_sources.add_pandas("prepared")
-    outcomes: list[Outcome] = []
-    for table_name, frame in tables.items():
-        table_checks = [check for check in checks if check.table == table_name]
-        if not table_checks:
-            continue
-        asset = source.add_dataframe_asset(table_name)
-        batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
-            batch_parameters={"dataframe": frame}
-        )
-        suite = gx.ExpectationSuite(name=table_name)
-        for check in table_checks:
-            expectation = getattr(gx.expectations, check.expectation)
-            suite.add_expectation(expectation(**check.kwargs, meta={"check": check.name}))
-        result = batch.validate(suite, result_format="SUMMARY")
-        # Results do not come back in suite order: match them by the name kept in `meta`.
-        by_name = {item.expectation_config.meta["check"]: item for item in result.results}
-        for check in table_checks:
-            item = by_name[check.name]
-            details = item.result or {}
-            unexpected = details.get("unexpected_count")
-            if unexpected is None:
-                unexpected = 0 if item.success else 1
-            examples = [str(value) for value in (details.get("partial_unexpected_list") or [])]
-            outcomes.append(
-                Outcome(
-                    check=check,
-                    success=bool(item.success),
-                    unexpected=int(unexpected),
-                    examples=sorted(set(examples))[:3],
-                    observed=details.get("observed_value"),
+                raise DataError(
+                    "expectations",
+                    f"{table}.{check.name}",
+                    f"unknown expectation {check.expectation}",
                 )
+            suite.add_expectation(expectation(**check.kwargs, meta={"check": check.name}))
+        definition = self.context.validation_definitions.add(
+            gx.ValidationDefinition(data=batch, suite=suite, name=table)
+        )
+        actions = (
+            [gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=self.sites)]
+            if self.sites
+            else []
+        )
+        checkpoint = self.context.checkpoints.add(
+            gx.Checkpoint(
+                name=table,
+                validation_definitions=[definition],
+                actions=actions,
+                result_format={"result_format": "COMPLETE" if with_rows else "SUMMARY"},
             )
-    return outcomes
+        )
+        result = checkpoint.run(batch_parameters={"dataframe": frame})
+        (validation,) = result.run_results.values()
+        # Results do not come back in suite order: match them by the name kept in `meta`.
+        by_name = {item.expectation_config.meta["check"]: item for item in validation.results}
+        return [_outcome(check, by_name[check.name]) for check in checks]
 
 
-def summarise(tables: dict[str, pd.DataFrame], outcomes: list[Outcome]) -> dict[str, Any]:
-    """Deterministic summary for `dvc metrics`: counts and booleans, no run ids or times."""
-    per_table: dict[str, Any] = {
-        name: {"rows": len(frame), "checks": {}} for name, frame in tables.items()
-    }
+def _outcome(check: Check, item: Any) -> Outcome:
+    details = item.result or {}
+    unexpected = details.get("unexpected_count")
+    if unexpected is None:
+        unexpected = 0 if item.success else 1
+    examples = sorted({str(value) for value in (details.get("partial_unexpected_list") or [])})[:3]
+    rows = details.get("unexpected_index_list")
+    return Outcome(
+        check=check,
+        success=bool(item.success),
+        unexpected=int(unexpected),
+        examples=examples,
+        observed=details.get("observed_value"),
+        rows=np.asarray(rows, dtype=np.int64) if rows is not None else None,
+    )
+
+
+def validate_tables(
+    tables: dict[str, pd.DataFrame], suite: Suite, labels: list[str], docs_dir: Path | None = None
+) -> Validation:
+    """Validate every table; quarantine rows where the suite asks for it."""
+    runner = Runner(docs_dir)
+    kept = {name: frame.reset_index(drop=True) for name, frame in tables.items()}
+    quarantined: dict[str, pd.DataFrame] = {}
+    outcomes: list[Outcome] = []
+    for table in ORDER:
+        if table == "item_judgments":  # derived from what passed so far
+            kept.update(derived_tables(kept["annotations"], kept["items"], labels))
+        checks = [check for check in suite.checks if check.table == table]
+        if table not in kept or not checks:
+            continue
+        frame = kept[table]
+        values = {"labels": [str(label) for label in labels], "item_ids": _ids(kept["items"])}
+        active = [resolve(check, values) for check in checks if _applies(check, frame)]
+        skipped = [Outcome(c, True, 0, [], skipped=True) for c in checks if not _applies(c, frame)]
+        quarantine = suite.quarantine.get(table, False)
+        table_outcomes = runner.run(table, frame, active, with_rows=quarantine) if active else []
+        if quarantine:
+            kept[table], quarantined[table], table_outcomes = _set_aside(frame, table_outcomes)
+        outcomes += table_outcomes + skipped
+    for table in ("items", "annotations", "gold"):
+        quarantined.setdefault(
+            table, tables[table].iloc[:0].assign(reason=pd.Series(dtype="string"))
+        )
+    return Validation(outcomes, {name: kept[name] for name in tables}, quarantined)
+
+
+def _ids(items: pd.DataFrame) -> list[str]:
+    return sorted(items["item_id"].dropna().astype(str).unique()) if "item_id" in items else []
+
+
+def _applies(check: Check, frame: pd.DataFrame) -> bool:
+    return not check.when_column_exists or check.kwargs.get("column") in frame.columns
+
+
+def _set_aside(
+    frame: pd.DataFrame, outcomes: list[Outcome]
+) -> tuple[pd.DataFrame, pd.DataFrame, list[Outcome]]:
+    """Rows failing row-level checks leave the table with their reasons; those checks now pass."""
+    reasons = pd.Series([""] * len(frame), index=frame.index, dtype="object")
+    handled = []
     for outcome in outcomes:
-        per_table[outcome.check.table]["checks"][outcome.check.name] = {
-            "success": outcome.success,
-            "unexpected": outcome.unexpected,
-        }
-    critical = [o for o in outcomes if not o.success and o.check.severity == CRITICAL]
-    warnings = [o for o in outcomes if not o.success and o.check.severity == WARNING]
+        if outcome.success or outcome.rows is None or not len(outcome.rows):
+            handled.append(outcome)
+            continue
+        reasons.iloc[outcome.rows] = reasons.iloc[outcome.rows] + outcome.check.name + ";"
+        handled.append(
+            Outcome(outcome.check, True, outcome.unexpected, outcome.examples, outcome.observed)
+        )
+    bad = (reasons != "").to_numpy()
+    set_aside = frame[bad].assign(reason=reasons[bad].str.rstrip(";").astype("string"))
+    return frame[~bad].reset_index(drop=True), set_aside.reset_index(drop=True), handled
+
+
+def summarise(tables: dict[str, pd.DataFrame], validation: Validation) -> dict[str, Any]:
+    """Deterministic summary for `dvc metrics`: counts and booleans, no run ids or times."""
+    per_table: dict[str, Any] = {}
+    for outcome in validation.outcomes:
+        entry = per_table.setdefault(outcome.check.table, {"checks": {}})
+        if not outcome.skipped:
+            entry["checks"][outcome.check.name] = {
+                "success": outcome.success,
+                "unexpected": outcome.unexpected,
+            }
+    for name, frame in tables.items():
+        entry = per_table.setdefault(name, {"checks": {}})
+        entry["rows"] = len(frame)
+        entry["rows_kept"] = len(validation.kept[name])
+        entry["rows_quarantined"] = len(validation.quarantined[name])
+    ran = [o for o in validation.outcomes if not o.skipped]
+    critical = [o for o in ran if not o.success and o.check.severity == CRITICAL]
+    warnings = [o for o in ran if not o.success and o.check.severity == WARNING]
     return {
         "success": not critical,
-        "checks": len(outcomes),
+        "checks": len(ran),
+        "skipped": len(validation.outcomes) - len(ran),
         "failed_critical": len(critical),
         "failed_warning": len(warnings),
+        "rows_quarantined": sum(len(frame) for frame in validation.quarantined.values()),
         "tables": per_table,
     }
 
@@ -176,11 +210,8 @@ def summarise(tables: dict[str, pd.DataFrame], outcomes: list[Outcome]) -> dict[
 def describe_failure(outcome: Outcome) -> str:
     """One line: table, column, expectation, unexpected count and a few example values."""
     check = outcome.check
-    column = check.kwargs.get("column", "-")
-    line = (
-        f"{check.severity}: {check.table}.{column}: {check.name} ({check.expectation}) failed: "
-        f"{outcome.unexpected} unexpected"
-    )
+    where = f"{check.severity}: {check.table}.{check.column}: {check.name}"
+    line = f"{where} ({check.expectation}) failed: {outcome.unexpected} unexpected"
     if outcome.examples:
         line += f", e.g. {', '.join(repr(value) for value in outcome.examples)}"
     if outcome.observed is not None:

@@ -1,85 +1,302 @@
+"""The default suite (expectations/default.yaml): each expectation fails on data that breaks it.
+
+Each case runs the validate command on prepared tables that violate one expectation and checks
+the exit status, the one-line message, and that nothing was written for the later stages.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
 import pandas as pd
 import pytest
+import yaml
+from click.testing import CliRunner
 
-from stages.expectations import default_checks, describe_failure, run_checks, summarise
-from tests.conftest import LABELS
+from stages.cli import main
+from stages.suites import load_suite
+from tests.conftest import LABELS, PROJECT_ROOT, annotations_frame
+
+DEFAULT_SUITE = PROJECT_ROOT / "expectations" / "default.yaml"
 
 
-def _run(tables):
-    outcomes = run_checks(
-        tables, default_checks(tables, LABELS, {"min_items": 2, "min_annotations": 2})
+def valid_tables() -> dict[str, pd.DataFrame]:
+    """30 items, 3 judgments each from 3 annotators (90 rows), every label 30 times, 2 gold."""
+    ids = [f"i{n:02d}" for n in range(30)]
+    items = pd.DataFrame({"item_id": pd.array(ids, dtype="string"), "x": range(30)})
+    items["split"] = pd.array(
+        ["test" if n % 5 == 0 else "train" for n in range(30)], dtype="string"
     )
-    return outcomes, summarise(tables, outcomes)
+    rows = [
+        (item, annotator, LABELS[n % 3])
+        for n, item in enumerate(ids)
+        for annotator in ("a", "b", "c")
+    ]
+    gold = pd.DataFrame({"item_id": ["i00", "i01"], "label": ["cat", "dog"]}).astype("string")
+    return {"items": items, "annotations": annotations_frame(rows), "gold": gold}
 
 
-def test_valid_tables_pass_every_check(small_tables):
-    outcomes, summary = _run(small_tables)
-    assert summary["success"] and summary["failed_critical"] == 0
-    assert summary["checks"] == len(outcomes) >= 20
-    assert summary["tables"]["annotations"]["rows"] == 8
+def run_validate(
+    tmp_path: Path, tables: dict[str, pd.DataFrame], suite: Path = DEFAULT_SUITE
+) -> object:
+    prepared = tmp_path / "prepared"
+    prepared.mkdir(exist_ok=True)
+    for name, frame in tables.items():
+        frame.to_parquet(prepared / f"{name}.parquet", index=False)
+    params = {"data": {"labels": LABELS}, "validate": {"suite": str(suite)}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    args = ["validate", "--prepared", str(prepared), "--validated", str(tmp_path / "validated"),
+            "--quarantine", str(tmp_path / "quarantine"), "--reports", str(tmp_path / "reports"),
+            "--no-docs", "--params", str(tmp_path / "params.yaml")]  # fmt: skip
+    return CliRunner().invoke(main, args)
 
 
-def _break(tables, table, column, index, value):
-    frame = tables[table].copy()
-    frame[column] = frame[column].astype(object)
-    frame.loc[index, column] = value
-    frame[column] = frame[column].astype("string")
-    tables[table] = frame
-    return tables
+def _set(table: str, column: str, row: int, value: object):
+    def mutate(tables):
+        frame = tables[table].copy()
+        frame[column] = frame[column].astype(object)
+        frame.loc[row, column] = value
+        frame[column] = frame[column].astype("string")
+        tables[table] = frame
+        return tables
+
+    return mutate
+
+
+def _drop_column(table: str, column: str):
+    return lambda tables: {**tables, table: tables[table].drop(columns=column)}
+
+
+def _head(table: str, rows: int):
+    return lambda tables: {**tables, table: tables[table].iloc[:rows]}
+
+
+def _replace_labels(old: str, new: str):
+    def mutate(tables):
+        frame = tables["annotations"].copy()
+        frame["label"] = frame["label"].replace(old, new)
+        return {**tables, "annotations": frame}
+
+    return mutate
+
+
+def _duplicate_judgment(tables):
+    frame = tables["annotations"]
+    return {**tables, "annotations": pd.concat([frame, frame.iloc[[0]]], ignore_index=True)}
+
+
+def _few_judgments(tables):
+    frame = tables["annotations"]
+    keep = ~((frame["annotator_id"] == "c") & (frame.index < 60))  # 20 of 30 items get 2 judgments
+    return {**tables, "annotations": frame[keep].reset_index(drop=True)}
+
+
+def _numeric_ids(tables):
+    return {**tables, "items": tables["items"].assign(item_id=range(30))}
+
+
+def _with_text(length: int):
+    return lambda tables: {
+        **tables,
+        "items": tables["items"].assign(
+            text=pd.array(["ok"] * 29 + ["x" * length], dtype="string")
+        ),
+    }
+
+
+# (case, mutation, table, expectation name, an example value expected in the message)
+VIOLATIONS = [
+    ("few items", _head("items", 5), "items", "row_count", None),
+    ("no item_id", _drop_column("items", "item_id"), "items", "item_id_exists", None),
+    ("no split", _drop_column("items", "split"), "items", "split_exists", None),
+    ("numeric ids", _numeric_ids, "items", "item_id_is_string", None),
+    ("null id", _set("items", "item_id", 3, None), "items", "item_id_not_null", None),
+    ("repeated id", _set("items", "item_id", 3, "i01"), "items", "item_id_unique", "i01"),
+    ("bad split", _set("items", "split", 3, "dev"), "items", "split_in_set", "dev"),
+    ("huge text", _with_text(100_001), "items", "text_length", None),
+    ("few judgments", _head("annotations", 5), "annotations", "row_count", None),
+    (
+        "no annotator column",
+        _drop_column("annotations", "annotator_id"),
+        "annotations",
+        "annotator_id_exists",
+        None,
+    ),
+    ("no label column", _drop_column("annotations", "label"), "annotations", "label_exists", None),
+    (
+        "null annotator",
+        _set("annotations", "annotator_id", 4, None),
+        "annotations",
+        "annotator_id_not_null",
+        None,
+    ),
+    ("null label", _set("annotations", "label", 4, None), "annotations", "label_not_null", None),
+    (
+        "unknown label",
+        _set("annotations", "label", 4, "horse"),
+        "annotations",
+        "label_in_label_set",
+        "horse",
+    ),
+    (
+        "unknown item",
+        _set("annotations", "item_id", 4, "i99"),
+        "annotations",
+        "item_id_in_items",
+        "i99",
+    ),
+    (
+        "same judgment twice",
+        _duplicate_judgment,
+        "annotations",
+        "one_judgment_per_annotator_and_item_in_a_batch",
+        None,
+    ),
+    ("repeated gold", _set("gold", "item_id", 1, "i00"), "gold", "item_id_unique", "i00"),
+    ("null gold id", _set("gold", "item_id", 1, None), "gold", "item_id_not_null", None),
+    (
+        "bad gold label",
+        _set("gold", "label", 1, "unicorn"),
+        "gold",
+        "label_in_label_set",
+        "unicorn",
+    ),
+    ("gold for unknown item", _set("gold", "item_id", 1, "zz"), "gold", "item_id_in_items", "zz"),
+    ("too few judgments per item", _few_judgments, "item_judgments", "at_least_3_judgments", None),
+    (
+        "a label nobody chose",
+        _replace_labels("bird", "cat"),
+        "label_counts",
+        "every_label_seen",
+        None,
+    ),
+]
+
+
+def test_valid_tables_pass_and_go_on(tmp_path):
+    result = run_validate(tmp_path, valid_tables())
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
+    assert summary["success"] and summary["failed_critical"] == 0 and summary["skipped"] == 1
+    kept = pd.read_parquet(tmp_path / "validated" / "annotations.parquet")
+    assert len(kept) == 90
+    assert len(pd.read_parquet(tmp_path / "quarantine" / "annotations.parquet")) == 0
+
+
+def test_every_default_expectation_has_a_violation_case():
+    names = {
+        (c.table, c.name) for c in load_suite(DEFAULT_SUITE).checks if c.severity == "critical"
+    }
+    covered = {(table, name) for _, _, table, name, _ in VIOLATIONS}
+    missing = names - covered - {("gold", "item_id_exists"), ("gold", "label_exists"), ("annotations", "item_id_exists"),
+                                 ("annotations", "label_is_string"), ("annotations", "item_id_not_null")}  # fmt: skip
+    assert not missing
 
 
 @pytest.mark.parametrize(
-    ("mutate", "table", "check", "example"),
+    ("case", "mutate", "table", "name", "example"), VIOLATIONS, ids=[v[0] for v in VIOLATIONS]
+)
+def test_violation_stops_with_exit_2_and_a_line(tmp_path, case, mutate, table, name, example):
+    result = run_validate(tmp_path, mutate(valid_tables()))
+    assert result.exit_code == 2, result.output
+    lines = [
+        line
+        for line in result.output.splitlines()
+        if f": {name} (" in line and line.startswith(f"critical: {table}.")
+    ]
+    assert len(lines) == 1, result.output
+    assert "unexpected" in lines[0]
+    if example:
+        assert repr(example) in lines[0]
+    assert "critical check(s) failed" in result.output
+    assert not (tmp_path / "validated").exists()  # nothing for label-merge, train or evaluate
+    summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
+    assert summary["success"] is False
+    assert summary["tables"][table]["checks"][name]["success"] is False
+
+
+def test_summary_is_byte_identical_across_runs(tmp_path):
+    for run in ("one", "two"):
+        (tmp_path / run).mkdir()
+        assert run_validate(tmp_path / run, valid_tables()).exit_code == 0
+    first = (tmp_path / "one" / "reports" / "summary.json").read_bytes()
+    assert first == (tmp_path / "two" / "reports" / "summary.json").read_bytes()
+    assert b"run_id" not in first and b"time" not in first
+
+
+def _suite(tmp_path: Path, document: dict) -> Path:
+    path = tmp_path / "suite.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def test_a_warning_is_reported_and_the_pipeline_goes_on(tmp_path):
+    suite = _suite(tmp_path, {"annotations": {"expectations": [
+        {"name": "label_in_label_set", "expect": "expect_column_values_to_be_in_set", "column": "label",
+         "value_set": ["cat", "dog"], "severity": "warning"}]}})  # fmt: skip
+    result = run_validate(tmp_path, valid_tables(), suite)
+    assert result.exit_code == 0, result.output
+    assert "warning: annotations.label: label_in_label_set" in result.output
+    summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
+    assert summary["failed_warning"] == 1 and summary["success"] is True
+    assert (tmp_path / "validated" / "annotations.parquet").exists()
+
+
+def test_mostly_tolerates_a_share_of_failures(tmp_path):
+    def suite(mostly):
+        return _suite(tmp_path, {"annotations": {"expectations": [
+            {"name": "in_set", "expect": "expect_column_values_to_be_in_set", "column": "label",
+             "value_set": ["cat", "dog"], "mostly": mostly}]}})  # fmt: skip
+
+    assert run_validate(tmp_path, valid_tables(), suite(0.6)).exit_code == 0  # 2/3 are cat or dog
+    assert run_validate(tmp_path, valid_tables(), suite(0.7)).exit_code == 2
+
+
+def test_quarantine_sets_failing_rows_aside_with_the_reason(tmp_path):
+    document = yaml.safe_load(DEFAULT_SUITE.read_text())
+    document["annotations"]["quarantine"] = True
+    tables = _set("annotations", "label", 4, "horse")(
+        _set("annotations", "item_id", 7, "i99")(valid_tables())
+    )
+    result = run_validate(tmp_path, tables, _suite(tmp_path, document))
+    assert result.exit_code == 0, result.output
+    quarantined = pd.read_parquet(tmp_path / "quarantine" / "annotations.parquet")
+    assert sorted(quarantined["reason"]) == ["item_id_in_items", "label_in_label_set"]
+    assert len(pd.read_parquet(tmp_path / "validated" / "annotations.parquet")) == 88
+    summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
+    assert summary["rows_quarantined"] == 2
+    assert summary["tables"]["annotations"]["rows_quarantined"] == 2
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
     [
-        (lambda t: _break(t, "items", "item_id", 1, None), "items", "item_id_not_null", None),
-        (lambda t: _break(t, "items", "item_id", 1, "i1"), "items", "item_id_unique", "i1"),
+        ({"itemz": {"expectations": []}}, "unknown table"),
+        ({"items": {"expectations": [{"name": "x"}]}}, "needs at least 'name' and 'expect'"),
         (
-            lambda t: _break(t, "annotations", "label", 2, "cow"),
-            "annotations",
-            "label_in_label_set",
-            "cow",
+            {"items": {"expectations": [{"name": "x", "expect": "expect_nothing"}]}},
+            "unknown expectation",
         ),
         (
-            lambda t: _break(t, "annotations", "item_id", 0, "i99"),
-            "annotations",
-            "item_id_in_items",
-            "i99",
+            {
+                "items": {
+                    "expectations": [
+                        {
+                            "name": "x",
+                            "expect": "expect_column_to_exist",
+                            "column": "a",
+                            "severity": "fatal",
+                        }
+                    ]
+                }
+            },
+            "severity must be",
         ),
-        (
-            lambda t: _break(t, "annotations", "annotator_id", 3, None),
-            "annotations",
-            "annotator_id_not_null",
-            None,
-        ),
-        (lambda t: {**t, "items": t["items"].drop(columns="split")}, "items", "split_exists", None),
-        (
-            lambda t: {**t, "annotations": t["annotations"].iloc[:1]},
-            "annotations",
-            "row_count",
-            None,
-        ),
-        (
-            lambda t: _break(t, "gold", "label", 0, "unicorn"),
-            "gold",
-            "label_in_label_set",
-            "unicorn",
-        ),
+        ({"label_counts": {"quarantine": True, "expectations": []}}, "quarantine applies"),
     ],
 )
-def test_each_violation_fails_its_check(small_tables, mutate, table, check, example):
-    outcomes, summary = _run(mutate(dict(small_tables)))
-    failed = {(o.check.table, o.check.name): o for o in outcomes if not o.success}
-    assert (table, check) in failed
-    assert not summary["success"]
-    assert summary["tables"][table]["checks"][check]["success"] is False
-    line = describe_failure(failed[(table, check)])
-    assert line.startswith(f"critical: {table}.")
-    if example:
-        assert repr(example) in line
-
-
-def test_summary_is_deterministic(small_tables):
-    from stages.io import canonical_json
-
-    assert canonical_json(_run(small_tables)[1]) == canonical_json(_run(small_tables)[1])
-    assert isinstance(pd.Series, type)
+def test_mistakes_in_a_suite_are_reported(tmp_path, document, reason):
+    result = run_validate(tmp_path, valid_tables(), _suite(tmp_path, document))
+    assert result.exit_code == 2
+    assert reason in result.output and "Traceback" not in result.output

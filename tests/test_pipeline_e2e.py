@@ -101,6 +101,18 @@ def test_second_repro_runs_nothing(repo):
     assert "didn't change, skipping" in result.stdout
 
 
+def test_editing_an_expectation_reruns_only_validate(repo):
+    suite = repo / "expectations" / "default.yaml"
+    original = suite.read_text()
+    suite.write_text(original.replace("column: judgments, min_value: 20}", "column: judgments, min_value: 25}"))
+    try:
+        assert ran_stages(sh(repo, "dvc", "repro").stdout) == ["validate"]
+    finally:
+        suite.write_text(original)
+        sh(repo, "dvc", "repro")
+    assert sh(repo, "git", "status", "--porcelain").stdout == ""
+
+
 def test_changing_a_train_param_reruns_only_train_and_evaluate(repo):
     params_file = repo / "params.yaml"
     original = params_file.read_text()

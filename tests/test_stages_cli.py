@@ -53,7 +53,7 @@ def project(tmp_path: Path) -> Path:
     ).to_csv(raw / "gold.csv", index=False)
     params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
     params["data"]["labels"] = LABELS
-    params["validate"] = {"min_items": 10, "min_annotations": 10}
+    params["validate"] = {"suite": str(PROJECT_ROOT / "expectations" / "default.yaml")}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     return tmp_path
 
@@ -67,6 +67,8 @@ def _paths(project: Path) -> dict[str, str]:
     return {
         "raw": str(project / "data/raw"),
         "prepared": str(project / "data/prepared"),
+        "validated": str(project / "data/validated"),
+        "quarantine": str(project / "data/quarantine"),
         "labels": str(project / "data/labels/labels.parquet"),
         "models": str(project / "models"),
         "reports": str(project / "reports"),
@@ -74,41 +76,22 @@ def _paths(project: Path) -> dict[str, str]:
     }
 
 
+def _validate_args(p: dict[str, str]) -> list[str]:
+    return ["validate", "--prepared", p["prepared"], "--validated", p["validated"],
+            "--quarantine", p["quarantine"], "--reports", p["reports"] + "/validation", "--no-docs"]  # fmt: skip
+
+
 def _pipeline(project: Path) -> None:
     p = _paths(project)
     for args in (
         ["prepare", "--raw", p["raw"], "--out", p["prepared"]],
-        [
-            "validate",
-            "--prepared",
-            p["prepared"],
-            "--summary",
-            p["reports"] + "/validation/summary.json",
-        ],
-        [
-            "label-merge",
-            "--prepared",
-            p["prepared"],
-            "--labels-file",
-            p["labels"],
-            "--reports",
-            p["reports"],
-            "--relabel",
-            p["relabel"],
-        ],
-        ["train", "--prepared", p["prepared"], "--labels", p["labels"], "--out", p["models"]],
-        [
-            "evaluate",
-            "--prepared",
-            p["prepared"],
-            "--labels",
-            p["labels"],
-            "--model",
-            p["models"] + "/model.pkl",
-            "--reports",
-            p["reports"],
-        ],
-    ):
+        _validate_args(p),
+        ["label-merge", "--validated", p["validated"], "--labels-file", p["labels"],
+         "--reports", p["reports"], "--relabel", p["relabel"]],
+        ["train", "--validated", p["validated"], "--labels", p["labels"], "--out", p["models"]],
+        ["evaluate", "--validated", p["validated"], "--labels", p["labels"],
+         "--model", p["models"] + "/model.pkl", "--reports", p["reports"]],
+    ):  # fmt: skip
         result = _run(project, *args)
         assert result.exit_code == 0, (args[0], result.output)
 
@@ -153,7 +136,7 @@ def test_validate_stops_on_labels_outside_the_label_set(project):
     p = _paths(project)
     assert _run(project, "prepare", "--raw", p["raw"], "--out", p["prepared"]).exit_code == 0
     summary_file = project / "reports/validation/summary.json"
-    result = _run(project, "validate", "--prepared", p["prepared"], "--summary", str(summary_file))
+    result = _run(project, *_validate_args(p))
     assert result.exit_code == 2
     assert "critical: annotations.label: label_in_label_set" in result.output
     assert "'horse'" in result.output
@@ -178,7 +161,14 @@ def test_unknown_model_is_a_params_error(project):
     (project / "params.yaml").write_text(yaml.safe_dump(params))
     p = _paths(project)
     result = _run(
-        project, "train", "--prepared", p["prepared"], "--labels", p["labels"], "--out", p["models"]
+        project,
+        "train",
+        "--validated",
+        p["validated"],
+        "--labels",
+        p["labels"],
+        "--out",
+        p["models"],
     )
     assert result.exit_code == 2
     assert "unknown model 'magic_forest'" in result.output

@@ -23,7 +23,10 @@ def _declared_outputs() -> list[str]:
 def test_every_pipeline_output_is_ignored_by_git(path):
     # A folder output may not exist yet: ask about a file inside it too.
     ignored = [
-        subprocess.run(["git", "check-ignore", "-q", "--no-index", name], cwd=PROJECT_ROOT).returncode == 0
+        subprocess.run(
+            ["git", "check-ignore", "-q", "--no-index", name], cwd=PROJECT_ROOT
+        ).returncode
+        == 0
         for name in (path, f"{path}/any-file")
     ]
     assert any(ignored), f"{path} is not covered by .gitignore"

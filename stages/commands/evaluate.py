@@ -7,10 +7,10 @@ import click
 
 @click.command()
 @click.option(
-    "--prepared",
+    "--validated",
     "prepared_dir",
     type=click.Path(path_type=Path),
-    default=Path("data/prepared"),
+    default=Path("data/validated"),
     show_default=True,
 )
 @click.option(

@@ -38,7 +38,7 @@ PATH = click.Path(path_type=Path)
     "--format", "fmt", help="Override data.annotations.format (auto, labelstudio, prodigy, ...)."
 )
 @click.option(
-    "--prepared", "prepared_dir", type=PATH, default=Path("data/prepared"), show_default=True
+    "--validated", "prepared_dir", type=PATH, default=Path("data/validated"), show_default=True
 )
 @click.option(
     "--labels-file", type=PATH, default=Path("data/labels/labels.parquet"), show_default=True
@@ -68,7 +68,7 @@ def label_merge(
     """Merge every annotator's judgments into one label per item, with its confidence.
 
     \b
-    In the pipeline: reads data/prepared/, writes data/labels/labels.parquet,
+    In the pipeline: reads data/validated/, writes data/labels/labels.parquet,
     reports/label_merge.json (agreement metrics), reports/annotators.csv and the
     next round's Label Studio tasks in data/relabel/tasks.json.
     Standalone, on any delivery, from any folder:
@@ -147,7 +147,7 @@ def _prepared_inputs(prepared_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd
     for name in ("annotations", "gold", "items"):
         path = prepared_dir / f"{name}.parquet"
         if not path.exists():
-            raise DataError(path, None, "prepared table missing; run `dvc repro prepare` first")
+            raise DataError(path, None, "validated table missing; run `dvc repro validate` first")
         tables[name] = pd.read_parquet(path)
     items = tables["items"]
     text_columns = [

@@ -1,73 +1,85 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import click
 
+PATH = click.Path(path_type=Path)
+
 
 @click.command()
 @click.option(
-    "--prepared",
-    "prepared_dir",
-    type=click.Path(path_type=Path),
-    default=Path("data/prepared"),
-    show_default=True,
+    "--prepared", "prepared_dir", type=PATH, default=Path("data/prepared"), show_default=True
 )
 @click.option(
-    "--summary",
-    "summary_file",
-    type=click.Path(path_type=Path),
-    default=Path("reports/validation/summary.json"),
-    show_default=True,
+    "--validated", "validated_dir", type=PATH, default=Path("data/validated"), show_default=True
 )
 @click.option(
-    "--params",
-    "params_file",
-    type=click.Path(path_type=Path),
-    default=Path("params.yaml"),
-    show_default=True,
+    "--quarantine", "quarantine_dir", type=PATH, default=Path("data/quarantine"), show_default=True
 )
-def validate(prepared_dir: Path, summary_file: Path, params_file: Path) -> None:
-    """Check the prepared tables with a Great Expectations suite; stop the pipeline on failure.
+@click.option(
+    "--reports", "reports_dir", type=PATH, default=Path("reports/validation"), show_default=True
+)
+@click.option("--no-docs", is_flag=True, help="Skip the Data Docs HTML (faster).")
+@click.option("--params", "params_file", type=PATH, default=Path("params.yaml"), show_default=True)
+def validate(
+    prepared_dir: Path,
+    validated_dir: Path,
+    quarantine_dir: Path,
+    reports_dir: Path,
+    no_docs: bool,
+    params_file: Path,
+) -> None:
+    """Check the prepared tables against the expectation suite; stop the pipeline on failure.
 
-    Writes a deterministic summary (a DVC metric). A critical failure exits with status 2 and
-    prints one line per failed expectation.
+    \b
+    The suite is a YAML file (validate.suite in params.yaml, default expectations/default.yaml).
+    Writes reports/validation/summary.json (a DVC metric, byte-stable) and Data Docs HTML in
+    reports/validation/docs/. A critical failure exits with status 2 and prints one line per
+    failed expectation. Otherwise the rows that pass go to data/validated/ for the next stages,
+    and rows of quarantined tables that fail row-level checks go to data/quarantine/.
     """
     import pandas as pd
 
     from stages.errors import EXIT_DATA_ERROR, DataError
-    from stages.expectations import (
-        CRITICAL,
-        default_checks,
-        describe_failure,
-        run_checks,
-        summarise,
-    )
-    from stages.io import load_params, progress, section, write_json
+    from stages.expectations import describe_failure, summarise, validate_tables
+    from stages.io import load_params, progress, section, write_json, write_parquet
+    from stages.suites import CRITICAL, load_suite
 
     params = load_params(params_file)
     data, options = section(params, "data"), section(params, "validate")
+    suite = load_suite(Path(options.get("suite", "expectations/default.yaml")))
     tables = {}
     for name in ("items", "annotations", "gold"):
         path = prepared_dir / f"{name}.parquet"
         if not path.exists():
             raise DataError(path, None, "prepared table missing; run `dvc repro prepare` first")
         tables[name] = pd.read_parquet(path)
-    progress("running Great Expectations suites")
-    outcomes = run_checks(tables, default_checks(tables, data["labels"], options))
-    summary = summarise(tables, outcomes)
-    write_json(summary_file, summary)
-    failed = [outcome for outcome in outcomes if not outcome.success]
+    progress(f"running {len(suite.checks)} expectations with Great Expectations")
+    docs_dir = None if no_docs else reports_dir / "docs"
+    if docs_dir is not None:  # the latest run only: Data Docs would otherwise pile up runs
+        shutil.rmtree(docs_dir, ignore_errors=True)
+    validation = validate_tables(tables, suite, [str(label) for label in data["labels"]], docs_dir)
+    summary = summarise(tables, validation)
+    write_json(reports_dir / "summary.json", summary)
+    failed = [o for o in validation.outcomes if not o.success]
     for outcome in failed:
         click.echo(describe_failure(outcome), err=True)
+    docs_note = f" Data Docs: {docs_dir / 'index.html'}" if docs_dir else ""
     if any(outcome.check.severity == CRITICAL for outcome in failed):
         click.echo(
             f"validate: {summary['failed_critical']} critical check(s) failed; fix the delivery in "
-            f"data/raw/ (or params.yaml) and rerun `dvc repro`. Summary: {summary_file}",
+            f"data/raw/ (or the suite in expectations/) and rerun `dvc repro`.{docs_note}",
             err=True,
         )
         raise SystemExit(EXIT_DATA_ERROR)
+    for name in tables:
+        write_parquet(validated_dir / f"{name}.parquet", validation.kept[name])
+        write_parquet(quarantine_dir / f"{name}.parquet", validation.quarantined[name])
     click.echo(
-        f"validate: {summary['checks']} checks passed ({summary['failed_warning']} warnings)",
+        f"validate: {summary['checks']} checks passed ({summary['failed_warning']} warnings, "
+        f"{summary['skipped']} skipped, {summary['rows_quarantined']} rows quarantined)."
+        + docs_note,
         err=True,
     )

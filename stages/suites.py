@@ -1,0 +1,149 @@
+"""Expectation suites as data: YAML files in expectations/, read into checks per table.
+
+Keeping suites in a tracked file that dvc.yaml declares means editing an expectation reruns
+validate and nothing else, and teams add their own without writing Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from stages.errors import DataError
+
+CRITICAL, WARNING = "critical", "warning"
+TABLES = ("items", "annotations", "gold", "item_judgments", "label_counts")
+PREPARED_TABLES = ("items", "annotations", "gold")
+RESERVED = {"name", "expect", "severity", "when", "description"}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation on one table, with how bad it is when it fails."""
+
+    table: str
+    name: str  # a readable, stable key for the summary
+    expectation: str  # Great Expectations class name, e.g. ExpectColumnValuesToNotBeNull
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    severity: str = CRITICAL
+    when_column_exists: bool = False
+
+    @property
+    def column(self) -> str:
+        return str(
+            self.kwargs.get("column") or ",".join(self.kwargs.get("column_list") or []) or "-"
+        )
+
+
+@dataclass(frozen=True)
+class Suite:
+    checks: list[Check]
+    quarantine: dict[str, bool]  # table -> rows failing row-level checks are set aside
+
+
+def load_suite(path: Path) -> Suite:
+    """Read and check a suite file; any mistake in it is a DataError naming the entry."""
+    import yaml
+
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise DataError(
+            path, None, "suite file not found (validate.suite in params.yaml)"
+        ) from None
+    except yaml.YAMLError as error:
+        raise DataError(path, None, f"invalid YAML ({error})".replace("\n", " ")) from None
+    if not isinstance(document, dict):
+        raise DataError(path, None, "expected a mapping of table names")
+    checks, quarantine = [], {}
+    for table, spec in document.items():
+        if table not in TABLES:
+            raise DataError(path, table, f"unknown table; use one of {', '.join(TABLES)}")
+        if not isinstance(spec, dict) or not isinstance(spec.get("expectations", []), list):
+            raise DataError(path, table, "expected {quarantine: ..., expectations: [...]}")
+        quarantine[table] = bool(spec.get("quarantine", False))
+        if quarantine[table] and table not in PREPARED_TABLES:
+            raise DataError(path, table, "quarantine applies to items, annotations and gold only")
+        seen: set[str] = set()
+        for position, entry in enumerate(spec.get("expectations") or []):
+            check = _check(path, table, position, entry)
+            if check.name in seen:
+                raise DataError(path, f"{table}.{check.name}", "duplicate expectation name")
+            seen.add(check.name)
+            checks.append(check)
+    return Suite(checks, quarantine)
+
+
+def _check(path: Path, table: str, position: int, entry: Any) -> Check:
+    record = f"{table}.expectations[{position}]"
+    if not isinstance(entry, dict) or "expect" not in entry or "name" not in entry:
+        raise DataError(path, record, "each expectation needs at least 'name' and 'expect'")
+    severity = entry.get("severity", CRITICAL)
+    if severity not in (CRITICAL, WARNING):
+        raise DataError(path, record, f"severity must be {CRITICAL} or {WARNING}, got {severity!r}")
+    when = entry.get("when")
+    if when not in (None, "column_exists"):
+        raise DataError(path, record, f"'when' can only be column_exists, got {when!r}")
+    return Check(
+        table=table,
+        name=str(entry["name"]),
+        expectation=_class_name(str(entry["expect"])),
+        kwargs={key: value for key, value in entry.items() if key not in RESERVED},
+        severity=severity,
+        when_column_exists=when == "column_exists",
+    )
+
+
+def _class_name(expect: str) -> str:
+    """``expect_column_values_to_not_be_null`` -> ``ExpectColumnValuesToNotBeNull``."""
+    if "_" not in expect:
+        return expect
+    return "".join(part.capitalize() for part in expect.split("_"))
+
+
+def resolve(check: Check, values: dict[str, list[str]]) -> Check:
+    """Replace ``$name`` arguments with the values they stand for."""
+    kwargs = {}
+    for key, value in check.kwargs.items():
+        if isinstance(value, str) and value.startswith("$"):
+            if value[1:] not in values:
+                raise DataError(
+                    check.table, check.name, f"unknown value {value}; use $labels or $item_ids"
+                )
+            value = values[value[1:]]
+        kwargs[key] = value
+    return Check(
+        check.table, check.name, check.expectation, kwargs, check.severity, check.when_column_exists
+    )
+
+
+def derived_tables(
+    annotations: pd.DataFrame, items: pd.DataFrame, labels: list[str]
+) -> dict[str, pd.DataFrame]:
+    """Per-item and per-label judgment counts, with zeros for the ones nobody chose."""
+    item_ids = items["item_id"].dropna().astype(str) if "item_id" in items else pd.Series(dtype=str)
+    per_item = (
+        annotations["item_id"].astype(str).value_counts()
+        if "item_id" in annotations
+        else pd.Series()
+    )
+    per_label = (
+        annotations["label"].astype(str).value_counts() if "label" in annotations else pd.Series()
+    )
+    return {
+        "item_judgments": pd.DataFrame(
+            {
+                "item_id": item_ids.to_numpy(),
+                "judgments": per_item.reindex(item_ids).fillna(0).astype("int64").to_numpy(),
+            }
+        ),
+        "label_counts": pd.DataFrame(
+            {
+                "label": labels,
+                "judgments": per_label.reindex(labels).fillna(0).astype("int64").to_numpy(),
+            }
+        ),
+    }
