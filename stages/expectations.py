@@ -14,7 +14,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages.suites import CRITICAL, WARNING, Check, Suite, derived_tables, resolve
+from stages.suites import (
+    CRITICAL,
+    WARNING,
+    Check,
+    Suite,
+    add_reference_columns,
+    derived_tables,
+    resolve,
+)
 
 ORDER = ("items", "annotations", "gold", "item_judgments", "label_counts")
 
@@ -136,11 +144,12 @@ def validate_tables(
         if table not in kept or not checks:
             continue
         frame = kept[table]
-        values = {"labels": [str(label) for label in labels], "item_ids": _ids(kept["items"])}
-        active = [resolve(check, values) for check in checks if _applies(check, frame)]
+        applies = [check for check in checks if _applies(check, frame)]
+        active = [resolve(check, {"labels": [str(label) for label in labels]}) for check in applies]
         skipped = [Outcome(c, True, 0, [], skipped=True) for c in checks if not _applies(c, frame)]
         quarantine = suite.quarantine.get(table, False)
-        table_outcomes = runner.run(table, frame, active, with_rows=quarantine) if active else []
+        checked = add_reference_columns(frame, applies, kept)
+        table_outcomes = runner.run(table, checked, active, with_rows=quarantine) if active else []
         if quarantine:
             kept[table], quarantined[table], table_outcomes = _set_aside(frame, table_outcomes)
         outcomes += table_outcomes + skipped
@@ -149,10 +158,6 @@ def validate_tables(
             table, tables[table].iloc[:0].assign(reason=pd.Series(dtype="string"))
         )
     return Validation(outcomes, {name: kept[name] for name in tables}, quarantined)
-
-
-def _ids(items: pd.DataFrame) -> list[str]:
-    return sorted(items["item_id"].dropna().astype(str).unique()) if "item_id" in items else []
 
 
 def _applies(check: Check, frame: pd.DataFrame) -> bool:

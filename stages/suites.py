@@ -104,20 +104,65 @@ def _class_name(expect: str) -> str:
     return "".join(part.capitalize() for part in expect.split("_"))
 
 
+IN_TABLE = "ExpectColumnValuesToBeInTable"
+
+
 def resolve(check: Check, values: dict[str, list[str]]) -> Check:
-    """Replace ``$name`` arguments with the values they stand for."""
+    """Replace ``$name`` arguments with the values they stand for.
+
+    ``expect_column_values_to_be_in_table`` (a reference to another table's column) becomes a
+    null check on a helper column that holds the value where that table lacks it: Great
+    Expectations has no cross-table expectation for pandas, and a million-value ``value_set``
+    would make it crawl.
+    """
+    if check.expectation == IN_TABLE:
+        column = check.kwargs.get("column")
+        target = f"{check.kwargs.get('table')}.{check.kwargs.get('table_column', column)}"
+        rest = {
+            k: v for k, v in check.kwargs.items() if k not in ("column", "table", "table_column")
+        }
+        helper = {"column": reference_column(str(column), target), **rest}
+        return Check(
+            check.table,
+            check.name,
+            "ExpectColumnValuesToBeNull",
+            helper,
+            check.severity,
+            check.when_column_exists,
+        )
     kwargs = {}
     for key, value in check.kwargs.items():
         if isinstance(value, str) and value.startswith("$"):
             if value[1:] not in values:
-                raise DataError(
-                    check.table, check.name, f"unknown value {value}; use $labels or $item_ids"
-                )
+                raise DataError(check.table, check.name, f"unknown value {value}; use $labels")
             value = values[value[1:]]
         kwargs[key] = value
     return Check(
         check.table, check.name, check.expectation, kwargs, check.severity, check.when_column_exists
     )
+
+
+def reference_column(column: str, target: str) -> str:
+    return f"{column} (not in {target})"
+
+
+def add_reference_columns(
+    frame: pd.DataFrame, checks: list[Check], tables: dict[str, pd.DataFrame]
+) -> pd.DataFrame:
+    """For each in-table check, a helper column: the value where the other table lacks it."""
+    for check in checks:
+        if check.expectation != IN_TABLE or check.kwargs.get("column") not in frame:
+            continue
+        column = check.kwargs["column"]
+        table, table_column = check.kwargs.get("table"), check.kwargs.get("table_column", column)
+        if table not in tables or table_column not in tables[table]:
+            raise DataError(
+                check.table, check.name, f"no column {table}.{table_column} to refer to"
+            )
+        known = frame[column].isin(tables[table][table_column].dropna())
+        helper = reference_column(column, f"{table}.{table_column}")
+        frame = frame.assign(**{helper: frame[column].where(~known)})
+    return frame
 
 
 def derived_tables(

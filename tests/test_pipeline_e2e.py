@@ -104,7 +104,9 @@ def test_second_repro_runs_nothing(repo):
 def test_editing_an_expectation_reruns_only_validate(repo):
     suite = repo / "expectations" / "default.yaml"
     original = suite.read_text()
-    suite.write_text(original.replace("column: judgments, min_value: 20}", "column: judgments, min_value: 25}"))
+    suite.write_text(
+        original.replace("column: judgments, min_value: 20}", "column: judgments, min_value: 25}")
+    )
     try:
         assert ran_stages(sh(repo, "dvc", "repro").stdout) == ["validate"]
     finally:
