@@ -155,11 +155,10 @@ def add_reference_columns(
             continue
         column = check.kwargs["column"]
         table, table_column = check.kwargs.get("table"), check.kwargs.get("table_column", column)
-        if table not in tables or table_column not in tables[table]:
-            raise DataError(
-                check.table, check.name, f"no column {table}.{table_column} to refer to"
-            )
-        known = frame[column].isin(tables[table][table_column].dropna())
+        if table not in tables:
+            raise DataError(check.table, check.name, f"no table {table} to refer to")
+        reference = tables[table].get(table_column)  # absent: nothing is known, so it fails
+        known = frame[column].isin(reference.dropna() if reference is not None else [])
         helper = reference_column(column, f"{table}.{table_column}")
         frame = frame.assign(**{helper: frame[column].where(~known)})
     return frame
