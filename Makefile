@@ -54,6 +54,7 @@ format: $(VENV)/.synced
 bench: .venv-bench/.synced
 	.venv-bench/bin/python bench/accuracy.py
 	.venv-bench/bin/python bench/speed.py
+	.venv-bench/bin/python bench/validate_speed.py
 
 clean:
 	rm -rf $(VENV) .venv-bench $(TOOLS) .pytest_cache .ruff_cache
