@@ -1,4 +1,9 @@
-"""The scikit-learn pipeline, built from params: model choice, hyperparameters, optional grid."""
+"""The scikit-learn pipeline, built from params: features, model, hyperparameters, grid.
+
+Features are declared in ``train.features``: text columns (TF-IDF), numeric columns (scaled)
+and categorical columns (one-hot), so a team with text data switches from the demo by editing
+params and data only.
+"""
 
 from __future__ import annotations
 
@@ -7,48 +12,138 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-MODELS = ("logistic_regression", "random_forest", "hist_gradient_boosting")
+MODELS = ("logistic_regression", "linear_svm", "random_forest", "hist_gradient_boosting")
+NOT_FEATURES = ("item_id", "split")
 
 
-def feature_columns(items: pd.DataFrame) -> list[str]:
-    """Every numeric column of the items table, in table order."""
-    return [
-        name
-        for name in items.columns
-        if name not in ("item_id", "split") and pd.api.types.is_numeric_dtype(items[name])
-    ]
+def feature_columns(
+    items: pd.DataFrame, features: dict[str, Any] | None = None
+) -> dict[str, list[str]]:
+    """Columns per kind; ``numeric: auto`` takes every numeric column not used otherwise."""
+    features = features or {}
+    text = list(features.get("text") or [])
+    categorical = list(features.get("categorical") or [])
+    numeric = features.get("numeric", "auto")
+    if numeric in ("auto", None):
+        taken = set(text) | set(categorical) | set(NOT_FEATURES)
+        numeric = [
+            c for c in items.columns if c not in taken and pd.api.types.is_numeric_dtype(items[c])
+        ]
+    missing = [c for c in [*text, *categorical, *numeric] if c not in items.columns]
+    if missing:
+        raise ValueError(f"feature columns not in the items table: {', '.join(missing)}")
+    if not (text or categorical or numeric):
+        raise ValueError("no feature columns: set train.features (text, numeric, categorical)")
+    return {"text": text, "numeric": list(numeric), "categorical": categorical}
 
 
-def build_estimator(options: dict[str, Any], seed: int) -> Any:
-    """A scaler + classifier pipeline for ``options['model']`` with its params section."""
+def build_preprocessor(columns: dict[str, list[str]], features: dict[str, Any], dense: bool) -> Any:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    tfidf = features.get("tfidf") or {}
+    parts: list[tuple[str, Any, Any]] = []
+    for column in columns["text"]:
+        vectorizer = TfidfVectorizer(
+            ngram_range=tuple(tfidf.get("ngram_range", (1, 2))),
+            max_features=tfidf.get("max_features", 20000),
+            min_df=tfidf.get("min_df", 1),
+            sublinear_tf=bool(tfidf.get("sublinear_tf", True)),
+            lowercase=True,
+            dtype=np.float64,
+        )
+        parts.append((f"text_{column}", vectorizer, column))
+    if columns["numeric"]:
+        numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+        parts.append(("numeric", numeric, columns["numeric"]))
+    if columns["categorical"]:
+        onehot = OneHotEncoder(handle_unknown="ignore", sparse_output=not dense)
+        parts.append(
+            (
+                "categorical",
+                make_pipeline(SimpleImputer(strategy="most_frequent"), onehot),
+                columns["categorical"],
+            )
+        )
+    return ColumnTransformer(parts, sparse_threshold=0.0 if dense else 0.3)
+
+
+def build_model(options: dict[str, Any], seed: int) -> Any:
+    from sklearn.calibration import CalibratedClassifierCV
     from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import LinearSVC
 
     name = options.get("model", "logistic_regression")
     if name not in MODELS:
         raise ValueError(f"unknown model '{name}'; use one of {', '.join(MODELS)}")
     hyper = dict(options.get(name) or {})
+    if name == "linear_svm":  # calibrated, so that it gives probabilities
+        folds = int(hyper.pop("calibration_folds", 3))
+        method = hyper.pop("calibration", "sigmoid")
+        return CalibratedClassifierCV(
+            LinearSVC(random_state=seed, **hyper), method=method, cv=folds
+        )
     classes = {
         "logistic_regression": LogisticRegression,
         "random_forest": RandomForestClassifier,
         "hist_gradient_boosting": HistGradientBoostingClassifier,
     }
-    model = classes[name](random_state=seed, **hyper)
-    return Pipeline([("scale", StandardScaler()), ("model", model)])
+    return classes[name](random_state=seed, **hyper)
+
+
+def build_estimator(items: pd.DataFrame, options: dict[str, Any], seed: int) -> Any:
+    from sklearn.pipeline import Pipeline
+
+    features = options.get("features") or {}
+    columns = feature_columns(items, features)
+    dense = options.get("model") == "hist_gradient_boosting"  # it takes no sparse input
+    return Pipeline(
+        [
+            ("features", build_preprocessor(columns, features, dense)),
+            ("model", build_model(options, seed)),
+        ]
+    )
+
+
+def sample_weights(labels: pd.DataFrame, options: dict[str, Any]) -> tuple[pd.Series, pd.Series]:
+    """Which merged labels to learn from, and how much each counts.
+
+    ``label_confidence.mode``: ``none`` (all, weight 1), ``weight`` (weight = posterior
+    confidence, so uncertain labels count less) or ``drop`` (leave out labels whose confidence
+    is below ``min_confidence``). Gold labels always count fully.
+    """
+    policy = options.get("label_confidence") or {}
+    mode = policy.get("mode", "none")
+    confidence = labels["confidence"].fillna(0.0).where(~labels["is_gold"], 1.0)
+    if mode == "none":
+        return pd.Series(True, index=labels.index), pd.Series(1.0, index=labels.index)
+    if mode == "weight":
+        return pd.Series(True, index=labels.index), confidence.clip(lower=1e-3)
+    if mode == "drop":
+        keep = confidence >= float(policy.get("min_confidence", 0.6))
+        return keep, pd.Series(1.0, index=labels.index)
+    raise ValueError(f"unknown train.label_confidence.mode '{mode}'; use none, weight or drop")
 
 
 def fit(
-    features: pd.DataFrame, labels: pd.Series, options: dict[str, Any], seed: int
+    features: pd.DataFrame,
+    labels: pd.Series,
+    weights: pd.Series,
+    estimator: Any,
+    options: dict[str, Any],
+    seed: int,
 ) -> tuple[Any, dict[str, Any]]:
     """Fit the estimator; with a non-empty ``grid``, pick its best values by cross-validation."""
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-    estimator = build_estimator(options, seed)
     grid = options.get("grid") or {}
+    fit_params = {"model__sample_weight": weights.to_numpy()}
     if not grid:
-        estimator.fit(features, labels)
+        estimator.fit(features, labels, **fit_params)
         return estimator, {}
     search = GridSearchCV(
         estimator,
@@ -57,23 +152,13 @@ def fit(
         cv=StratifiedKFold(int(options.get("cv_folds", 3)), shuffle=True, random_state=seed),
         n_jobs=1,
     )
-    search.fit(features, labels)
+    search.fit(features, labels, **fit_params)
     best = {key.removeprefix("model__"): value for key, value in search.best_params_.items()}
     return search.best_estimator_, {"best_params": best, "cv_score": float(search.best_score_)}
 
 
-def training_set(items: pd.DataFrame, labels: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, int]:
-    """Train-split items that have a merged label; also how many train items had none."""
-    train = items[items["split"] == "train"]
-    merged = train.merge(labels[["item_id", "label"]], on="item_id", how="left", validate="1:1")
-    has_label = merged["label"].notna().to_numpy()
-    columns = feature_columns(items)
-    return (
-        merged.loc[has_label, columns].reset_index(drop=True),
-        merged.loc[has_label, "label"].astype(str).reset_index(drop=True),
-        int((~has_label).sum()),
-    )
-
-
-def class_order(labels: pd.Series) -> np.ndarray:
-    return np.sort(labels.astype(str).unique())
+def split_with_labels(items: pd.DataFrame, labels: pd.DataFrame, split: str) -> pd.DataFrame:
+    """Items of one split joined with their merged label (items without one are left out)."""
+    chosen = items[items["split"] == split]
+    merged = chosen.merge(labels, on="item_id", how="inner", validate="1:1")
+    return merged[merged["label"].notna()].reset_index(drop=True)

@@ -29,7 +29,10 @@ def select(labels: pd.DataFrame, options: dict[str, Any]) -> pd.DataFrame:
 
 
 def label_studio_tasks(
-    chosen: pd.DataFrame, item_data: pd.DataFrame | None, options: dict[str, Any], method: str
+    chosen: pd.DataFrame,
+    item_data: pd.DataFrame | None,
+    options: dict[str, Any],
+    model_version: str,
 ) -> list[dict[str, Any]]:
     """Label Studio import format: ``[{"data": {...}, "predictions": [...]}]``.
 
@@ -51,7 +54,7 @@ def label_studio_tasks(
         if isinstance(row.label, str):
             task["predictions"] = [
                 {
-                    "model_version": f"label-merge-{method}",
+                    "model_version": model_version,
                     "score": round(float(row.confidence), 6),
                     "result": [
                         {

@@ -1,4 +1,4 @@
-"""Test-split scores and the tables people read: metrics dict, confusion rows, Markdown."""
+"""Test-split scores and the tables people read: metrics, curves, calibration, Markdown."""
 
 from __future__ import annotations
 
@@ -7,24 +7,45 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+CALIBRATION_BINS = 10
 
-def score(actual: pd.Series, predicted: pd.Series, classes: list[str]) -> dict[str, Any]:
-    """Accuracy, macro-F1 and per-class precision/recall/F1/support."""
-    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+def score(actual: pd.Series, probabilities: np.ndarray, classes: list[str]) -> dict[str, Any]:
+    """Accuracy, balanced accuracy, macro-F1, log-loss, Brier score, ECE and per-class scores.
+
+    ``probabilities`` has one column per class in ``classes`` order.
+    """
+    from sklearn.metrics import (
+        accuracy_score,
+        balanced_accuracy_score,
+        f1_score,
+        log_loss,
+        precision_recall_fscore_support,
+    )
 
     if len(actual) == 0:
-        return {"items": 0, "accuracy": float("nan"), "macro_f1": float("nan"), "per_class": {}}
+        return {"items": 0}
+    actual = actual.astype(str).reset_index(drop=True)
+    predicted = pd.Series(np.asarray(classes)[probabilities.argmax(axis=1)])
     present = [label for label in classes if label in set(actual) | set(predicted)]
     precision, recall, f1, support = precision_recall_fscore_support(
         actual, predicted, labels=classes, zero_division=0
     )
+    onehot = (actual.to_numpy()[:, None] == np.asarray(classes)[None, :]).astype(float)
     return {
         "items": len(actual),
         "accuracy": float(accuracy_score(actual, predicted)),
+        "balanced_accuracy": float(balanced_accuracy_score(actual, predicted)),
         # Macro over the classes that occur, so a small subset (gold) is not dragged to zero.
         "macro_f1": float(
             f1_score(actual, predicted, labels=present, average="macro", zero_division=0)
         ),
+        # log_loss reads probability columns in sorted label order.
+        "log_loss": float(
+            log_loss(actual, probabilities[:, np.argsort(classes)], labels=sorted(classes))
+        ),
+        "brier": float(((probabilities - onehot) ** 2).sum(axis=1).mean()),
+        "ece": expected_calibration_error(actual, probabilities, classes),
         "per_class": {
             label: {
                 "precision": float(precision[i]),
@@ -35,6 +56,56 @@ def score(actual: pd.Series, predicted: pd.Series, classes: list[str]) -> dict[s
             for i, label in enumerate(classes)
         },
     }
+
+
+def calibration_table(
+    actual: pd.Series, probabilities: np.ndarray, classes: list[str]
+) -> pd.DataFrame:
+    """Top-class confidence in equal-width bins against how often the top class was right."""
+    confidence = probabilities.max(axis=1)
+    right = np.asarray(classes)[probabilities.argmax(axis=1)] == actual.astype(str).to_numpy()
+    bins = np.minimum((confidence * CALIBRATION_BINS).astype(int), CALIBRATION_BINS - 1)
+    table = pd.DataFrame({"bin": bins, "confidence": confidence, "accuracy": right.astype(float)})
+    grouped = table.groupby("bin").agg(
+        confidence=("confidence", "mean"), accuracy=("accuracy", "mean"), items=("bin", "size")
+    )
+    return grouped.reset_index(drop=True).round(6)
+
+
+def expected_calibration_error(
+    actual: pd.Series, probabilities: np.ndarray, classes: list[str]
+) -> float:
+    table = calibration_table(actual, probabilities, classes)
+    weights = table["items"] / table["items"].sum()
+    return float((weights * (table["confidence"] - table["accuracy"]).abs()).sum())
+
+
+def curves(
+    actual: pd.Series, probabilities: np.ndarray, classes: list[str], points: int = 101
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One-vs-rest precision-recall and ROC curves per class, each on a grid of ``points``."""
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    grid = np.linspace(0.0, 1.0, points)
+    pr_rows, roc_rows = [], []
+    for k, label in enumerate(classes):
+        positive = (actual.astype(str).to_numpy() == label).astype(int)
+        if positive.sum() == 0 or positive.sum() == len(positive):
+            continue
+        precision, recall, _ = precision_recall_curve(positive, probabilities[:, k])
+        # Best precision reachable at each recall (the usual interpolation), on the grid.
+        best = np.maximum.accumulate(precision[::-1])[::-1]
+        on_grid = np.interp(grid, recall[::-1], best[::-1])
+        pr_rows.append(pd.DataFrame({"class": label, "recall": grid, "precision": on_grid}))
+        fpr, tpr, _ = roc_curve(positive, probabilities[:, k])
+        roc_rows.append(
+            pd.DataFrame({"class": label, "fpr": grid, "tpr": np.interp(grid, fpr, tpr)})
+        )
+    empty_pr = pd.DataFrame(columns=["class", "recall", "precision"])
+    empty_roc = pd.DataFrame(columns=["class", "fpr", "tpr"])
+    pr = pd.concat(pr_rows, ignore_index=True) if pr_rows else empty_pr
+    roc = pd.concat(roc_rows, ignore_index=True) if roc_rows else empty_roc
+    return pr.round(6), roc.round(6)
 
 
 def confusion_rows(item_ids: pd.Series, actual: pd.Series, predicted: pd.Series) -> pd.DataFrame:
@@ -51,20 +122,23 @@ def confusion_rows(item_ids: pd.Series, actual: pd.Series, predicted: pd.Series)
 def markdown_report(
     metrics: dict[str, Any], rows: pd.DataFrame, classes: list[str], top: int
 ) -> str:
-    """A short report: headline scores, per-class table, most frequent mistakes."""
+    """Headline scores, per-class table, most frequent mistakes."""
     lines = [
         "# Evaluation",
         "",
-        f"Test split: {metrics['test']['items']} items, scored against the merged labels.",
+        f"Test split: {metrics['test']['items']} items, scored against the merged labels; "
+        f"gold: its {metrics['gold'].get('items', 0)} gold items, scored against expert labels.",
         "",
         "| metric | test | gold items in test |",
         "|---|---|---|",
     ]
-    for key in ("accuracy", "macro_f1"):
-        lines.append(f"| {key} | {_fmt(metrics['test'][key])} | {_fmt(metrics['gold'][key])} |")
+    for key in ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "brier", "ece"):
+        lines.append(
+            f"| {key} | {_fmt(metrics['test'].get(key))} | {_fmt(metrics['gold'].get(key))} |"
+        )
     lines += ["", "| class | precision | recall | f1 | support |", "|---|---|---|---|---|"]
     for label in classes:
-        row = metrics["test"]["per_class"].get(label)
+        row = metrics["test"].get("per_class", {}).get(label)
         if row:
             scores = " | ".join(_fmt(row[key]) for key in ("precision", "recall", "f1"))
             lines.append(f"| {label} | {scores} | {row['support']} |")
@@ -77,5 +151,58 @@ def markdown_report(
     return "\n".join(lines) + "\n"
 
 
-def _fmt(value: float) -> str:
-    return "n/a" if value is None or np.isnan(value) else f"{value:.4f}"
+def model_card(
+    metrics: dict[str, Any],
+    params: dict[str, Any],
+    data_version: str,
+    label_counts: pd.Series,
+    fitted: dict[str, Any],
+) -> str:
+    """What the model is, what data and params made it, and how well it does."""
+    import yaml
+
+    train = params.get("train") or {}
+    model = train.get("model")
+    method = (params.get("label_merge") or {}).get("method")
+    keys = (model, "model", "features", "grid", "label_confidence")
+    shown = {key: value for key, value in train.items() if key in keys}
+    lines = [
+        "# Model card",
+        "",
+        f"- Model: `{model}` in a scikit-learn pipeline (features, then the classifier), saved "
+        "with skops as `models/model.skops`; load it with `stages.model_io.load`, which refuses "
+        "untrusted types.",
+        f"- Data version: `data/raw.dvc` md5 `{data_version}`.",
+        f"- Labels: merged by `{method}` from the annotators' judgments; "
+        f"{fitted.get('train_items', 0)} training items.",
+        f"- Seed: {params.get('seed')}.",
+        "",
+        "## Parameters",
+        "",
+        "```yaml",
+        yaml.safe_dump({"train": shown}, sort_keys=True).rstrip(),
+        "```",
+        "",
+        "## Label distribution (training items)",
+        "",
+        "| label | items |",
+        "|---|---|",
+    ]
+    lines += [f"| {label} | {count} |" for label, count in label_counts.items()]
+    lines += ["", "## Test metrics", "", "| metric | test split | gold items |", "|---|---|---|"]
+    for key in ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "brier", "ece"):
+        lines.append(
+            f"| {key} | {_fmt(metrics['test'].get(key))} | {_fmt(metrics['gold'].get(key))} |"
+        )
+    lines += [
+        "",
+        "Test labels are themselves merged from annotators, so scores on them include label noise; "
+        "the gold column is the most trusted estimate, on fewer items.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "n/a"
+    return f"{value:.4f}"

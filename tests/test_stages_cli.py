@@ -73,6 +73,7 @@ def _paths(project: Path) -> dict[str, str]:
         "models": str(project / "models"),
         "reports": str(project / "reports"),
         "relabel": str(project / "data/relabel/tasks.json"),
+        "relabel_issues": str(project / "data/relabel/label_issues.json"),
     }
 
 
@@ -88,9 +89,10 @@ def _pipeline(project: Path) -> None:
         _validate_args(p),
         ["label-merge", "--validated", p["validated"], "--labels-file", p["labels"],
          "--reports", p["reports"], "--relabel", p["relabel"]],
-        ["train", "--validated", p["validated"], "--labels", p["labels"], "--out", p["models"]],
+        ["train", "--validated", p["validated"], "--labels", p["labels"], "--out", p["models"],
+         "--issues", p["reports"] + "/label_issues.csv", "--relabel", p["relabel_issues"]],
         ["evaluate", "--validated", p["validated"], "--labels", p["labels"],
-         "--model", p["models"] + "/model.pkl", "--reports", p["reports"]],
+         "--model", p["models"], "--reports", p["reports"], "--data-version", p["raw"] + ".dvc"],
     ):  # fmt: skip
         result = _run(project, *args)
         assert result.exit_code == 0, (args[0], result.output)
@@ -120,7 +122,7 @@ def test_outputs_are_byte_identical_across_runs(project):
         "data/prepared/items.parquet",
         "data/prepared/annotations.parquet",
         "data/labels/labels.parquet",
-        "models/model.pkl",
+        "models/model.skops",
         "reports/metrics.json",
         "reports/validation/summary.json",
     ]

@@ -4,85 +4,101 @@ from pathlib import Path
 
 import click
 
+PATH = click.Path(path_type=Path)
+
 
 @click.command()
 @click.option(
-    "--validated",
-    "prepared_dir",
-    type=click.Path(path_type=Path),
-    default=Path("data/validated"),
-    show_default=True,
+    "--validated", "validated_dir", type=PATH, default=Path("data/validated"), show_default=True
 )
 @click.option(
     "--labels",
     "labels_file",
-    type=click.Path(path_type=Path),
+    type=PATH,
     default=Path("data/labels/labels.parquet"),
     show_default=True,
 )
+@click.option("--model", "model_dir", type=PATH, default=Path("models"), show_default=True)
+@click.option("--reports", "reports_dir", type=PATH, default=Path("reports"), show_default=True)
 @click.option(
-    "--model",
-    "model_file",
-    type=click.Path(path_type=Path),
-    default=Path("models/model.pkl"),
-    show_default=True,
+    "--data-version", "raw_dvc", type=PATH, default=Path("data/raw.dvc"), show_default=True
 )
-@click.option(
-    "--reports",
-    "reports_dir",
-    type=click.Path(path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-)
-@click.option(
-    "--params",
-    "params_file",
-    type=click.Path(path_type=Path),
-    default=Path("params.yaml"),
-    show_default=True,
-)
+@click.option("--params", "params_file", type=PATH, default=Path("params.yaml"), show_default=True)
 def evaluate(
-    prepared_dir: Path, labels_file: Path, model_file: Path, reports_dir: Path, params_file: Path
+    validated_dir: Path,
+    labels_file: Path,
+    model_dir: Path,
+    reports_dir: Path,
+    raw_dvc: Path,
+    params_file: Path,
 ) -> None:
-    """Score the model on the test split: metrics.json, the confusion plot and a Markdown report.
+    """Score the model on the test split; write metrics, plots, a report and the model card.
 
-    Truth is the merged label; gold items in the test split are also scored on their own,
-    since expert labels are the most trusted estimate.
+    \b
+    reports/metrics.json: accuracy, balanced accuracy, macro-F1, log-loss, Brier score, expected
+    calibration error and per-class scores, on the test split (truth: the merged labels) and on
+    its gold items (truth: expert labels). reports/plots/: confusion matrix, per-class
+    precision-recall and ROC curves, calibration. reports/evaluation.md and
+    models/model_card.md for people.
     """
-    import pickle
+    import json
 
+    import numpy as np
     import pandas as pd
+    import yaml
 
-    from stages import modeling, scoring
+    from stages import model_io, modeling, scoring
     from stages.io import load_params, section, write_csv, write_json, write_text
 
     params = load_params(params_file)
     data, options = section(params, "data"), section(params, "evaluate")
     classes = [str(label) for label in data["labels"]]
-    items = pd.read_parquet(prepared_dir / "items.parquet")
+    items = pd.read_parquet(validated_dir / "items.parquet")
     labels = pd.read_parquet(labels_file)
-    with open(model_file, "rb") as handle:
-        model = pickle.load(handle)  # our own train stage wrote it
-
-    test = items[items["split"] == "test"].merge(labels, on="item_id", how="inner", validate="1:1")
-    test = test[test["label"].notna()].reset_index(drop=True)
-    predicted = pd.Series(model.predict(test[modeling.feature_columns(items)]).astype(str))
+    model = model_io.load(model_dir / "model.skops")
+    test = modeling.split_with_labels(items, labels, "test")
+    fitted_classes = [str(label) for label in model.classes_]
+    probabilities = np.zeros((len(test), len(classes)))
+    if len(test):
+        predicted = model.predict_proba(test)
+        for column, label in enumerate(fitted_classes):
+            if label in classes:
+                probabilities[:, classes.index(label)] = predicted[:, column]
     actual = test["label"].astype(str)
     gold = test["is_gold"].to_numpy()
     metrics = {
-        "test": scoring.score(actual, predicted, classes),
-        "gold": scoring.score(actual[gold], predicted[gold], classes),
+        "test": scoring.score(actual, probabilities, classes),
+        "gold": scoring.score(actual[gold], probabilities[gold], classes),
     }
-    rows = scoring.confusion_rows(test["item_id"], actual, predicted)
+    predicted_labels = pd.Series(
+        np.asarray(classes)[probabilities.argmax(axis=1)] if len(test) else [], dtype=object
+    )
+    rows = scoring.confusion_rows(test["item_id"], actual, predicted_labels)
+    precision_recall, roc = scoring.curves(actual, probabilities, classes)
     write_json(reports_dir / "metrics.json", metrics)
     write_csv(reports_dir / "plots" / "confusion.csv", rows)
+    write_csv(reports_dir / "plots" / "precision_recall.csv", precision_recall)
+    write_csv(reports_dir / "plots" / "roc.csv", roc)
+    write_csv(
+        reports_dir / "plots" / "calibration.csv",
+        scoring.calibration_table(actual, probabilities, classes),
+    )
+    top = int(options.get("top_confusions", 5))
+    write_text(reports_dir / "evaluation.md", scoring.markdown_report(metrics, rows, classes, top))
+    train_rows = modeling.split_with_labels(items, labels, "train")
+    version = (
+        (yaml.safe_load(raw_dvc.read_text()) or {}).get("outs", [{}])[0].get("md5", "unknown")
+        if raw_dvc.exists()
+        else "unknown"
+    )
+    fitted = json.loads((model_dir / "train.json").read_text())
+    counts = train_rows["label"].astype(str).value_counts().reindex(classes).fillna(0).astype(int)
     write_text(
-        reports_dir / "evaluation.md",
-        scoring.markdown_report(metrics, rows, classes, int(options.get("top_confusions", 5))),
+        model_dir / "model_card.md", scoring.model_card(metrics, params, version, counts, fitted)
     )
     scores = metrics["test"]
     click.echo(
-        f"evaluate: accuracy {scores['accuracy']:.4f}, macro-F1 {scores['macro_f1']:.4f} "
-        f"on {scores['items']} test items",
+        f"evaluate: accuracy {scores.get('accuracy', float('nan')):.4f}, "
+        f"macro-F1 {scores.get('macro_f1', float('nan')):.4f} on {scores['items']} test items",
         err=True,
     )

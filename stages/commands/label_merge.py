@@ -118,7 +118,10 @@ def label_merge(
         raise DataError(exports or prepared_dir / "annotations.parquet", None, str(error)) from None
     relabel_options = {"item_key": read_options.get("item_key"), **(options.get("relabel") or {})}
     tasks = label_studio_tasks(
-        select(merged.labels, relabel_options), items, relabel_options, merged.summary["method"]
+        select(merged.labels, relabel_options),
+        items,
+        relabel_options,
+        f"label-merge-{merged.summary['method']}",
     )
     if standalone:
         assert out_dir is not None

@@ -4,67 +4,129 @@ from pathlib import Path
 
 import click
 
+PATH = click.Path(path_type=Path)
+
 
 @click.command()
 @click.option(
-    "--validated",
-    "prepared_dir",
-    type=click.Path(path_type=Path),
-    default=Path("data/validated"),
-    show_default=True,
+    "--validated", "validated_dir", type=PATH, default=Path("data/validated"), show_default=True
 )
 @click.option(
     "--labels",
     "labels_file",
-    type=click.Path(path_type=Path),
+    type=PATH,
     default=Path("data/labels/labels.parquet"),
     show_default=True,
 )
+@click.option("--out", "model_dir", type=PATH, default=Path("models"), show_default=True)
 @click.option(
-    "--out", "model_dir", type=click.Path(path_type=Path), default=Path("models"), show_default=True
-)
-@click.option(
-    "--params",
-    "params_file",
-    type=click.Path(path_type=Path),
-    default=Path("params.yaml"),
+    "--issues",
+    "issues_file",
+    type=PATH,
+    default=Path("reports/label_issues.csv"),
     show_default=True,
 )
-def train(prepared_dir: Path, labels_file: Path, model_dir: Path, params_file: Path) -> None:
-    """Fit the scikit-learn pipeline chosen in params on the train split's merged labels.
+@click.option(
+    "--relabel",
+    "relabel_file",
+    type=PATH,
+    default=Path("data/relabel/label_issues.json"),
+    show_default=True,
+)
+@click.option("--params", "params_file", type=PATH, default=Path("params.yaml"), show_default=True)
+def train(
+    validated_dir: Path,
+    labels_file: Path,
+    model_dir: Path,
+    issues_file: Path,
+    relabel_file: Path,
+    params_file: Path,
+) -> None:
+    """Fit the scikit-learn pipeline from params on the train split's merged labels.
 
-    Seeded from params, so the same inputs give the same model bytes. Writes model.pkl and
-    train.json (what was fitted on, and the grid-search result when a grid is set).
+    \b
+    Features (train.features), model and hyperparameters come from params; seeded, so the same
+    inputs give the same model bytes. Label confidence can weight or drop uncertain labels
+    (train.label_confidence). Writes models/model.skops (safe to load: no pickle) and
+    models/train.json; with train.label_issues, ranks likely-wrong training labels by
+    confident learning (cleanlab) into reports/label_issues.csv and sends the top ones to
+    data/relabel/label_issues.json as Label Studio tasks.
     """
-    import pickle
-
     import pandas as pd
 
-    from stages import modeling
+    from stages import label_issues, model_io, modeling
     from stages.errors import DataError
-    from stages.io import load_params, progress, section, write_bytes, write_json
+    from stages.io import (
+        load_params,
+        progress,
+        section,
+        write_bytes,
+        write_csv,
+        write_json,
+        write_json_records,
+    )
+    from stages.relabel import label_studio_tasks
 
     params = load_params(params_file)
     options, seed = section(params, "train"), int(params.get("seed", 0))
-    items = pd.read_parquet(prepared_dir / "items.parquet")
-    labels = pd.read_parquet(labels_file)
-    features, targets, unlabelled = modeling.training_set(items, labels)
-    if targets.nunique() < 2:
-        raise DataError(labels_file, None, "fewer than two classes among train-split labels")
-    progress(f"fitting {options.get('model')} on {len(targets)} items")
+    items = pd.read_parquet(validated_dir / "items.parquet")
+    train_rows = modeling.split_with_labels(items, pd.read_parquet(labels_file), "train")
     try:
-        model, search = modeling.fit(features, targets, options, seed)
+        keep, weights = modeling.sample_weights(train_rows, options)
+        train_rows, weights = (
+            train_rows[keep].reset_index(drop=True),
+            weights[keep].reset_index(drop=True),
+        )
+        estimator = modeling.build_estimator(items, options, seed)
+        if train_rows["label"].nunique() < 2:
+            raise ValueError("fewer than two classes among the train split's labels")
+        progress(f"fitting {options.get('model')} on {len(train_rows)} items")
+        targets = train_rows["label"].astype(str)
+        model, search = modeling.fit(train_rows, targets, weights, estimator, options, seed)
     except (ValueError, TypeError) as error:
-        raise DataError(params_file, f"train.{options.get('model')}", str(error)) from None
-    write_bytes(model_dir / "model.pkl", pickle.dumps(model, protocol=5))
+        raise DataError(
+            params_file, f"train.{options.get('model')}", str(error).splitlines()[0]
+        ) from None
+    data = model_io.to_bytes(model)
+    unknown = model_io.untrusted(data)
+    if unknown:
+        raise DataError(
+            params_file, "train", f"model holds types not in TRUSTED_TYPES: {', '.join(unknown)}"
+        )
+    write_bytes(model_dir / "model.skops", data)
+
+    issues_options = options.get("label_issues") or {}
+    issues = pd.DataFrame(columns=label_issues.ISSUE_COLUMNS)
+    if issues_options.get("enabled", True):
+        progress("ranking likely label errors (confident learning)")
+        scored = label_issues.out_of_fold_probabilities(
+            estimator, train_rows, targets, weights, int(issues_options.get("folds", 5)), seed
+        )
+        if scored is not None:
+            issues = label_issues.rank_issues(train_rows["item_id"], targets, *scored)
+    write_csv(issues_file, issues)
+    candidates = label_issues.relabel_candidates(issues, int(issues_options.get("max_tasks", 50)))
+    relabel = dict((params.get("label_merge") or {}).get("relabel") or {})
+    relabel.setdefault(
+        "item_key", (params.get("data") or {}).get("annotations", {}).get("item_key")
+    )
+    text = items[
+        [c for c in items.columns if c != "split" and not pd.api.types.is_numeric_dtype(items[c])]
+    ]
+    write_json_records(
+        relabel_file, label_studio_tasks(candidates, text, relabel, "train-confident-learning")
+    )
     write_json(
         model_dir / "train.json",
         {
             "model": options.get("model"),
-            "train_items": len(targets),
-            "train_items_without_label": unlabelled,
-            "features": len(features.columns),
+            "train_items": len(train_rows),
+            "label_issues": int(issues["is_issue"].sum()) if len(issues) else 0,
             **search,
         },
     )
-    click.echo(f"train: {options.get('model')} fitted on {len(targets)} items", err=True)
+    click.echo(
+        f"train: {options.get('model')} fitted on {len(train_rows)} items; "
+        f"{int(issues['is_issue'].sum()) if len(issues) else 0} likely label errors",
+        err=True,
+    )

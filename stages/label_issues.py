@@ -1,0 +1,87 @@
+"""Training labels that are likely wrong, by confident learning (cleanlab).
+
+Out-of-fold predicted probabilities (each item scored by a model that did not see it) are
+compared with the merged labels; cleanlab ranks the items whose label the model disagrees with
+most confidently. The top ones go back to annotators in the next round.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+ISSUE_COLUMNS = ["item_id", "label", "suggested_label", "label_quality", "is_issue", "rank"]
+
+
+def out_of_fold_probabilities(
+    estimator: Any,
+    features: pd.DataFrame,
+    labels: pd.Series,
+    weights: pd.Series,
+    folds: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Predicted probabilities from k-fold models, and the class order; None if too few items."""
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    smallest = int(labels.value_counts().min()) if len(labels) else 0
+    folds = min(folds, smallest)
+    if folds < 2 or labels.nunique() < 2:
+        return None
+    probabilities = cross_val_predict(
+        clone(estimator),
+        features,
+        labels,
+        cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
+        method="predict_proba",
+        params={"model__sample_weight": weights.to_numpy()},
+    )
+    return probabilities, np.sort(labels.unique())
+
+
+def rank_issues(
+    item_ids: pd.Series, labels: pd.Series, probabilities: np.ndarray, classes: np.ndarray
+) -> pd.DataFrame:
+    """Every item with its label quality; likely issues first, in cleanlab's order."""
+    from cleanlab.filter import find_label_issues
+    from cleanlab.rank import get_label_quality_scores
+
+    codes = pd.Index(classes).get_indexer(labels.astype(str))
+    quality = get_label_quality_scores(codes, probabilities)
+    ranked = find_label_issues(codes, probabilities, return_indices_ranked_by="self_confidence")
+    rank = np.full(len(codes), -1)
+    rank[ranked] = np.arange(1, len(ranked) + 1)
+    table = pd.DataFrame(
+        {
+            "item_id": item_ids.astype(str).to_numpy(),
+            "label": labels.astype(str).to_numpy(),
+            "suggested_label": classes[probabilities.argmax(axis=1)],
+            "label_quality": quality.round(6),
+            "is_issue": rank > 0,
+            "rank": rank,
+        }
+    )
+    table["_order"] = np.where(table["is_issue"], table["rank"], len(table) + 1)
+    table = table.sort_values(["_order", "label_quality", "item_id"], kind="stable").drop(
+        columns="_order"
+    )
+    return table[ISSUE_COLUMNS].reset_index(drop=True)
+
+
+def relabel_candidates(issues: pd.DataFrame, max_tasks: int) -> pd.DataFrame:
+    """The top issues in the shape of the labels table, with the model's suggestion as label."""
+    top = issues[issues["is_issue"]].head(max_tasks)
+    return pd.DataFrame(
+        {
+            "item_id": top["item_id"],
+            "label": pd.array(top["suggested_label"], dtype="string"),
+            "confidence": 1.0 - top["label_quality"],
+            "n_annotations": 0,
+            "agreement": np.nan,
+            "method": "confident_learning",
+            "is_gold": False,
+        }
+    ).reset_index(drop=True)
