@@ -27,8 +27,11 @@ $(VENV)/.synced: uv.lock pyproject.toml $(UV)
 	$(UV) sync --frozen --quiet
 	@touch $@
 
+# The demo data, byte-identical to what data/raw.dvc records; `dvc add` also puts it in the
+# cache, which queued experiments (`dvc exp run --queue`) check out from.
 data/raw: | $(VENV)/.synced
 	python -m stages demo-data --out data/raw
+	dvc add -q data/raw
 
 repro: $(VENV)/.synced data/raw
 	dvc repro

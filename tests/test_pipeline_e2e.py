@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -50,20 +51,12 @@ def ran_stages(output: str) -> list[str]:
     ]
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The template's tracked and new files, committed in a new Git repository, plus demo data."""
-    root = tmp_path_factory.mktemp("template") / "project"
-    listed = (
-        subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .split("\0")
-    )
+def copy_template(root: Path) -> Path:
+    """The template's tracked and new files, committed in a new Git repository."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=PROJECT_ROOT, capture_output=True, check=True,
+    ).stdout.decode().split("\0")  # fmt: skip
     for name in filter(None, listed):
         source = PROJECT_ROOT / name
         if source.is_file():
@@ -74,7 +67,17 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sh(root, "git", "config", "user.name", "CI")
     sh(root, "git", "add", "-A")
     sh(root, "git", "commit", "-q", "-m", "template")
+    return root
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template in a new Git repository, with the demo data made and cached."""
+    root = copy_template(tmp_path_factory.mktemp("template") / "project")
     sh(root, sys.executable, "-m", "stages", "demo-data")
+    sh(
+        root, "dvc", "add", "-q", "data/raw"
+    )  # as `make repro` does: queued experiments need it cached
     return root
 
 
@@ -84,7 +87,7 @@ def test_repro_runs_all_five_stages_and_matches_the_committed_lock(repo):
     for output in (
         "data/prepared/items.parquet",
         "data/labels/labels.parquet",
-        "models/model.pkl",
+        "models/model.skops",
         "reports/metrics.json",
         "reports/plots/confusion.csv",
         "reports/validation/summary.json",
@@ -161,6 +164,56 @@ def test_experiments_with_different_params_are_compared(repo):
     assert sh(repo, "dvc", "status", "-q", check=False).returncode == 0
 
 
+def _wait_for_queue(repo: Path, limit: float = 300.0) -> None:
+    import time
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        status = sh(repo, "dvc", "queue", "status").stdout
+        if not any(word in status for word in ("Queued", "Running")):
+            return
+        time.sleep(2)
+    raise AssertionError(f"queue still busy after {limit} s:\n{status}")
+
+
+def test_a_queued_grid_runs_and_the_best_experiment_applies(repo):
+    sh(
+        repo, "dvc", "exp", "remove", "--all-commits", "-q", check=False
+    )  # start from an empty table
+    sh(repo, "dvc", "exp", "run", "--queue", "-S", "train.logistic_regression.C=0.02,2.0",
+       "-S", "train.label_confidence.mode=none,weight")  # fmt: skip
+    sh(repo, "dvc", "queue", "start", "-j", "2")
+    try:
+        _wait_for_queue(repo)
+    finally:
+        sh(repo, "dvc", "queue", "stop", "--kill", check=False)
+    status = sh(repo, "dvc", "queue", "status").stdout
+    assert "Failed" not in status, status
+    experiments = _experiments(json.loads(sh(repo, "dvc", "exp", "show", "--json").stdout))
+    assert len(experiments) == 4
+    grid = {}
+    for experiment in experiments:
+        data = experiment["data"]
+        train = data["params"]["params.yaml"]["data"]["train"]
+        key = (train["logistic_regression"]["C"], train["label_confidence"]["mode"])
+        grid[key] = (
+            experiment["name"],
+            data["metrics"]["reports/metrics.json"]["data"]["test"]["macro_f1"],
+        )
+    assert set(grid) == {(0.02, "none"), (0.02, "weight"), (2.0, "none"), (2.0, "weight")}
+    assert len({score for _, score in grid.values()}) > 1  # the params made a difference
+    (best_c, best_mode), (best_name, best_f1) = max(grid.items(), key=lambda entry: entry[1][1])
+    sh(repo, "dvc", "exp", "apply", best_name)
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    assert params["train"]["logistic_regression"]["C"] == best_c
+    assert params["train"]["label_confidence"]["mode"] == best_mode
+    metrics = json.loads((repo / "reports" / "metrics.json").read_text())
+    assert metrics["test"]["macro_f1"] == pytest.approx(best_f1)
+    sh(repo, "git", "checkout", "--", "params.yaml", "dvc.lock")
+    sh(repo, "dvc", "checkout", "--force")
+    assert sh(repo, "dvc", "status", "-q", check=False).returncode == 0
+
+
 def test_fresh_clone_make_repro_reproduces_the_commit(repo, tmp_path):
     clone = tmp_path / "clone"
     sh(tmp_path, "git", "clone", "-q", str(repo), str(clone))
@@ -192,3 +245,52 @@ def test_a_critical_validation_failure_stops_dvc_repro(repo):
     sh(repo, "dvc", "repro")  # restored from DVC's run cache
     assert sh(repo, "dvc", "status", "-q", check=False).returncode == 0
     assert sh(repo, "git", "status", "--porcelain").stdout == ""
+
+
+def test_a_text_dataset_runs_through_the_pipeline_by_params_alone(tmp_path):
+    """A team with text data edits params and data only: no code changes."""
+    import numpy as np
+
+    root = copy_template(tmp_path / "text-project")
+    rng = np.random.default_rng(7)
+    words = {
+        "pos": ["great", "lovely", "excellent", "superb"],
+        "neg": ["awful", "broken", "poor", "dreadful"],
+    }
+    truth = rng.choice(["pos", "neg"], 150)
+    raw = root / "data" / "raw"
+    (raw / "annotations").mkdir(parents=True)
+    texts = [
+        f"The product was {rng.choice(words[t])}, {rng.choice(['honestly', 'overall', 'really'])}."
+        for t in truth
+    ]
+    pd.DataFrame({"item_id": [f"r{n:03d}" for n in range(150)], "text": texts}).to_csv(
+        raw / "items.csv", index=False
+    )
+    rows = []
+    for n, label in enumerate(truth):
+        for annotator, accuracy in (("ann", 0.95), ("bo", 0.9), ("cy", 0.8)):
+            said = label if rng.random() < accuracy else ("neg" if label == "pos" else "pos")
+            rows.append((f"r{n:03d}", annotator, said.upper()))
+    pd.DataFrame(rows, columns=["item_id", "annotator_id", "label"]).to_csv(
+        raw / "annotations" / "week-1.csv", index=False
+    )
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["data"]["labels"] = ["neg", "pos"]
+    params["validate"]["suite"] = "expectations/text-example.yaml"
+    params["train"]["features"] = {
+        "numeric": [],
+        "text": ["text"],
+        "tfidf": {"ngram_range": [1, 1], "min_df": 1},
+    }
+    params["train"]["label_issues"]["folds"] = 3
+    params["label_merge"]["relabel"].update({"from_name": "sentiment", "to_name": "text"})
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    sh(root, "dvc", "add", "-q", "data/raw")
+    result = sh(root, "dvc", "repro")
+    assert ran_stages(result.stdout) == STAGES
+    metrics = json.loads((root / "reports" / "metrics.json").read_text())
+    assert metrics["test"]["accuracy"] > 0.8
+    assert set(metrics["test"]["per_class"]) == {"neg", "pos"}
+    tasks = json.loads((root / "data" / "relabel" / "tasks.json").read_text())
+    assert all("text" in task["data"] for task in tasks)
