@@ -10,12 +10,13 @@ UV := $(TOOLS)/bin/uv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: repro test lint format bench clean help
+.PHONY: repro test lint format bench check-repro clean help
 
 help:
 	@echo "make repro   set up .venv, make the demo data if data/raw/ is absent, run the pipeline"
 	@echo "make test    set up .venv and run the test suite"
 	@echo "make lint    ruff check and format check"
+	@echo "make check-repro  prove the commit reproduces (dvc status clean, dvc repro -f byte for byte)"
 	@echo "make bench   benchmarks against crowd-kit (installs it into .venv-bench; minutes)"
 
 $(UV): requirements-uv.txt
@@ -39,6 +40,10 @@ repro: $(VENV)/.synced data/raw
 
 test: lint
 	pytest
+
+# What a CI job runs on a fresh clone: is the commit complete, and does it reproduce byte for byte?
+check-repro: $(VENV)/.synced data/raw
+	python -m stages check-repro
 
 lint: $(VENV)/.synced
 	ruff check .

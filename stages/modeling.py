@@ -85,14 +85,14 @@ def build_model(options: dict[str, Any], seed: int) -> Any:
         folds = int(hyper.pop("calibration_folds", 3))
         method = hyper.pop("calibration", "sigmoid")
         return CalibratedClassifierCV(
-            LinearSVC(random_state=seed, **hyper), method=method, cv=folds
+            LinearSVC(**{"random_state": seed, **hyper}), method=method, cv=folds
         )
     classes = {
         "logistic_regression": LogisticRegression,
         "random_forest": RandomForestClassifier,
         "hist_gradient_boosting": HistGradientBoostingClassifier,
     }
-    return classes[name](random_state=seed, **hyper)
+    return classes[name](**{"random_state": seed, **hyper})  # params may override the seed
 
 
 def build_estimator(items: pd.DataFrame, options: dict[str, Any], seed: int) -> Any:
