@@ -73,7 +73,7 @@ def rank_issues(
 
 def relabel_candidates(issues: pd.DataFrame, max_tasks: int) -> pd.DataFrame:
     """The top issues in the shape of the labels table, with the model's suggestion as label."""
-    top = issues[issues["is_issue"]].head(max_tasks)
+    top = issues[issues["is_issue"].astype(bool)].head(max_tasks)
     return pd.DataFrame(
         {
             "item_id": top["item_id"],

@@ -98,3 +98,9 @@ def test_label_confidence_modes():
     assert keep.tolist() == [True, False, False, True] and (weights == 1.0).all()
     with pytest.raises(ValueError, match="unknown"):
         modeling.sample_weights(labels, {"label_confidence": {"mode": "maybe"}})
+
+
+def test_no_label_issues_make_no_relabel_tasks():
+    from stages.label_issues import ISSUE_COLUMNS, relabel_candidates
+
+    assert len(relabel_candidates(pd.DataFrame(columns=ISSUE_COLUMNS), 5)) == 0
