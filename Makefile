@@ -15,7 +15,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 help:
 	@echo "make repro   set up .venv, make the demo data if data/raw/ is absent, run the pipeline"
 	@echo "make test    set up .venv and run the test suite"
-	@echo "make lint    ruff check and format check"
+	@echo "make lint    ruff, and the CI workflow files against their schemas"
 	@echo "make check-repro  prove the commit reproduces (dvc status clean, dvc repro -f byte for byte)"
 	@echo "make bench   benchmarks against crowd-kit (installs it into .venv-bench; minutes)"
 
@@ -48,6 +48,8 @@ check-repro: $(VENV)/.synced data/raw
 lint: $(VENV)/.synced
 	ruff check .
 	ruff format --check .
+	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
 
 format: $(VENV)/.synced
 	ruff check --fix .

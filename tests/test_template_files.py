@@ -46,3 +46,30 @@ def test_dvc_config_has_analytics_off_and_a_local_default_remote():
         ).returncode
         == 0
     )
+
+
+def test_the_workflow_schema_check_catches_a_typo(tmp_path):
+    import shutil
+
+    checker = shutil.which("check-jsonschema") or str(
+        PROJECT_ROOT / ".venv" / "bin" / "check-jsonschema"
+    )
+    workflow = (PROJECT_ROOT / ".github" / "workflows" / "reproduce.yml").read_text()
+    good, bad = tmp_path / "good.yml", tmp_path / "bad.yml"
+    good.write_text(workflow)
+    bad.write_text(workflow.replace("runs-on:", "runs_on:", 1))
+    command = [checker, "--builtin-schema", "vendor.github-workflows"]
+    assert subprocess.run([*command, str(good)], capture_output=True).returncode == 0
+    assert subprocess.run([*command, str(bad)], capture_output=True).returncode != 0
+
+
+def test_committed_dvc_config_holds_no_credentials():
+    text = (PROJECT_ROOT / ".dvc" / "config").read_text().lower()
+    for secret in ("access_key", "secret", "password", "token", "credential", "session"):
+        assert secret not in text, f".dvc/config mentions {secret}: keep it in .dvc/config.local"
+    assert (
+        ".dvc/config.local"
+        not in subprocess.run(
+            ["git", "ls-files"], cwd=PROJECT_ROOT, capture_output=True, text=True
+        ).stdout
+    )
