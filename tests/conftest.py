@@ -43,3 +43,22 @@ def small_tables() -> dict[str, pd.DataFrame]:
     )
     gold = pd.DataFrame({"item_id": ["i2"], "label": ["dog"]}).astype("string")
     return {"items": items, "annotations": annotations, "gold": gold}
+
+
+@pytest.fixture(scope="session")
+def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template with demo data, the pipeline run and everything committed and cached.
+
+    Tests copy it (the `project` fixtures) rather than change it.
+    """
+    import sys
+
+    from tests.test_pipeline_e2e import copy_template, sh
+
+    root = copy_template(tmp_path_factory.mktemp("reproduced") / "project")
+    sh(root, sys.executable, "-m", "stages", "demo-data")
+    sh(root, "dvc", "add", "-q", "data/raw")
+    sh(root, "dvc", "repro", "-q")
+    sh(root, "git", "add", "-A")
+    sh(root, "git", "commit", "-q", "--allow-empty", "-m", "reproduced")
+    return root

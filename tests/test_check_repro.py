@@ -10,21 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.test_pipeline_e2e import copy_template, sh
+from tests.test_pipeline_e2e import sh
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The template with demo data, the pipeline run and everything committed and cached."""
-    root = copy_template(tmp_path_factory.mktemp("check") / "project")
-    sh(root, sys.executable, "-m", "stages", "demo-data")
-    sh(root, "dvc", "add", "-q", "data/raw")
-    sh(root, "dvc", "repro", "-q")
-    sh(root, "git", "add", "-A")
-    sh(root, "git", "commit", "-q", "--allow-empty", "-m", "reproduced")
-    return root
 
 
 @pytest.fixture

@@ -1,0 +1,134 @@
+"""Sharing data the way teams do: the local default remote, an S3 remote, dataset versions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.test_pipeline_e2e import ran_stages, sh
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def project(reproduced: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "project"
+    shutil.copytree(reproduced, copy, symlinks=True)
+    return copy
+
+
+def _lock_outputs(root: Path) -> list[str]:
+    lock = yaml.safe_load((root / "dvc.lock").read_text())
+    return [out["path"] for stage in lock["stages"].values() for out in stage.get("outs", [])]
+
+
+def _remove_outputs_and_cache(root: Path) -> None:
+    shutil.rmtree(root / ".dvc" / "cache")
+    for output in [*_lock_outputs(root), "data/raw"]:
+        path = root / output
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def test_local_default_remote_round_trip(project):
+    sh(project, "dvc", "push", "-q")
+    _remove_outputs_and_cache(project)
+    assert sh(project, "dvc", "status", "-q", check=False).returncode != 0
+    sh(project, "dvc", "pull", "-q")
+    assert sh(project, "dvc", "status", "-q", check=False).returncode == 0
+    assert ran_stages(sh(project, "dvc", "repro").stdout) == []
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def s3_endpoint():
+    """A real S3-protocol server (moto) on loopback, with one bucket."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket="team-data")
+    yield endpoint
+    server.stop()
+
+
+def _use_s3(root: Path, endpoint: str) -> None:
+    """Credentials and endpoint in .dvc/config.local (ignored by Git), as the README says."""
+    sh(root, "dvc", "remote", "add", "--local", "-d", "team", "s3://team-data/dvc-store")
+    for key, value in (("endpointurl", endpoint), ("access_key_id", "test"), ("secret_access_key", "test"),
+                       ("region", "us-east-1")):  # fmt: skip
+        sh(root, "dvc", "remote", "modify", "--local", "team", key, value)
+
+
+def test_s3_remote_push_from_one_clone_pull_into_another(project, s3_endpoint, tmp_path):
+    _use_s3(project, s3_endpoint)
+    sh(project, "dvc", "push", "-q")
+    assert sh(project, "git", "status", "--porcelain").stdout == ""  # nothing secret to commit
+    assert "test" not in (project / ".dvc" / "config").read_text()
+    other = tmp_path / "other"
+    sh(tmp_path, "git", "clone", "-q", str(project), str(other))
+    _use_s3(other, s3_endpoint)
+    sh(other, "dvc", "pull", "-q")
+    assert sh(other, "dvc", "status", "-q", check=False).returncode == 0
+    assert ran_stages(sh(other, "dvc", "repro").stdout) == []
+
+
+def test_weekly_dataset_version_routine(project):
+    sh(project, "git", "tag", "data-v1")
+    recorded = {
+        out["path"]: out["md5"]
+        for stage in yaml.safe_load((project / "dvc.lock").read_text())["stages"].values()
+        for out in stage.get("outs", [])
+    }
+    # A new batch arrives: a second opinion on 200 items from a new annotator.
+    rows = ["item_id,annotator_id,label,created_at"]
+    import pandas as pd
+
+    merged = pd.read_parquet(project / "data" / "labels" / "labels.parquet").head(200)
+    rows += [
+        f"{r.item_id},new.hire@labelco.example,{r.label},2026-10-05T09:00:00Z"
+        for r in merged.itertuples()
+    ]
+    (project / "data" / "raw" / "annotations" / "batch-05.csv").write_text("\n".join(rows) + "\n")
+    sh(project, "dvc", "add", "-q", "data/raw")
+    result = sh(project, "dvc", "repro")
+    assert ran_stages(result.stdout)[:3] == ["prepare", "validate", "label-merge"]
+    sh(project, "git", "add", "-A")
+    sh(project, "git", "commit", "-q", "-m", "data: batch 5")
+    sh(project, "git", "tag", "data-v2")
+    diff = json.loads(sh(project, "dvc", "metrics", "diff", "data-v1", "--json").stdout)
+    assert diff["reports/label_merge.json"]["annotations"]["diff"] == 200
+    assert diff["reports/validation/summary.json"]["tables.annotations.rows"]["diff"] == 200
+    assert "reports/metrics.json" in diff or ran_stages(result.stdout)[-1] != "evaluate"
+    # Back to the previous version: dataset, labels and model exactly as recorded then.
+    sh(project, "git", "checkout", "-q", "data-v1")
+    sh(project, "dvc", "checkout", "-q", "--force")
+    assert sh(project, "dvc", "status", "-q", check=False).returncode == 0
+    assert not (project / "data" / "raw" / "annotations" / "batch-05.csv").exists()
+    import hashlib
+
+    for path, md5 in recorded.items():  # the files themselves, not only the lock, are as then
+        if not md5.endswith(".dir"):
+            assert hashlib.md5((project / path).read_bytes()).hexdigest() == md5, path
