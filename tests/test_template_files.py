@@ -73,3 +73,26 @@ def test_committed_dvc_config_holds_no_credentials():
             ["git", "ls-files"], cwd=PROJECT_ROOT, capture_output=True, text=True
         ).stdout
     )
+
+
+def test_pre_commit_config_is_valid_and_uses_the_project_environment():
+    import shutil
+
+    config = PROJECT_ROOT / ".pre-commit-config.yaml"
+    tool = shutil.which("pre-commit") or str(PROJECT_ROOT / ".venv" / "bin" / "pre-commit")
+    assert (
+        subprocess.run([tool, "validate-config", str(config)], capture_output=True).returncode == 0
+    )
+    hooks = {
+        hook["id"]: hook
+        for repo in yaml.safe_load(config.read_text())["repos"]
+        for hook in repo["hooks"]
+    }
+    assert {
+        "ruff-check",
+        "ruff-format",
+        "dvc-pre-commit",
+        "dvc-pre-push",
+        "dvc-post-checkout",
+    } <= set(hooks)
+    assert all(hook["entry"].startswith(".venv/bin/") for hook in hooks.values())
