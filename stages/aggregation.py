@@ -153,7 +153,8 @@ class EMSetup:
         self, posterior: np.ndarray, gold: np.ndarray | None, confusion: np.ndarray, iterations: int
     ) -> Result:
         labelled = self.judged | ((gold >= 0) if gold is not None else False)
-        label = np.where(labelled, posterior.argmax(axis=1), -1)
+        # When the model cannot tell classes apart (equal posteriors), the votes decide.
+        label = np.where(labelled, (posterior + 1e-9 * self.start).argmax(axis=1), -1)
         return Result(posterior=posterior, label=label, confusion=confusion, iterations=iterations)
 
 
