@@ -83,9 +83,35 @@ def write_parquet(path: str | os.PathLike[str], frame: pd.DataFrame) -> None:
         frame.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe.
+
+    A label or an id like ``=HYPERLINK(...)`` or ``@SUM(...)`` must not execute when someone
+    opens a report in Excel or LibreOffice (CSV injection). Plain numbers written as text
+    (``-1``, ``+0.5``) are left alone: spreadsheets read them as numbers, not formulas.
+    """
+    import pandas as pd
+
+    safe = frame.copy()
+    for column in safe.columns:
+        if not (pd.api.types.is_string_dtype(safe[column]) or safe[column].dtype == object):
+            continue
+        text = safe[column].astype("string")
+        risky = text.str.startswith(FORMULA_START).fillna(False)
+        numeric = pd.to_numeric(text.where(risky), errors="coerce").notna()
+        flagged = risky & ~numeric
+        if flagged.any():
+            safe[column] = text.where(~flagged, "'" + text)
+    return safe
+
+
 def write_csv(path: str | os.PathLike[str], frame: pd.DataFrame) -> None:
+    """CSV for people and spreadsheets: no index, Unix newlines, formula-safe text."""
     with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False, lineterminator="\n")
+        spreadsheet_safe(frame).to_csv(tmp, index=False, lineterminator="\n")
 
 
 def load_params(path: str | os.PathLike[str] = PARAMS_FILE) -> dict[str, Any]:

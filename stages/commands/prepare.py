@@ -17,21 +17,30 @@ import click
     show_default=True,
 )
 @click.option(
+    "--report",
+    "report_file",
+    type=click.Path(path_type=Path),
+    default=Path("reports/prepare.json"),
+    show_default=True,
+)
+@click.option(
     "--params",
     "params_file",
     type=click.Path(path_type=Path),
     default=Path("params.yaml"),
     show_default=True,
 )
-def prepare(raw_dir: Path, out_dir: Path, params_file: Path) -> None:
+def prepare(raw_dir: Path, out_dir: Path, report_file: Path, params_file: Path) -> None:
     """Read items, every annotation batch and gold into canonical Parquet tables.
 
     Labels are normalised against data.labels (aliases, case, spaces); each item gets a stable
-    hash-based train/test split. Writes items, annotations and gold .parquet under --out.
+    hash-based train/test split. Writes items, annotations and gold .parquet under --out, and
+    reports/prepare.json: judgments per file and every record that held no judgment
+    (cancelled, ignored, ...), by reason.
     """
     from stages import tables
     from stages.formats import read_exports
-    from stages.io import load_params, progress, section, write_parquet
+    from stages.io import load_params, progress, section, write_json, write_parquet
 
     params = load_params(params_file)
     data, options = section(params, "data"), section(params, "prepare")
@@ -53,6 +62,20 @@ def prepare(raw_dir: Path, out_dir: Path, params_file: Path) -> None:
 
     for name, frame in (("items", items), ("annotations", annotations), ("gold", gold)):
         write_parquet(out_dir / f"{name}.parquet", frame)
+    per_file = annotations["source"].value_counts().sort_index()
+    write_json(
+        report_file,
+        {
+            "items": len(items),
+            "test_items": int((items["split"] == "test").sum()),
+            "annotations": len(annotations),
+            "gold": len(gold),
+            "files": {source: {"judgments": int(n)} for source, n in per_file.items()},
+            # Records that hold no judgment (cancelled, ignored, ...): counted, never silently lost.
+            "skipped_records": sum(export.skipped.values()),
+            "skipped": export.skipped,
+        },
+    )
     click.echo(
         f"prepare: {len(items)} items ({int((items['split'] == 'test').sum())} test), "
         f"{len(annotations)} annotations from {annotations['source'].nunique()} files, "

@@ -66,7 +66,7 @@ def detect_format(path: Path) -> str:
         raise DataError(path, "line 1", _unrecognised())
     first_line = text.split(b"\n", 1)[0].decode("utf-8", errors="replace")
     header = {name.strip() for name in next(csv.reader([first_line]), [])}
-    if set(LONG_REQUIRED) <= header:
+    if len(set(LONG_REQUIRED) & header) >= 2:  # a long table, maybe missing a column (said later)
         return "long"
     if {"annotator", "annotation_id"} <= header:
         return "labelstudio-csv"
@@ -117,17 +117,27 @@ def export_files(path: Path) -> list[Path]:
 
 
 def read_exports(path: Path, fmt: str = "auto", options: dict[str, Any] | None = None) -> Export:
-    """Every export under ``path`` merged into one table; ``source`` is the path inside it."""
+    """Every export under ``path`` merged into one table; ``source`` is the path inside it.
+
+    ``skipped`` counts, per file and reason, the records that hold no judgment.
+    """
     import pandas as pd
 
     from stages.formats.common import empty_gold
 
     files = export_files(path)
     root = path if path.is_dir() else path.parent
+    sources = [file.relative_to(root).as_posix() for file in files]
     exports = [
-        read_export(file, fmt, options, source=file.relative_to(root).as_posix()) for file in files
+        read_export(file, fmt, options, source=source)
+        for file, source in zip(files, sources, strict=True)
     ]
     annotations = pd.concat([export.annotations for export in exports], ignore_index=True)
     golds = [export.gold for export in exports if len(export.gold)]
     gold = pd.concat(golds, ignore_index=True) if golds else empty_gold()
-    return Export(annotations, gold)
+    skipped = {
+        f"{source}: {reason}": count
+        for source, export in zip(sources, exports, strict=True)
+        for reason, count in sorted(export.skipped.items())
+    }
+    return Export(annotations, gold, skipped)

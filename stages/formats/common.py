@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ class Export:
 
     annotations: pd.DataFrame
     gold: pd.DataFrame
+    skipped: dict[str, int] = field(default_factory=dict)  # records left out, by reason
 
 
 def empty_gold() -> pd.DataFrame:
@@ -38,6 +39,11 @@ class Rows:
         self.created: list[Any] = []
         self.records: list[str] = []
         self.gold: dict[str, str] = {}
+        self.skipped: dict[str, int] = {}
+
+    def skip(self, reason: str) -> None:
+        """A record that holds no judgment (cancelled, ignored, ...): counted, never silent."""
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
     def add(self, record: str, item: Any, annotator: Any, label: Any, created: Any = None) -> None:
         self.items.append(text_field(item, "item id", self.path, record))
@@ -68,7 +74,7 @@ class Rows:
         gold = pd.DataFrame(
             {"item_id": list(self.gold), "label": list(self.gold.values())}, dtype="string"
         )
-        return Export(annotations, gold if len(gold) else empty_gold())
+        return Export(annotations, gold if len(gold) else empty_gold(), dict(self.skipped))
 
 
 def text_field(value: Any, what: str, path: Path, record: str) -> str:

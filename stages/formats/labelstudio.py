@@ -55,9 +55,11 @@ def read_full_json(path: Path, options: dict[str, Any]) -> Export:
             if not isinstance(annotation, dict):
                 raise DataError(path, record, "an annotation must be an object")
             if annotation.get("was_cancelled"):
+                rows.skip("cancelled annotation")
                 continue
             label = _result_choice(annotation.get("result"), from_name, path, record)
             if label is None:
+                rows.skip("annotation without a choice")
                 continue
             annotator = _completed_by(annotation.get("completed_by"))
             rows.add(record, item, annotator, label, annotation.get("created_at"))
@@ -94,6 +96,7 @@ def _flat_records(
         )
         label = _flat_choice(entry.get(control), path, record)
         if label is None:
+            rows.skip("record without a choice")
             continue
         item = entry.get(item_key) if entry.get(item_key) not in (None, "") else entry.get("id")
         rows.add(record, item, entry.get("annotator"), label, entry.get("created_at") or None)

@@ -40,9 +40,11 @@ def read_jsonl(path: Path, options: dict[str, Any]) -> Export:
                 path, record, f"answer must be accept, reject or ignore, got {answer!r}"
             )
         if answer == "ignore":
+            rows.skip("ignored task")
             continue
         label = _judgment(task, answer, labels, options.get("reject_label"), path, record)
         if label is None:
+            rows.skip("rejected choice task")
             continue
         meta = task.get("meta") if isinstance(task.get("meta"), dict) else {}
         item = task.get(item_key, meta.get(item_key, task.get("_input_hash")))

@@ -1,0 +1,137 @@
+"""Messy deliveries through the prepare command: exit status 2, one line naming the file, the
+record and the reason, and never a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from stages.cli import main
+from tests.conftest import PROJECT_ROOT
+
+GOOD_ITEMS = "item_id,x\ni1,1\ni2,2\n"
+
+
+def run_prepare(tmp_path: Path, files: dict[str, bytes], items: str = GOOD_ITEMS):
+    raw = tmp_path / "raw"
+    (raw / "annotations").mkdir(parents=True)
+    (raw / "items.csv").write_text(items)
+    for name, content in files.items():
+        (raw / "annotations" / name).write_bytes(content)
+    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    params["data"]["labels"] = ["cat", "dog"]
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    args = ["prepare", "--raw", str(raw), "--out", str(tmp_path / "prepared"),
+            "--report", str(tmp_path / "prepare.json"), "--params", str(tmp_path / "params.yaml")]  # fmt: skip
+    return CliRunner().invoke(main, args)
+
+
+def _task(annotations, task_id=1):
+    return {"id": task_id, "data": {"item_id": "i1"}, "annotations": annotations}
+
+
+def _annotation(user=7, choice="cat"):
+    return {
+        "completed_by": user,
+        "result": [{"type": "choices", "value": {"choices": [choice]}, "from_name": "c"}],
+    }
+
+
+CASES = [
+    (
+        "truncated JSON",
+        {"b.json": b'[{"id": 1, "data": {"item_id": "i1"}, "annotations": [{"resu'},
+        "b.json: line 1: invalid JSON",
+    ),
+    (
+        "object, not an array",
+        {"b.json": json.dumps({"id": 1, "data": {}}).encode()},
+        "b.json: line 1: unrecognised annotation format",
+    ),
+    (
+        "task without annotations",
+        {"b.json": json.dumps([{"id": 9, "data": {}}]).encode()},
+        "b.json: task 9: task has no 'annotations' array",
+    ),
+    (
+        "missing annotator",
+        {"b.json": json.dumps([_task([_annotation(user=None)])]).encode()},
+        "b.json: task 1: missing or invalid annotator id",
+    ),
+    (
+        "two choices",
+        {"b.json": json.dumps([_task([_annotation(choice=["cat", "dog"])])]).encode()},
+        "b.json: task 1: missing or invalid label",
+    ),
+    (
+        "missing column",
+        {"a.csv": b"item_id,label\ni1,cat\n"},
+        "a.csv: header: missing required column(s): annotator_id",
+    ),
+    (
+        "non-UTF-8 bytes",
+        {"a.csv": b"item_id,annotator_id,label\ni1,\xff\xfe,cat\n"},
+        "a.csv: not UTF-8 text",
+    ),
+    (
+        "empty label",
+        {"a.csv": b"item_id,annotator_id,label\ni1,ann,\n"},
+        "a.csv: line 2: empty label",
+    ),
+    (
+        "NaN label",
+        {"a.csv": b"item_id,annotator_id,label\ni1,ann,NaN\ni2,bo, \n"},
+        "a.csv: line 3: empty label",
+    ),
+    ("empty file", {"a.csv": b""}, "a.csv: empty file"),
+    (
+        "broken timestamp",
+        {"a.csv": b"item_id,annotator_id,label,created_at\ni1,a,cat,last tuesday\n"},
+        "a.csv: record 1: unreadable created_at",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "files", "message"), CASES, ids=[case[0] for case in CASES])
+def test_bad_delivery_exits_2_with_one_line(tmp_path, case, files, message):
+    result = run_prepare(tmp_path, files)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    assert message in lines[0]
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "prepared").exists()
+
+
+def test_an_empty_folder_says_what_to_do(tmp_path):
+    result = run_prepare(tmp_path, {})
+    assert result.exit_code == 2
+    assert "no annotation files; add your labeling tool's exports here" in result.output
+
+
+def test_windows_line_endings_bom_quoted_newlines_and_extra_columns_are_fine(tmp_path):
+    content = '\ufeffitem_id,annotator_id,label,comment\r\ni1,ann,Cat,"two\r\nlines"\r\ni2,ann, DOG ,x\r\n'
+    result = run_prepare(tmp_path, {"a.csv": content.encode()})
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "prepare.json").read_text())
+    assert report["annotations"] == 2 and report["skipped_records"] == 0
+
+
+def test_records_without_a_judgment_are_counted(tmp_path):
+    tasks = [_task([_annotation(), {"completed_by": 8, "was_cancelled": True, "result": []}])]
+    result = run_prepare(tmp_path, {"b.json": json.dumps(tasks).encode()})
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "prepare.json").read_text())
+    assert report["skipped"] == {"b.json: cancelled annotation": 1}
+
+
+def test_a_broken_items_table(tmp_path):
+    result = run_prepare(
+        tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"}, items="id,x\n1,2\n"
+    )
+    assert result.exit_code == 2
+    assert "items.csv: header: missing required column: item_id" in result.output
