@@ -64,8 +64,23 @@ CASES = [
     ),
     (
         "two choices",
-        {"b.json": json.dumps([_task([_annotation(choice=["cat", "dog"])])]).encode()},
-        "b.json: task 1: missing or invalid label",
+        {
+            "b.json": json.dumps(
+                [
+                    _task(
+                        [
+                            {
+                                "completed_by": 7,
+                                "result": [
+                                    {"type": "choices", "value": {"choices": ["cat", "dog"]}}
+                                ],
+                            }
+                        ]
+                    )
+                ]
+            ).encode()
+        },
+        "b.json: task 1: expected exactly one choice",
     ),
     (
         "missing column",
