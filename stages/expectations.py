@@ -36,6 +36,7 @@ class Outcome:
     observed: Any = None
     rows: np.ndarray | None = None  # failing row positions, for quarantine
     skipped: bool = False
+    shown: tuple[str, ...] = ()  # every unexpected value Data Docs may display
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,8 @@ def _outcome(check: Check, item: Any) -> Outcome:
     unexpected = details.get("unexpected_count")
     if unexpected is None:
         unexpected = 0 if item.success else 1
-    examples = sorted({str(value) for value in (details.get("partial_unexpected_list") or [])})[:3]
+    shown = tuple(sorted({str(value) for value in (details.get("partial_unexpected_list") or [])}))
+    examples = list(shown[:3])
     rows = details.get("unexpected_index_list")
     return Outcome(
         check=check,
@@ -126,6 +128,7 @@ def _outcome(check: Check, item: Any) -> Outcome:
         examples=examples,
         observed=details.get("observed_value"),
         rows=np.asarray(rows, dtype=np.int64) if rows is not None else None,
+        shown=shown,
     )
 
 
@@ -153,11 +156,35 @@ def validate_tables(
         if quarantine:
             kept[table], quarantined[table], table_outcomes = _set_aside(frame, table_outcomes)
         outcomes += table_outcomes + skipped
+    if docs_dir is not None:
+        escape_data_docs(docs_dir, [value for outcome in outcomes for value in outcome.shown])
     for table in ("items", "annotations", "gold"):
         quarantined.setdefault(
             table, tables[table].iloc[:0].assign(reason=pd.Series(dtype="string"))
         )
     return Validation(outcomes, {name: kept[name] for name in tables}, quarantined)
+
+
+def escape_data_docs(docs_dir: Path, values: list[str]) -> None:
+    """Great Expectations writes unexpected values into Data Docs unescaped: escape them.
+
+    A delivery's text may hold HTML or script (``<script>...``); opening the report must not
+    run it. Each value with markup characters is replaced by its HTML-escaped form.
+    """
+    import html
+
+    risky = sorted(
+        {value for value in values if any(ch in value for ch in "<>&\"'")}, key=len, reverse=True
+    )
+    if not risky:
+        return
+    for page in docs_dir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        cleaned = text
+        for value in risky:
+            cleaned = cleaned.replace(value, html.escape(value))
+        if cleaned != text:
+            page.write_text(cleaned, encoding="utf-8")
 
 
 def _applies(check: Check, frame: pd.DataFrame) -> bool:

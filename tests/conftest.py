@@ -62,3 +62,23 @@ def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sh(root, "git", "add", "-A")
     sh(root, "git", "commit", "-q", "--allow-empty", "-m", "reproduced")
     return root
+
+
+def _tree_digest(root: Path) -> str | None:
+    import hashlib
+
+    if not root.is_dir():
+        return None
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def raw_data_is_never_written():
+    """No test (and so no stage it runs) may change the project's data/raw."""
+    raw = PROJECT_ROOT / "data" / "raw"
+    before = _tree_digest(raw)
+    yield
+    assert _tree_digest(raw) == before, "data/raw changed during the test run"

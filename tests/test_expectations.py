@@ -300,3 +300,27 @@ def test_mistakes_in_a_suite_are_reported(tmp_path, document, reason):
     result = run_validate(tmp_path, valid_tables(), _suite(tmp_path, document))
     assert result.exit_code == 2
     assert reason in result.output and "Traceback" not in result.output
+
+
+def test_markup_in_the_data_is_escaped_in_data_docs(tmp_path):
+    tables = valid_tables()
+    tables["items"] = tables["items"].assign(
+        text=pd.array(["<script>alert(1)</script>" * 5000] + ["ok"] * 29, dtype="string")
+    )
+    tables = _set("annotations", "label", 4, "<img src=x onerror=alert(2)>")(tables)
+    prepared = tmp_path / "prepared"
+    prepared.mkdir()
+    for name, frame in tables.items():
+        frame.to_parquet(prepared / f"{name}.parquet", index=False)
+    (tmp_path / "params.yaml").write_text(
+        yaml.safe_dump({"data": {"labels": LABELS}, "validate": {"suite": str(DEFAULT_SUITE)}})
+    )
+    args = ["validate", "--prepared", str(prepared), "--validated", str(tmp_path / "v"), "--quarantine", str(tmp_path / "q"),
+            "--reports", str(tmp_path / "reports"), "--params", str(tmp_path / "params.yaml")]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2  # the long text and the odd label are critical failures
+    pages = list((tmp_path / "reports" / "docs").rglob("*.html"))
+    assert pages
+    for page in pages:
+        text = page.read_text()
+        assert "<script>alert(1)" not in text and "<img src=x" not in text, page
