@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -72,3 +73,20 @@ def test_an_output_missing_from_cache_and_remote_is_caught(project):
     result = sh(project, sys.executable, "-m", "stages", "check-repro", "--skip-rerun", check=False)
     assert result.returncode == 1
     assert "in neither the DVC cache nor the remote" in result.stderr
+
+
+def test_a_pipeline_killed_mid_run_recovers_on_the_next_repro(project):
+    import signal
+    import subprocess
+    import time
+
+    from tests.test_pipeline_e2e import _env
+
+    process = subprocess.Popen(["dvc", "repro", "-f"], cwd=project, env=_env(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    time.sleep(6)  # somewhere in prepare, validate or label-merge
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    sh(project, "dvc", "repro", "-q")
+    assert sh(project, "dvc", "status", "-q", check=False).returncode == 0
+    assert sh(project, "git", "status", "--porcelain").stdout == ""  # same outputs as committed

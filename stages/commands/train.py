@@ -71,8 +71,10 @@ def train(
     options, seed = section(params, "train"), int(params.get("seed", 0))
     items = pd.read_parquet(validated_dir / "items.parquet")
     train_rows = modeling.split_with_labels(items, pd.read_parquet(labels_file), "train")
+    train_split = int((items["split"] == "train").sum())
     try:
         keep, weights = modeling.sample_weights(train_rows, options)
+        dropped_low_confidence = int((~keep).sum())
         train_rows, weights = (
             train_rows[keep].reset_index(drop=True),
             weights[keep].reset_index(drop=True),
@@ -121,6 +123,9 @@ def train(
         {
             "model": options.get("model"),
             "train_items": len(train_rows),
+            # Train-split items that did not reach the model, by reason (never silently lost).
+            "without_merged_label": train_split - len(train_rows) - dropped_low_confidence,
+            "dropped_low_confidence": dropped_low_confidence,
             "label_issues": int(issues["is_issue"].sum()) if len(issues) else 0,
             **search,
         },
