@@ -253,3 +253,36 @@ def test_label_merge_standalone_with_a_given_label_set(project, tmp_path):
 def test_label_merge_standalone_needs_out(project):
     result = CliRunner().invoke(main, ["label-merge", "--annotations", str(project / "data/raw")])
     assert result.exit_code == 2 and "--out" in result.output
+
+
+def test_a_warning_level_failure_lets_the_whole_pipeline_finish(project):
+    """A warning is reported by validate, and label-merge, train and evaluate still run."""
+    suite = project / "suite.yaml"
+    suite.write_text(
+        yaml.safe_dump(
+            {
+                "annotations": {
+                    "expectations": [
+                        {
+                            "name": "only_cats_and_dogs",
+                            "expect": "expect_column_values_to_be_in_set",
+                            "column": "label",
+                            "value_set": ["cat", "dog"],
+                            "severity": "warning",
+                        }
+                    ]
+                }
+            }
+        )
+    )
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["validate"] = {"suite": str(suite)}
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    p = _paths(project)
+    _pipeline(project)  # every stage, validate included, exits 0
+    warned = _run(project, *_validate_args(p))
+    assert warned.exit_code == 0
+    assert "warning: annotations.label: only_cats_and_dogs" in warned.output
+    summary = json.loads((project / "reports/validation/summary.json").read_text())
+    assert summary["failed_warning"] == 1 and summary["success"] is True
+    assert json.loads((project / "reports/metrics.json").read_text())["test"]["items"] > 0
