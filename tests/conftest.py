@@ -64,6 +64,16 @@ def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture
+def project(reproduced: Path, tmp_path: Path) -> Path:
+    """A copy of the reproduced repository (with its DVC cache) that a test may change."""
+    import shutil
+
+    copy = tmp_path / "project"
+    shutil.copytree(reproduced, copy, symlinks=True)
+    return copy
+
+
 def _tree_digest(root: Path) -> str | None:
     import hashlib
 

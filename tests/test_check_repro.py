@@ -16,13 +16,6 @@ from tests.test_pipeline_e2e import sh
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def project(reproduced: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "project"
-    shutil.copytree(reproduced, copy, symlinks=True)
-    return copy
-
-
 def check(root: Path):
     return sh(root, sys.executable, "-m", "stages", "check-repro", check=False)
 

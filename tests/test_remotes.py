@@ -15,13 +15,6 @@ from tests.test_pipeline_e2e import ran_stages, sh
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def project(reproduced: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "project"
-    shutil.copytree(reproduced, copy, symlinks=True)
-    return copy
-
-
 def _lock_outputs(root: Path) -> list[str]:
     lock = yaml.safe_load((root / "dvc.lock").read_text())
     return [out["path"] for stage in lock["stages"].values() for out in stage.get("outs", [])]

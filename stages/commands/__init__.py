@@ -1,1 +1,43 @@
-"""Thin Click commands, one per stage: read params, call pure functions, write outputs."""
+"""Thin Click commands, one per stage: read params, call pure functions, write outputs.
+
+The helpers here are what every command shares: path options and reading the tables a stage
+takes from the one before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+PATH = click.Path(path_type=Path)
+
+
+def path_option(
+    flag: str, dest: str, default: str, help: str | None = None
+) -> Callable[[Any], Any]:
+    """An option holding a path, with its default shown in --help."""
+    return click.option(flag, dest, type=PATH, default=Path(default), show_default=True, help=help)
+
+
+params_option = path_option("--params", "params_file", "params.yaml", "The params file.")
+
+
+def read_tables(folder: Path, names: tuple[str, ...], stage: str) -> dict[str, pd.DataFrame]:
+    """The Parquet tables an earlier stage wrote; a missing one says which stage to run."""
+    import pandas as pd
+
+    from stages.errors import DataError
+
+    tables = {}
+    for name in names:
+        path = folder / f"{name}.parquet"
+        if not path.exists():
+            raise DataError(path, None, f"table missing; run `dvc repro {stage}` first")
+        tables[name] = pd.read_parquet(path)
+    return tables

@@ -5,15 +5,11 @@ from pathlib import Path
 
 import click
 
+from stages.commands import params_option
+
 
 @click.command("check-repro")
-@click.option(
-    "--params",
-    "params_file",
-    type=click.Path(path_type=Path),
-    default=Path("params.yaml"),
-    show_default=True,
-)
+@params_option
 @click.option("--skip-rerun", is_flag=True, help="Only check that the commit is complete (step 1).")
 def check_repro(params_file: Path, skip_rerun: bool) -> None:
     """Prove that this commit reproduces (CI runs it on a fresh clone after `dvc pull`).

@@ -4,26 +4,16 @@ from pathlib import Path
 
 import click
 
-PATH = click.Path(path_type=Path)
+from stages.commands import params_option, path_option
 
 
 @click.command()
-@click.option(
-    "--validated", "validated_dir", type=PATH, default=Path("data/validated"), show_default=True
-)
-@click.option(
-    "--labels",
-    "labels_file",
-    type=PATH,
-    default=Path("data/labels/labels.parquet"),
-    show_default=True,
-)
-@click.option("--model", "model_dir", type=PATH, default=Path("models"), show_default=True)
-@click.option("--reports", "reports_dir", type=PATH, default=Path("reports"), show_default=True)
-@click.option(
-    "--data-version", "raw_dvc", type=PATH, default=Path("data/raw.dvc"), show_default=True
-)
-@click.option("--params", "params_file", type=PATH, default=Path("params.yaml"), show_default=True)
+@path_option("--validated", "validated_dir", "data/validated")
+@path_option("--labels", "labels_file", "data/labels/labels.parquet")
+@path_option("--model", "model_dir", "models")
+@path_option("--reports", "reports_dir", "reports")
+@path_option("--data-version", "raw_dvc", "data/raw.dvc")
+@params_option
 def evaluate(
     validated_dir: Path,
     labels_file: Path,

@@ -5,10 +5,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from stages.commands import PATH, params_option, path_option, read_tables
+
 if TYPE_CHECKING:
     import pandas as pd
-
-PATH = click.Path(path_type=Path)
 
 
 @click.command("label-merge")
@@ -37,21 +37,11 @@ PATH = click.Path(path_type=Path)
 @click.option(
     "--format", "fmt", help="Override data.annotations.format (auto, labelstudio, prodigy, ...)."
 )
-@click.option(
-    "--validated", "prepared_dir", type=PATH, default=Path("data/validated"), show_default=True
-)
-@click.option(
-    "--labels-file", type=PATH, default=Path("data/labels/labels.parquet"), show_default=True
-)
-@click.option("--reports", "reports_dir", type=PATH, default=Path("reports"), show_default=True)
-@click.option(
-    "--relabel",
-    "relabel_file",
-    type=PATH,
-    default=Path("data/relabel/tasks.json"),
-    show_default=True,
-)
-@click.option("--params", "params_file", type=PATH, default=Path("params.yaml"), show_default=True)
+@path_option("--validated", "prepared_dir", "data/validated")
+@path_option("--labels-file", "labels_file", "data/labels/labels.parquet")
+@path_option("--reports", "reports_dir", "reports")
+@path_option("--relabel", "relabel_file", "data/relabel/tasks.json")
+@params_option
 def label_merge(
     exports: Path | None,
     gold_file: Path | None,
@@ -144,14 +134,7 @@ def label_merge(
 def _prepared_inputs(prepared_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     import pandas as pd
 
-    from stages.errors import DataError
-
-    tables = {}
-    for name in ("annotations", "gold", "items"):
-        path = prepared_dir / f"{name}.parquet"
-        if not path.exists():
-            raise DataError(path, None, "validated table missing; run `dvc repro validate` first")
-        tables[name] = pd.read_parquet(path)
+    tables = read_tables(prepared_dir, ("annotations", "gold", "items"), "validate")
     items = tables["items"]
     text_columns = [
         c for c in items.columns if c != "split" and not pd.api.types.is_numeric_dtype(items[c])

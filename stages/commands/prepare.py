@@ -4,32 +4,14 @@ from pathlib import Path
 
 import click
 
+from stages.commands import params_option, path_option
+
 
 @click.command()
-@click.option(
-    "--raw", "raw_dir", type=click.Path(path_type=Path), default=Path("data/raw"), show_default=True
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("data/prepared"),
-    show_default=True,
-)
-@click.option(
-    "--report",
-    "report_file",
-    type=click.Path(path_type=Path),
-    default=Path("reports/prepare.json"),
-    show_default=True,
-)
-@click.option(
-    "--params",
-    "params_file",
-    type=click.Path(path_type=Path),
-    default=Path("params.yaml"),
-    show_default=True,
-)
+@path_option("--raw", "raw_dir", "data/raw")
+@path_option("--out", "out_dir", "data/prepared")
+@path_option("--report", "report_file", "reports/prepare.json")
+@params_option
 def prepare(raw_dir: Path, out_dir: Path, report_file: Path, params_file: Path) -> None:
     """Read items, every annotation batch and gold into canonical Parquet tables.
 

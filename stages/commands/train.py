@@ -4,36 +4,16 @@ from pathlib import Path
 
 import click
 
-PATH = click.Path(path_type=Path)
+from stages.commands import params_option, path_option
 
 
 @click.command()
-@click.option(
-    "--validated", "validated_dir", type=PATH, default=Path("data/validated"), show_default=True
-)
-@click.option(
-    "--labels",
-    "labels_file",
-    type=PATH,
-    default=Path("data/labels/labels.parquet"),
-    show_default=True,
-)
-@click.option("--out", "model_dir", type=PATH, default=Path("models"), show_default=True)
-@click.option(
-    "--issues",
-    "issues_file",
-    type=PATH,
-    default=Path("reports/label_issues.csv"),
-    show_default=True,
-)
-@click.option(
-    "--relabel",
-    "relabel_file",
-    type=PATH,
-    default=Path("data/relabel/label_issues.json"),
-    show_default=True,
-)
-@click.option("--params", "params_file", type=PATH, default=Path("params.yaml"), show_default=True)
+@path_option("--validated", "validated_dir", "data/validated")
+@path_option("--labels", "labels_file", "data/labels/labels.parquet")
+@path_option("--out", "model_dir", "models")
+@path_option("--issues", "issues_file", "reports/label_issues.csv")
+@path_option("--relabel", "relabel_file", "data/relabel/label_issues.json")
+@params_option
 def train(
     validated_dir: Path,
     labels_file: Path,

@@ -5,24 +5,16 @@ from pathlib import Path
 
 import click
 
-PATH = click.Path(path_type=Path)
+from stages.commands import params_option, path_option, read_tables
 
 
 @click.command()
-@click.option(
-    "--prepared", "prepared_dir", type=PATH, default=Path("data/prepared"), show_default=True
-)
-@click.option(
-    "--validated", "validated_dir", type=PATH, default=Path("data/validated"), show_default=True
-)
-@click.option(
-    "--quarantine", "quarantine_dir", type=PATH, default=Path("data/quarantine"), show_default=True
-)
-@click.option(
-    "--reports", "reports_dir", type=PATH, default=Path("reports/validation"), show_default=True
-)
+@path_option("--prepared", "prepared_dir", "data/prepared")
+@path_option("--validated", "validated_dir", "data/validated")
+@path_option("--quarantine", "quarantine_dir", "data/quarantine")
+@path_option("--reports", "reports_dir", "reports/validation")
 @click.option("--no-docs", is_flag=True, help="Skip the Data Docs HTML (faster).")
-@click.option("--params", "params_file", type=PATH, default=Path("params.yaml"), show_default=True)
+@params_option
 def validate(
     prepared_dir: Path,
     validated_dir: Path,
@@ -40,9 +32,8 @@ def validate(
     failed expectation. Otherwise the rows that pass go to data/validated/ for the next stages,
     and rows of quarantined tables that fail row-level checks go to data/quarantine/.
     """
-    import pandas as pd
 
-    from stages.errors import EXIT_DATA_ERROR, DataError
+    from stages.errors import EXIT_DATA_ERROR
     from stages.expectations import describe_failure, summarise, validate_tables
     from stages.io import load_params, progress, section, write_json, write_parquet
     from stages.suites import CRITICAL, load_suite
@@ -50,12 +41,7 @@ def validate(
     params = load_params(params_file)
     data, options = section(params, "data"), section(params, "validate")
     suite = load_suite(Path(options.get("suite", "expectations/default.yaml")))
-    tables = {}
-    for name in ("items", "annotations", "gold"):
-        path = prepared_dir / f"{name}.parquet"
-        if not path.exists():
-            raise DataError(path, None, "prepared table missing; run `dvc repro prepare` first")
-        tables[name] = pd.read_parquet(path)
+    tables = read_tables(prepared_dir, ("items", "annotations", "gold"), "prepare")
     progress(f"running {len(suite.checks)} expectations with Great Expectations")
     docs_dir = None if no_docs else reports_dir / "docs"
     if docs_dir is not None:  # the latest run only: Data Docs would otherwise pile up runs
