@@ -45,7 +45,8 @@ def label_studio_tasks(
     extra: dict[str, dict[str, Any]] = {}
     if item_data is not None and len(item_data):
         columns = [c for c in item_data.columns if c != "item_id"]
-        indexed = item_data.set_index("item_id")[columns]
+        wanted = item_data[item_data["item_id"].isin(chosen["item_id"])]  # only the tasks' items
+        indexed = wanted.set_index("item_id")[columns]
         extra = {str(k): {c: _plain(v) for c, v in row.items()} for k, row in indexed.iterrows()}
     tasks = []
     for row in chosen.itertuples(index=False):
