@@ -96,3 +96,29 @@ def test_pre_commit_config_is_valid_and_uses_the_project_environment():
         "dvc-post-checkout",
     } <= set(hooks)
     assert all(hook["entry"].startswith(".venv/bin/") for hook in hooks.values())
+
+
+def _dvc_md5(path):
+    import hashlib
+    import json
+
+    if path.is_file():
+        return hashlib.md5(path.read_bytes()).hexdigest()
+    entries = sorted(
+        ({"md5": hashlib.md5(p.read_bytes()).hexdigest(), "relpath": p.relative_to(path).as_posix()}
+         for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts),
+        key=lambda entry: entry["relpath"],
+    )  # fmt: skip
+    return hashlib.md5(json.dumps(entries, sort_keys=True).encode()).hexdigest() + ".dir"
+
+
+def test_committed_dvc_lock_matches_the_code_and_suites():
+    """Fails fast (before the end-to-end tests) when code changed without `dvc repro`."""
+    lock = yaml.safe_load((PROJECT_ROOT / "dvc.lock").read_text())
+    stale = []
+    for name, stage in lock["stages"].items():
+        for dep in stage.get("deps", []):
+            is_code = dep["path"].split("/")[0] in ("stages", "expectations")
+            if is_code and _dvc_md5(PROJECT_ROOT / dep["path"]) != dep["md5"]:
+                stale.append(f"{name}: {dep['path']}")
+    assert not stale, f"dvc.lock is stale for {stale}: run `dvc repro` and commit dvc.lock"
