@@ -126,11 +126,13 @@ def annotator_report(
     Estimated accuracy and the spammer score come from the method's fitted confusion matrices
     when it has them, else from matrices estimated against the final posterior.
     """
-    confusion, prior = annotator_confusion(
-        judgments, posterior, float(options.get("smoothing", 0.01))
-    )
-    if fitted_confusion is not None:
-        confusion = fitted_confusion
+    smoothing = float(options.get("smoothing", 0.01))
+    if fitted_confusion is None:
+        confusion, prior = annotator_confusion(judgments, posterior, smoothing)
+    else:  # the method's own matrices: only the class prior is left to compute
+        judged = np.bincount(judgments.item, minlength=judgments.n_items) > 0
+        prior = posterior[judged].sum(axis=0) + smoothing
+        confusion, prior = fitted_confusion, prior / prior.sum()
     estimated = (confusion.diagonal(axis1=1, axis2=2) * prior).sum(axis=1)
     per_annotator = np.bincount(judgments.annotator, minlength=judgments.n_annotators)
     agrees = final_label[judgments.item] == judgments.label
