@@ -145,4 +145,11 @@ def combine_gold(
 
 
 def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    return frame.sort_values(keys, kind="stable", na_position="last").reset_index(drop=True)
+    """Stable sort by ``keys``, missing values last; Arrow sorts strings several times faster
+    than pandas (UTF-8 byte order is code point order, so the result is the same)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = pa.table({key: pa.array(frame[key], from_pandas=True) for key in keys})
+    order = pc.sort_indices(table, sort_keys=[(key, "ascending", "at_end") for key in keys])
+    return frame.take(order.to_numpy()).reset_index(drop=True)

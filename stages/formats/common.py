@@ -46,9 +46,10 @@ class Rows:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
     def add(self, record: str, item: Any, annotator: Any, label: Any, created: Any = None) -> None:
-        self.items.append(text_field(item, "item id", self.path, record))
-        self.annotators.append(text_field(annotator, "annotator id", self.path, record))
-        self.labels.append(text_field(label, "label", self.path, record))
+        """Kept as given; :meth:`export` checks whole columns at once (millions of rows)."""
+        self.items.append(item)
+        self.annotators.append(annotator)
+        self.labels.append(label)
         self.created.append(created)
         self.records.append(record)
 
@@ -63,9 +64,9 @@ class Rows:
 
     def export(self) -> Export:
         annotations = canonical(
-            pd.Series(self.items, dtype="string"),
-            pd.Series(self.annotators, dtype="string"),
-            pd.Series(self.labels, dtype="string"),
+            self._text_column(self.items, "item id"),
+            self._text_column(self.annotators, "annotator id"),
+            self._text_column(self.labels, "label"),
             pd.Series(self.created, dtype="object"),
             self.path,
             self.source,
@@ -75,6 +76,18 @@ class Rows:
             {"item_id": list(self.gold), "label": list(self.gold.values())}, dtype="string"
         )
         return Export(annotations, gold if len(gold) else empty_gold(), dict(self.skipped))
+
+    def _text_column(self, values: list[Any], what: str) -> pd.Series:
+        """``text_field`` over a column: strings are trimmed in bulk, anything else one by one."""
+        values = [
+            value if type(value) is str else text_field(value, what, self.path, self.records[row])
+            for row, value in enumerate(values)
+        ]
+        column = pd.Series(values, dtype="string").str.strip()
+        empty = (column == "").to_numpy(dtype=bool, na_value=False)
+        if empty.any():
+            raise DataError(self.path, self.records[int(empty.argmax())], f"empty {what}")
+        return column
 
 
 def text_field(value: Any, what: str, path: Path, record: str) -> str:

@@ -156,6 +156,18 @@ def _completed_by(completed_by: Any) -> Any:
 
 def _result_choice(result: Any, from_name: str | None, path: Path, record: str) -> str | None:
     """The single choice of a classification result, or None when nothing was chosen."""
+    if type(result) is list and len(result) == 1:  # the common shape, checked without copies
+        (item,) = result
+        value = item.get("value") if type(item) is dict else None
+        picked = value.get("choices") if type(value) is dict else None
+        if (
+            type(picked) is list
+            and len(picked) == 1
+            and type(picked[0]) is str
+            and item.get("type") == "choices"
+            and (from_name is None or item.get("from_name") == from_name)
+        ):
+            return picked[0]  # trimmed with the rest of the column
     if not isinstance(result, list):
         raise DataError(path, record, "annotation 'result' must be an array")
     choices = [
