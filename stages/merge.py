@@ -179,6 +179,8 @@ def merge_labels(
     if use_gold:
         labels = _add_gold_only_items(labels, gold_by_item, method)
 
+    unanimous = (n_judgments > 0) & (counts.max(axis=1) == n_judgments) & (gold_codes < 0)
+    overridden = unanimous & has_label & (result.label != counts.argmax(axis=1))
     on_gold = (gold_codes >= 0) & (blind.label >= 0)
     gold_accuracy = (
         float((blind.label[on_gold] == gold_codes[on_gold]).mean())
@@ -212,6 +214,10 @@ def merge_labels(
         "krippendorff_alpha": agreement["overall"]["krippendorff_alpha"],
         "mean_confidence": float(labels["confidence"].mean()),
         "mean_agreement": float(labels["agreement"].mean()),
+        # Items whose judgments all agree, and those the method labelled otherwise (they go to
+        # the relabel tasks: a human settles a model that overrules every annotator).
+        "unanimous_items": int(unanimous.sum()),
+        "unanimous_overridden": int(overridden.sum()),
         "gold_items": len(gold_by_item),
         "gold_items_judged": int(on_gold.sum()),
         "gold_accuracy": gold_accuracy,

@@ -13,13 +13,15 @@ import pandas as pd
 
 
 def select(labels: pd.DataFrame, options: dict[str, Any]) -> pd.DataFrame:
-    """Non-gold items with low confidence, too few judgments or no label, least sure first."""
+    """Non-gold items with low confidence, too few judgments, no label, or a label that no
+    annotator chose (the method overruled them all), least sure first."""
     min_confidence = float(options.get("min_confidence", 0.8))
     min_annotations = int(options.get("min_annotations", 2))
     uncertain = (
         labels["label"].isna()
         | (labels["confidence"].fillna(0.0) < min_confidence)
         | (labels["n_annotations"] < min_annotations)
+        | (labels["agreement"] == 0)
     ) & ~labels["is_gold"]
     chosen = labels[uncertain].copy()
     chosen["_order"] = chosen["confidence"].fillna(-1.0)

@@ -136,3 +136,27 @@ def test_relabel_tasks_in_label_studio_import_format():
     assert prediction["result"][0]["value"] == {"choices": ["dog"]}
     assert prediction["result"][0]["from_name"] == "animal"
     json.dumps(tasks)  # plain JSON types only
+
+
+def test_dawid_skene_may_overrule_biased_unanimous_annotators_but_never_silently():
+    """Two annotators who always shift the label by one class (a->b, b->c, c->a) agree with
+    each other; three reliable annotators show the shift. On an item only the two judged,
+    Dawid-Skene undoes the shift, counts the overrule and sends the item to relabel."""
+    shift = {"cat": "dog", "dog": "bird", "bird": "cat"}
+    rows = []
+    for n in range(60):
+        truth = LABELS[n % 3]
+        rows += [(f"i{n:02d}", f"reliable-{k}", truth) for k in range(3)]
+        rows += [(f"i{n:02d}", worker, shift[truth]) for worker in ("shifted-1", "shifted-2")]
+    rows += [("z-only-the-two", worker, "dog") for worker in ("shifted-1", "shifted-2")]
+    frame = annotations_frame(rows)
+    no_gold = frame.iloc[:0][["item_id", "label"]]
+    merged = merge_labels(frame, no_gold, LABELS, {"method": "dawid_skene"}, 0)
+    row = merged.labels.set_index("item_id").loc["z-only-the-two"]
+    assert row["label"] == "cat" and row["agreement"] == 0.0
+    assert merged.summary["unanimous_items"] == 1
+    assert merged.summary["unanimous_overridden"] == 1
+    chosen = select(merged.labels, {"min_confidence": 0.0, "min_annotations": 0})
+    assert chosen["item_id"].tolist() == ["z-only-the-two"]
+    kept = merge_labels(frame, no_gold, LABELS, {"keep_unanimous": True}, 0).labels
+    assert kept.set_index("item_id").loc["z-only-the-two", "label"] == "dog"

@@ -123,3 +123,26 @@ def test_posteriors_sum_to_one():
     )
     posterior = dawid_skene(judgments).posterior
     assert np.allclose(posterior[np.unique(judgments.item)].sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("method", ["dawid_skene", "mace", "one_coin"])
+@SETTINGS
+@given(rows=judgment_rows)
+def test_by_default_an_overruled_unanimous_item_is_counted_and_sent_to_relabel(method, rows):
+    """Without ``keep_unanimous`` a method may overrule annotators who all agree (it can be
+    right: biased annotators agree too); such an item is then never silent."""
+    from stages.relabel import select
+
+    frame = _frame(rows)
+    merged = merge_labels(frame, NO_GOLD, LABELS, {"method": method}, 0)
+    labels = merged.labels.set_index("item_id")
+    relabel = set(select(merged.labels, {"min_confidence": 0.0, "min_annotations": 0})["item_id"])
+    overruled = []
+    for item, group in frame.groupby("item_id"):
+        if group["label"].nunique() == 1 and labels.loc[item, "label"] != group["label"].iloc[0]:
+            overruled.append(item)
+            assert item in relabel
+    assert merged.summary["unanimous_overridden"] == len(overruled)
+    assert merged.summary["unanimous_items"] == int(
+        (frame.groupby("item_id")["label"].nunique() == 1).sum()
+    )
