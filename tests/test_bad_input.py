@@ -150,3 +150,37 @@ def test_a_broken_items_table(tmp_path):
     )
     assert result.exit_code == 2
     assert "items.csv: header: missing required column: item_id" in result.output
+
+
+def test_task_data_naming_files_outside_the_project_is_a_warning(tmp_path, monkeypatch):
+    """Labels need no media, so such paths are never opened; the delivery still gets a look."""
+    monkeypatch.chdir(tmp_path)  # the project root, as for every stage
+    images = ["../../etc/passwd", "images/ok.png", "/data/upload/3/x.png", "https://cdn/x.png",
+              "file:///home/someone/secret.png", "/etc/shadow"]  # fmt: skip
+    tasks = [
+        {"id": 10 + n, "data": {"item_id": "i1", "image": image}, "annotations": [_annotation()]}
+        for n, image in enumerate(images)
+    ]
+    result = run_prepare(tmp_path, {"b.json": json.dumps(tasks).encode()})
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1, result.output
+    assert (
+        "b.json: task 10: data.image names '../../etc/passwd', a file outside the project"
+        in (warnings[0])
+    )
+    assert "(and 2 more records)" in warnings[0]
+    report = json.loads((tmp_path / "prepare.json").read_text())
+    assert report["annotations"] == 6 and len(report["warnings"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "outside"),
+    [("images/a.png", False), ("./a/../b.png", False), ("a/../../b.png", True),
+     ("/etc/passwd", True), ("~/x.png", True), ("file:///etc/x", True), ("C:\\data\\x.png", True),
+     ("s3://bucket/x.png", False), ("/data/local-files/?d=x.png", False), ("red/blue", False)],
+)  # fmt: skip
+def test_outside_project(tmp_path, value, outside):
+    from stages.formats.common import outside_project
+
+    assert (outside_project(value, tmp_path) is not None) == outside

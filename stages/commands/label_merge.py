@@ -159,6 +159,8 @@ def _standalone_inputs(
     export = read_exports(
         exports, read_options.get("format", "auto"), {**read_options, "labels": given}
     )
+    for line in export.warnings:
+        click.echo(f"warning: {line}", err=True)
     raw_gold = tables.read_gold(gold_file, {}) if gold_file else export.gold
     if given:
         classes = given

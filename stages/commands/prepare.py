@@ -56,8 +56,12 @@ def prepare(raw_dir: Path, out_dir: Path, report_file: Path, params_file: Path) 
             # Records that hold no judgment (cancelled, ignored, ...): counted, never silently lost.
             "skipped_records": sum(export.skipped.values()),
             "skipped": export.skipped,
+            # Worth a look, not an error: e.g. task data naming files outside the project.
+            "warnings": export.warnings,
         },
     )
+    for line in export.warnings:
+        click.echo(f"warning: {line}", err=True)
     click.echo(
         f"prepare: {len(items)} items ({int((items['split'] == 'test').sum())} test), "
         f"{len(annotations)} annotations from {annotations['source'].nunique()} files, "

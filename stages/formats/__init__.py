@@ -140,4 +140,5 @@ def read_exports(path: Path, fmt: str = "auto", options: dict[str, Any] | None =
         for source, export in zip(sources, exports, strict=True)
         for reason, count in sorted(export.skipped.items())
     }
-    return Export(annotations, gold, skipped)
+    warnings = [line for export in exports for line in export.warnings]
+    return Export(annotations, gold, skipped, warnings)

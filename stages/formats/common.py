@@ -22,6 +22,7 @@ class Export:
     annotations: pd.DataFrame
     gold: pd.DataFrame
     skipped: dict[str, int] = field(default_factory=dict)  # records left out, by reason
+    warnings: list[str] = field(default_factory=list)  # one line each: file, record, reason
 
 
 def empty_gold() -> pd.DataFrame:
@@ -40,10 +41,21 @@ class Rows:
         self.records: list[str] = []
         self.gold: dict[str, str] = {}
         self.skipped: dict[str, int] = {}
+        self.outside: list[str] = []  # records whose data names a file outside the project
+        self.root = Path.cwd().resolve()
 
     def skip(self, reason: str) -> None:
         """A record that holds no judgment (cancelled, ignored, ...): counted, never silent."""
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+    def check_data(self, record: str, data: dict[str, Any]) -> None:
+        """Note task data that names a local file outside the project: it is never opened
+        (labels need no media), but a delivery that points there deserves a look."""
+        for key, value in data.items():
+            if isinstance(value, str) and ("/" in value or "\\" in value or value[:1] == "~"):
+                target = outside_project(value, self.root)
+                if target is not None:
+                    self.outside.append(f"{record}: data.{key} names {target!r}")
 
     def add(self, record: str, item: Any, annotator: Any, label: Any, created: Any = None) -> None:
         """Kept as given; :meth:`export` checks whole columns at once (millions of rows)."""
@@ -75,7 +87,16 @@ class Rows:
         gold = pd.DataFrame(
             {"item_id": list(self.gold), "label": list(self.gold.values())}, dtype="string"
         )
-        return Export(annotations, gold if len(gold) else empty_gold(), dict(self.skipped))
+        warnings = []
+        if self.outside:
+            more = f" (and {len(self.outside) - 1} more records)" if len(self.outside) > 1 else ""
+            warnings.append(
+                f"{self.path}: {self.outside[0]}, a file outside the project{more}; "
+                "it is not read (labels need no media), check where the export came from"
+            )
+        return Export(
+            annotations, gold if len(gold) else empty_gold(), dict(self.skipped), warnings
+        )
 
     def _text_column(self, values: list[Any], what: str) -> pd.Series:
         """``text_field`` over a column: strings are trimmed in bulk, anything else one by one."""
@@ -88,6 +109,31 @@ class Rows:
         if empty.any():
             raise DataError(self.path, self.records[int(empty.argmax())], f"empty {what}")
         return column
+
+
+def outside_project(value: str, root: Path | None = None) -> str | None:
+    """The local path ``value`` names when it lies outside ``root`` (default: the working
+    folder, the project root for every stage), else None.
+
+    URLs (``http:``, ``s3:``...) and Label Studio's own ``/data/upload/`` and
+    ``/data/local-files/`` links are paths on the labeling server, not on this machine.
+    """
+    import os
+
+    text = value.strip()
+    if text.startswith("file://"):
+        text = text[len("file://") :]
+    elif "://" in text or text.startswith(("/data/upload/", "/data/local-files/")):
+        return None
+    windows = len(text) > 2 and text[1] == ":" and text[2] in "\\/"
+    looks_local = text.startswith(("/", "~", "\\")) or windows or ".." in text.replace("\\", "/")
+    if not looks_local or "\n" in text:
+        return None
+    root = root or Path.cwd().resolve()
+    if windows:
+        return text
+    target = Path(os.path.normpath(root / os.path.expanduser(text.replace("\\", "/"))))
+    return None if target.is_relative_to(root) else text
 
 
 def text_field(value: Any, what: str, path: Path, record: str) -> str:

@@ -51,6 +51,7 @@ def read_full_json(path: Path, options: dict[str, Any]) -> Export:
         if not isinstance(annotations, list):
             raise DataError(path, record, "task has no 'annotations' array")
         item = task["data"].get(item_key, task.get("id"))
+        rows.check_data(record, task["data"])
         for annotation in annotations:
             if not isinstance(annotation, dict):
                 raise DataError(path, record, "an annotation must be an object")
@@ -94,6 +95,7 @@ def _flat_records(
             if kind == "line"
             else f"task {entry.get('id', position)}"
         )
+        rows.check_data(record, {k: v for k, v in entry.items() if k not in RECORD_KEYS})
         label = _flat_choice(entry.get(control), path, record)
         if label is None:
             rows.skip("record without a choice")
