@@ -247,6 +247,33 @@ def test_a_critical_validation_failure_stops_dvc_repro(repo):
     assert sh(repo, "git", "status", "--porcelain").stdout == ""
 
 
+BAD_DELIVERIES = [
+    ("late.json", b'[{"id": 5, "data": {"item_id": "digit-0001"}, "annotations": [{"res',
+     "late.json: line 1: invalid JSON"),
+    ("late.csv", b"item_id,label\ndigit-0001,7\n",
+     "late.csv: header: missing required column(s): annotator_id"),
+    ("late-latin1.csv", "item_id,annotator_id,label\ndigit-0001,jos\u00e9,7\n".encode("latin-1"),
+     "late-latin1.csv: not UTF-8 text"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "content", "message"), BAD_DELIVERIES)
+def test_a_bad_delivery_stops_dvc_repro_with_one_line_and_recovers(repo, name, content, message):
+    late = repo / "data" / "raw" / "annotations" / name
+    late.write_bytes(content)
+    try:
+        result = sh(repo, "dvc", "repro", check=False)
+        assert result.returncode != 0
+        assert ran_stages(result.stdout) == ["prepare"]
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error: data/")]
+        assert len(errors) == 1 and message in errors[0], result.stderr
+        assert "Traceback" not in result.stderr + result.stdout
+    finally:
+        late.unlink()
+    sh(repo, "dvc", "repro")  # restored from DVC's run cache
+    assert sh(repo, "dvc", "status", "-q", check=False).returncode == 0
+
+
 def test_a_text_dataset_runs_through_the_pipeline_by_params_alone(tmp_path):
     """A team with text data edits params and data only: no code changes."""
     import numpy as np
