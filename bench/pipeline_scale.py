@@ -4,8 +4,11 @@ Writes a synthetic delivery at each size in the real export formats (a Label Stu
 batch, a long CSV batch and a long Parquet batch; items with 64 numeric features and a text
 column; 5 judgments per item from 500 annotators; 1% gold), then runs the five stages in order,
 each in its own process. The floor is the time to read that stage's input files once with
-pyarrow. `python bench/pipeline_scale.py --sizes 10000 100000` (the default); add 1000000 for
-the full run (minutes).
+pyarrow. Then, in the same folder made a DVC project (the template copied into a new Git
+repository, `dvc add data/raw`): the whole `dvc repro` from nothing, a second, no-op
+`dvc repro`, and `python -m stages <stage> --help`, the slowest of the five.
+`python bench/pipeline_scale.py --sizes 10000 100000` (the default); add 1000000 for the full
+run (about 10 minutes at that size).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,6 +27,8 @@ import numpy as np
 import pandas as pd
 import yaml
 from common import ROOT, markdown_table
+
+from tests.test_pipeline_e2e import copy_template, sh
 
 LABELS = [f"c{k}" for k in range(5)]
 STAGES = ("prepare", "validate", "label-merge", "train", "evaluate")
@@ -122,12 +128,43 @@ def run_stage(stage: str, project: Path) -> dict[str, float]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def seconds(project: Path, *command: str) -> float:
+    start = time.perf_counter()
+    sh(project, *command)
+    return time.perf_counter() - start
+
+
+def under_dvc(project: Path) -> dict[str, float]:
+    """The delivery as the template's DVC project: whole repro, no-op repro, --help."""
+    delivery = project / "delivery"
+    (project / "data").rename(delivery)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["validate"]["suite"] = "expectations/default.yaml"  # the copied template's
+    for output in ("reports", "models"):
+        shutil.rmtree(project / output, ignore_errors=True)
+    copy_template(project)  # commits the template's files; data/ is not among them
+    shutil.rmtree(project / "data" / "raw", ignore_errors=True)
+    (delivery / "raw").rename(project / "data" / "raw")
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    sh(project, "dvc", "add", "-q", "data/raw")
+    sh(project, "git", "add", "-A")
+    sh(project, "git", "commit", "-q", "-m", "delivery")
+    repro = seconds(project, "dvc", "repro", "-q")
+    noop = min(seconds(project, "dvc", "repro", "-q") for _ in range(3))
+    helps = [
+        min(seconds(project, sys.executable, "-m", "stages", stage, "--help") for _ in range(3))
+        for stage in STAGES
+    ]
+    return {"repro": repro, "noop": noop, "help": max(helps)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     args = parser.parse_args()
     rows = []
-    totals = {}
+    totals: dict[int, float] = {}
+    dvc_runs: dict[int, dict[str, float]] = {}
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as name:
             project = Path(name)
@@ -145,6 +182,8 @@ def main() -> int:
                              f"{rate:,.0f}", f"{floor:.2f}", f"{result['seconds'] / floor:.1f}x"])  # fmt: skip
                 print(f"{size:,} {stage}: {result['seconds']:.1f} s", file=sys.stderr)
             totals[size] = total
+            dvc_runs[size] = under_dvc(project)
+            print(f"{size:,} under dvc: {dvc_runs[size]}", file=sys.stderr)
     header = [
         "items",
         "stage",
@@ -159,6 +198,14 @@ def main() -> int:
         "\nwhole pipeline: "
         + ", ".join(f"{size:,} items {total:.0f} s" for size, total in totals.items())
     )
+    print()
+    print(
+        markdown_table(
+            ["items", "dvc repro s", "no-op dvc repro s", "slowest `<stage> --help` s"],
+            [[f"{size:,}", f"{run['repro']:.1f}", f"{run['noop']:.2f}", f"{run['help']:.2f}"]
+             for size, run in dvc_runs.items()],
+        )
+    )  # fmt: skip
     sizes = sorted(totals)
     for small, large in itertools.pairwise(sizes):
         print(
