@@ -86,7 +86,7 @@ def inputs(stage: str, project: Path) -> list[Path]:
     if stage == "prepare":
         return sorted((project / "data" / "raw").rglob("*.*"))
     folder = "prepared" if stage == "validate" else "validated"
-    files = sorted((project / "data" / folder).glob("*.parquet"))
+    files = sorted((project / "data" / folder).rglob("*.parquet"))
     return files + (
         [project / "data" / "labels" / "labels.parquet"] if stage in ("train", "evaluate") else []
     )

@@ -22,8 +22,13 @@ def out_of_fold_probabilities(
     weights: pd.Series,
     folds: int,
     seed: int,
+    n_jobs: int = 1,
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Predicted probabilities from k-fold models, and the class order; None if too few items."""
+    """Predicted probabilities from k-fold models, and the class order; None if too few items.
+
+    ``n_jobs`` fits the folds in parallel on joblib's active backend; the result does not depend
+    on it.
+    """
     from sklearn.base import clone
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -38,6 +43,7 @@ def out_of_fold_probabilities(
         cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
         method="predict_proba",
         params={"model__sample_weight": weights.to_numpy()},
+        n_jobs=n_jobs,
     )
     return probabilities, np.sort(labels.unique())
 

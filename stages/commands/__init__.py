@@ -30,14 +30,13 @@ params_option = path_option("--params", "params_file", "params.yaml", "The param
 
 def read_tables(folder: Path, names: tuple[str, ...], stage: str) -> dict[str, pd.DataFrame]:
     """The Parquet tables an earlier stage wrote; a missing one says which stage to run."""
-    import pandas as pd
-
+    from stages.datasets import read_table, table_path
     from stages.errors import DataError
 
     tables = {}
     for name in names:
-        path = folder / f"{name}.parquet"
+        path = table_path(folder, name)
         if not path.exists():
             raise DataError(path, None, f"table missing; run `dvc repro {stage}` first")
-        tables[name] = pd.read_parquet(path)
+        tables[name] = read_table(path)
     return tables

@@ -38,15 +38,16 @@ def evaluate(
     import yaml
 
     from stages import model_io, modeling, scoring
+    from stages.datasets import read_table, table_path
     from stages.io import load_params, section, write_csv, write_json, write_text
 
     params = load_params(params_file)
     data, options = section(params, "data"), section(params, "evaluate")
     classes = [str(label) for label in data["labels"]]
-    items = pd.read_parquet(validated_dir / "items.parquet")
+    items = table_path(validated_dir, "items")
     labels = pd.read_parquet(labels_file)
     model = model_io.load(model_dir / "model.skops")
-    test = modeling.split_with_labels(items, labels, "test")
+    test = modeling.split_with_labels(read_table(items, where={"split": ["test"]}), labels, "test")
     fitted_classes = [str(label) for label in model.classes_]
     probabilities = np.zeros((len(test), len(classes)))
     if len(test):
@@ -75,7 +76,8 @@ def evaluate(
     )
     top = int(options.get("top_confusions", 5))
     write_text(reports_dir / "evaluation.md", scoring.markdown_report(metrics, rows, classes, top))
-    train_rows = modeling.split_with_labels(items, labels, "train")
+    train_ids = read_table(items, ["item_id", "split"], where={"split": ["train"]})
+    train_rows = modeling.split_with_labels(train_ids, labels, "train")
     version = (
         (yaml.safe_load(raw_dvc.read_text()) or {}).get("outs", [{}])[0].get("md5", "unknown")
         if raw_dvc.exists()

@@ -132,14 +132,15 @@ def label_merge(
 
 
 def _prepared_inputs(prepared_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    import pandas as pd
+    from stages.datasets import read_table, table_path, text_columns
+    from stages.errors import DataError
 
-    tables = read_tables(prepared_dir, ("annotations", "gold", "items"), "validate")
-    items = tables["items"]
-    text_columns = [
-        c for c in items.columns if c != "split" and not pd.api.types.is_numeric_dtype(items[c])
-    ]
-    return tables["annotations"], tables["gold"], items[text_columns]
+    tables = read_tables(prepared_dir, ("annotations", "gold"), "validate")
+    items = table_path(prepared_dir, "items")
+    if not items.exists():
+        raise DataError(items, None, "table missing; run `dvc repro validate` first")
+    # Only the ids and text: the relabel tasks show them; numeric features are never read.
+    return tables["annotations"], tables["gold"], read_table(items, text_columns(items))
 
 
 def _standalone_inputs(

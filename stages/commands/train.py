@@ -30,11 +30,15 @@ def train(
     (train.label_confidence). Writes models/model.skops (safe to load: no pickle) and
     models/train.json; with train.label_issues, ranks likely-wrong training labels by
     confident learning (cleanlab) into reports/label_issues.csv and sends the top ones to
-    data/relabel/label_issues.json as Label Studio tasks.
+    data/relabel/label_issues.json as Label Studio tasks. train.parallel runs the folds of the
+    grid search and of the out-of-fold predictions on several processes or on a Dask cluster (a
+    scheduler address, or the STAGES_DASK_SCHEDULER environment variable); the final fit runs
+    here, on threads, so the model bytes are the same wherever the folds ran (docs/scaling.md).
     """
     import pandas as pd
 
-    from stages import label_issues, model_io, modeling
+    from stages import label_issues, model_io, modeling, parallel
+    from stages.datasets import read_table, table_path
     from stages.errors import DataError
     from stages.io import (
         load_params,
@@ -49,43 +53,65 @@ def train(
 
     params = load_params(params_file)
     options, seed = section(params, "train"), int(params.get("seed", 0))
-    items = pd.read_parquet(validated_dir / "items.parquet")
-    train_rows = modeling.split_with_labels(items, pd.read_parquet(labels_file), "train")
-    train_split = int((items["split"] == "train").sum())
-    try:
-        keep, weights = modeling.sample_weights(train_rows, options)
-        dropped_low_confidence = int((~keep).sum())
-        train_rows, weights = (
-            train_rows[keep].reset_index(drop=True),
-            weights[keep].reset_index(drop=True),
-        )
-        estimator = modeling.build_estimator(items, options, seed)
-        if train_rows["label"].nunique() < 2:
-            raise ValueError("fewer than two classes among the train split's labels")
-        progress(f"fitting {options.get('model')} on {len(train_rows)} items")
-        targets = train_rows["label"].astype(str)
-        model, search = modeling.fit(train_rows, targets, weights, estimator, options, seed)
-    except (ValueError, TypeError) as error:
-        raise DataError(
-            params_file, f"train.{options.get('model')}", str(error).splitlines()[0]
-        ) from None
-    data = model_io.to_bytes(model)
-    unknown = model_io.untrusted(data)
-    if unknown:
-        raise DataError(
-            params_file, "train", f"model holds types not in TRUSTED_TYPES: {', '.join(unknown)}"
-        )
-    write_bytes(model_dir / "model.skops", data)
+    chosen = parallel.settings(options.get("parallel"), params_file)
+    # Connect first: an unreachable scheduler fails before any work is done.
+    with parallel.joblib_backend(chosen, params_file) as n_jobs:
+        # The train partition only: the test split's rows are never read here.
+        items = read_table(table_path(validated_dir, "items"), where={"split": ["train"]})
+        train_rows = modeling.split_with_labels(items, pd.read_parquet(labels_file), "train")
+        train_split = len(items)
+        try:
+            keep, weights = modeling.sample_weights(train_rows, options)
+            dropped_low_confidence = int((~keep).sum())
+            train_rows, weights = (
+                train_rows[keep].reset_index(drop=True),
+                weights[keep].reset_index(drop=True),
+            )
+            estimator = modeling.build_estimator(items, options, seed)
+            if train_rows["label"].nunique() < 2:
+                raise ValueError("fewer than two classes among the train split's labels")
+            where = f" on {chosen.scheduler}" if chosen.scheduler else ""
+            progress(f"fitting {options.get('model')} on {len(train_rows)} items{where}")
+            targets = train_rows["label"].astype(str)
+            model, search = modeling.fit(
+                train_rows,
+                targets,
+                weights,
+                estimator,
+                options,
+                seed,
+                n_jobs=n_jobs,
+                threads=chosen.n_jobs,
+            )
+        except (ValueError, TypeError) as error:
+            raise DataError(
+                params_file, f"train.{options.get('model')}", str(error).splitlines()[0]
+            ) from None
+        data = model_io.to_bytes(model)
+        unknown = model_io.untrusted(data)
+        if unknown:
+            raise DataError(
+                params_file,
+                "train",
+                f"model holds types not in TRUSTED_TYPES: {', '.join(unknown)}",
+            )
+        write_bytes(model_dir / "model.skops", data)
 
-    issues_options = options.get("label_issues") or {}
-    issues = pd.DataFrame(columns=label_issues.ISSUE_COLUMNS)
-    if issues_options.get("enabled", True):
-        progress("ranking likely label errors (confident learning)")
-        scored = label_issues.out_of_fold_probabilities(
-            estimator, train_rows, targets, weights, int(issues_options.get("folds", 5)), seed
-        )
-        if scored is not None:
-            issues = label_issues.rank_issues(train_rows["item_id"], targets, *scored)
+        issues_options = options.get("label_issues") or {}
+        issues = pd.DataFrame(columns=label_issues.ISSUE_COLUMNS)
+        if issues_options.get("enabled", True):
+            progress("ranking likely label errors (confident learning)")
+            scored = label_issues.out_of_fold_probabilities(
+                estimator,
+                train_rows,
+                targets,
+                weights,
+                int(issues_options.get("folds", 5)),
+                seed,
+                n_jobs=n_jobs,
+            )
+            if scored is not None:
+                issues = label_issues.rank_issues(train_rows["item_id"], targets, *scored)
     write_csv(issues_file, issues)
     candidates = label_issues.relabel_candidates(issues, int(issues_options.get("max_tasks", 50)))
     relabel = dict((params.get("label_merge") or {}).get("relabel") or {})

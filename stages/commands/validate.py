@@ -33,6 +33,7 @@ def validate(
     and rows of quarantined tables that fail row-level checks go to data/quarantine/.
     """
 
+    from stages.datasets import write_partitioned
     from stages.errors import EXIT_DATA_ERROR
     from stages.expectations import describe_failure, summarise, validate_tables
     from stages.io import load_params, progress, section, write_json, write_parquet
@@ -61,7 +62,11 @@ def validate(
         )
         raise SystemExit(EXIT_DATA_ERROR)
     for name in tables:
-        write_parquet(validated_dir / f"{name}.parquet", validation.kept[name])
+        if name == "items":  # partitioned: train and evaluate each read their split only
+            write_partitioned(validated_dir / "items", validation.kept[name], "split")
+            (validated_dir / "items.parquet").unlink(missing_ok=True)  # an older layout
+        else:
+            write_parquet(validated_dir / f"{name}.parquet", validation.kept[name])
         write_parquet(quarantine_dir / f"{name}.parquet", validation.quarantined[name])
     click.echo(
         f"validate: {summary['checks']} checks passed ({summary['failed_warning']} warnings, "

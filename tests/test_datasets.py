@@ -1,0 +1,63 @@
+"""Partitioned Parquet tables: written by split, read by column and partition."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from stages.datasets import column_names, read_table, table_path, text_columns, write_partitioned
+from stages.errors import DataError
+
+
+def _items() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "item_id": pd.array(["a", "b", "c", "d"], dtype="string"),
+            "x": [1.0, 2.0, 3.0, 4.0],
+            "text": pd.array(["p", "q", "r", "s"], dtype="string"),
+            "split": pd.array(["train", "test", "train", "test"], dtype="string"),
+        }
+    )
+
+
+def test_a_partitioned_table_reads_back_by_partition_and_column(tmp_path):
+    folder = tmp_path / "items"
+    write_partitioned(folder, _items(), "split")
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.parquet")) == [
+        "split=test/part-0.parquet",
+        "split=train/part-0.parquet",
+    ]
+    assert table_path(tmp_path, "items") == folder
+    assert column_names(folder) == ["item_id", "x", "text", "split"]
+    assert text_columns(folder) == ["item_id", "text"]
+    everything = read_table(folder)
+    assert everything["item_id"].tolist() == ["b", "d", "a", "c"]  # test, then train
+    assert everything.dtypes["split"] == "string"
+    test = read_table(folder, ["item_id", "text"], where={"split": ["test"]})
+    assert test.to_dict("list") == {"item_id": ["b", "d"], "text": ["q", "s"]}
+
+
+def test_rewriting_removes_partitions_that_are_gone_and_bytes_are_stable(tmp_path):
+    folder = tmp_path / "items"
+    write_partitioned(folder, _items().assign(split="train"), "split")
+    first = (folder / "split=train" / "part-0.parquet").read_bytes()
+    write_partitioned(folder, _items(), "split")
+    write_partitioned(folder, _items().assign(split="train"), "split")
+    assert [p.name for p in folder.iterdir()] == ["split=train"]
+    assert (folder / "split=train" / "part-0.parquet").read_bytes() == first
+
+
+def test_a_row_without_a_partition_value_is_an_error_not_a_loss(tmp_path):
+    items = _items()
+    items.loc[2, "split"] = pd.NA
+    with pytest.raises(DataError, match="row 3: no value in partition column 'split'"):
+        write_partitioned(tmp_path / "items", items, "split")
+
+
+def test_a_single_file_table_still_reads(tmp_path):
+    _items().to_parquet(tmp_path / "items.parquet", index=False)
+    path = table_path(tmp_path, "items")
+    assert path.name == "items.parquet"
+    assert text_columns(path) == ["item_id", "text"]
+    assert read_table(path, ["x"])["x"].tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert read_table(path, ["x"], where={"split": ["test"]})["x"].tolist() == [2.0, 4.0]
