@@ -66,6 +66,7 @@ bench: .venv-bench/.synced
 	.venv-bench/bin/python bench/speed.py
 	.venv-bench/bin/python bench/validate_speed.py
 	.venv-bench/bin/python bench/pipeline_scale.py --sizes 10000 100000 1000000
+	.venv-bench/bin/python bench/queue_speed.py
 
 clean:
 	rm -rf $(VENV) .venv-bench $(TOOLS) .pytest_cache .ruff_cache
