@@ -86,10 +86,14 @@ def read_items(path: Path) -> pd.DataFrame:
 
 
 def canonical_items(items: pd.DataFrame, test_size: float, salt: str) -> pd.DataFrame:
-    items = items.copy()
-    items["split"] = assign_split(items["item_id"].fillna(""), test_size, salt)
+    """Sorted by id, ``split`` last; one take of the raw table (no copies: at a million items
+    with 64 features each copy costs a second)."""
+    split = assign_split(items["item_id"].fillna(""), test_size, salt).to_numpy()
+    order = _sort_order(items, ["item_id"])
     features = [name for name in items.columns if name not in ("item_id", "split")]
-    return _sorted(items[["item_id", *features, "split"]], ["item_id"])
+    result = items.take(order)[["item_id", *features]].reset_index(drop=True)
+    result["split"] = pd.array(split[order], dtype="string")
+    return result
 
 
 def canonical_annotations(
@@ -147,9 +151,13 @@ def combine_gold(
 def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Stable sort by ``keys``, missing values last; Arrow sorts strings several times faster
     than pandas (UTF-8 byte order is code point order, so the result is the same)."""
+    return frame.take(_sort_order(frame, keys)).reset_index(drop=True)
+
+
+def _sort_order(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
     table = pa.table({key: pa.array(frame[key], from_pandas=True) for key in keys})
     order = pc.sort_indices(table, sort_keys=[(key, "ascending", "at_end") for key in keys])
-    return frame.take(order.to_numpy()).reset_index(drop=True)
+    return order.to_numpy()
