@@ -45,15 +45,6 @@ def table_path(folder: Path, name: str) -> Path:
     return partitioned if partitioned.is_dir() else folder / f"{name}.parquet"
 
 
-def column_names(path: Path) -> list[str]:
-    """The table's columns, from a Parquet footer alone (no rows are read)."""
-    import pyarrow.parquet as pq
-
-    files = _parts(path)
-    names = list(pq.read_schema(files[0][1]).names) if files else []
-    return names + ([files[0][0][0]] if files and files[0][0] else [])
-
-
 def text_columns(path: Path) -> list[str]:
     """The item id and the text columns (not ``split``), from a footer's types: no rows read."""
     import pyarrow as pa
