@@ -160,16 +160,23 @@ def fit(
     fit_params = {"model__sample_weight": weights.to_numpy()}
     search_results: dict[str, Any] = {}
     if grid:
+        # A calibrated SVM holds the SVM as ``estimator``: its C is ``estimator__C``.
+        known = estimator.named_steps["model"].get_params()
+        names = {
+            key: f"model__{key}" if key in known or f"estimator__{key}" not in known
+            else f"model__estimator__{key}"
+            for key in grid
+        }  # fmt: skip
         search = GridSearchCV(
             estimator,
-            {f"model__{key}": list(values) for key, values in grid.items()},
+            {names[key]: list(values) for key, values in grid.items()},
             scoring=options.get("scoring", "f1_macro"),
             cv=StratifiedKFold(int(options.get("cv_folds", 3)), shuffle=True, random_state=seed),
             n_jobs=n_jobs,
             refit=False,  # refitted below, in this process, as GridSearchCV's refit would
         )
         search.fit(features, labels, **fit_params)
-        best = {key.removeprefix("model__"): value for key, value in search.best_params_.items()}
+        best = {key: search.best_params_[names[key]] for key in grid}
         search_results = {"best_params": best, "cv_score": float(search.best_score_)}
         estimator = clone(estimator).set_params(**clone(search.best_params_, safe=False))
     with parallel_config(backend="threading", n_jobs=threads):

@@ -72,6 +72,16 @@ def test_every_model_learns_saves_safely_and_reloads(items, model, tmp_path):
     assert np.allclose(loaded.predict_proba(items), fitted.predict_proba(items))
 
 
+def test_a_grid_tunes_the_calibrated_svm_by_its_own_param_names(items):
+    options = {**OPTIONS, "model": "linear_svm", "grid": {"C": [0.01, 1.0]}, "cv_folds": 2}
+    estimator = modeling.build_estimator(items, options, seed=3)
+    fitted, search = modeling.fit(
+        items, items["label"], pd.Series(1.0, index=items.index), estimator, options, 3
+    )
+    assert search["best_params"]["C"] in (0.01, 1.0)
+    assert search["best_params"]["C"] == fitted.named_steps["model"].estimator.C
+
+
 def test_loading_refuses_untrusted_types(tmp_path):
     import skops.io as sio
 
