@@ -28,15 +28,20 @@ def path_option(
 params_option = path_option("--params", "params_file", "params.yaml", "The params file.")
 
 
-def read_tables(folder: Path, names: tuple[str, ...], stage: str) -> dict[str, pd.DataFrame]:
-    """The Parquet tables an earlier stage wrote; a missing one says which stage to run."""
-    from stages.datasets import read_table, table_path
+def existing_table(folder: Path, name: str, stage: str) -> Path:
+    """Where an earlier stage wrote a table (file or partitioned folder); if missing, which
+    stage to run."""
+    from stages.datasets import table_path
     from stages.errors import DataError
 
-    tables = {}
-    for name in names:
-        path = table_path(folder, name)
-        if not path.exists():
-            raise DataError(path, None, f"table missing; run `dvc repro {stage}` first")
-        tables[name] = read_table(path)
-    return tables
+    path = table_path(folder, name)
+    if not path.exists():
+        raise DataError(path, None, f"table missing; run `dvc repro {stage}` first")
+    return path
+
+
+def read_tables(folder: Path, names: tuple[str, ...], stage: str) -> dict[str, pd.DataFrame]:
+    """The Parquet tables an earlier stage wrote, whole."""
+    from stages.datasets import read_table
+
+    return {name: read_table(existing_table(folder, name, stage)) for name in names}

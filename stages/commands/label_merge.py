@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from stages.commands import PATH, params_option, path_option, read_tables
+from stages.commands import PATH, existing_table, params_option, path_option, read_tables
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -132,13 +132,10 @@ def label_merge(
 
 
 def _prepared_inputs(prepared_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    from stages.datasets import read_table, table_path, text_columns
-    from stages.errors import DataError
+    from stages.datasets import read_table, text_columns
 
     tables = read_tables(prepared_dir, ("annotations", "gold"), "validate")
-    items = table_path(prepared_dir, "items")
-    if not items.exists():
-        raise DataError(items, None, "table missing; run `dvc repro validate` first")
+    items = existing_table(prepared_dir, "items", "validate")
     # Only the ids and text: the relabel tasks show them; numeric features are never read.
     return tables["annotations"], tables["gold"], read_table(items, text_columns(items))
 
