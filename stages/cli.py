@@ -58,3 +58,11 @@ def main() -> None:
 
     Each command is one DVC stage; `dvc repro` runs them in order (see dvc.yaml).
     """
+
+
+def run() -> None:
+    """The entry point (`python -m stages`, `stages`): numerics pinned before numpy loads."""
+    from stages import numerics
+
+    numerics.ACTIVE = numerics.pin()
+    main()

@@ -36,13 +36,37 @@ TRUSTED_TYPES: list[str] = [
     "collections.OrderedDict",
 ]
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+# Fitted attributes that record this run rather than the model: ``id()`` of an object at fit
+# time (a memory address, new on every run). scikit-learn recomputes them when missing.
+RUN_STATE = ("_stop_words_id",)
 
 
 def to_bytes(model: Any) -> bytes:
     """The skops archive, made deterministic."""
     import skops.io as sio
 
+    forget_run_state(model)
     return _stable_zip(sio.dumps(model))
+
+
+def forget_run_state(value: Any, seen: set[int] | None = None) -> None:
+    """Drop RUN_STATE attributes from every estimator inside ``value`` (pipelines, lists)."""
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return
+    seen.add(id(value))
+    if isinstance(value, list | tuple):
+        children = list(value)
+    elif isinstance(value, dict):
+        children = list(value.values())
+    elif type(value).__module__.startswith("sklearn") and hasattr(value, "__dict__"):
+        for name in RUN_STATE:
+            value.__dict__.pop(name, None)
+        children = list(vars(value).values())
+    else:
+        return
+    for child in children:
+        forget_run_state(child, seen)
 
 
 def _stable_zip(data: bytes) -> bytes:

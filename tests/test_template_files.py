@@ -9,27 +9,46 @@ import yaml
 from tests.conftest import PROJECT_ROOT
 
 
-def _declared_outputs() -> list[str]:
+def _declared_outputs() -> list[tuple[str, bool]]:
+    """Every output in dvc.yaml, and whether DVC caches it (else it lives in Git)."""
     stages = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"]
     paths = []
     for stage in stages.values():
         for key in ("outs", "metrics", "plots"):
             for entry in stage.get(key, []):
-                paths.append(next(iter(entry)) if isinstance(entry, dict) else entry)
+                path = next(iter(entry)) if isinstance(entry, dict) else entry
+                options = entry[path] if isinstance(entry, dict) else None
+                paths.append((path, (options or {}).get("cache", True)))
     return paths
 
 
-@pytest.mark.parametrize("path", _declared_outputs())
-def test_every_pipeline_output_is_ignored_by_git(path):
-    # A folder output may not exist yet: ask about a file inside it too.
-    ignored = [
+def _ignored(path: str) -> bool:
+    return (
         subprocess.run(
-            ["git", "check-ignore", "-q", "--no-index", name], cwd=PROJECT_ROOT
+            ["git", "check-ignore", "-q", "--no-index", path], cwd=PROJECT_ROOT
         ).returncode
         == 0
-        for name in (path, f"{path}/any-file")
-    ]
-    assert any(ignored), f"{path} is not covered by .gitignore"
+    )
+
+
+@pytest.mark.parametrize(("path", "cached"), _declared_outputs())
+def test_cached_outputs_are_ignored_by_git_and_metrics_are_not(path, cached):
+    # A folder output may not exist yet: ask about a file inside it too.
+    ignored = _ignored(path) or _ignored(f"{path}/any-file")
+    if cached:
+        assert ignored, f"{path} is cached by DVC but not covered by .gitignore"
+    else:
+        assert not ignored, f"{path} has cache: false (it lives in Git) but .gitignore hides it"
+
+
+def test_metrics_and_plots_live_in_git():
+    """`dvc metrics diff main` on a runner with no remote needs main's metrics in its commit."""
+    stages = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"]
+    for stage in stages.values():
+        for entry in stage.get("metrics", []) + stage.get("plots", []):
+            assert isinstance(entry, dict), f"{entry}: declare it with cache: false"
+            path = next(iter(entry))
+            assert entry[path].get("cache") is False, f"{path}: declare it with cache: false"
 
 
 def test_dvc_config_has_analytics_off_and_a_local_default_remote():
