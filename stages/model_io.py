@@ -34,6 +34,7 @@ TRUSTED_TYPES: list[str] = [
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "collections.OrderedDict",
+    "stages.linear.ReproducibleLogisticRegression",
 ]
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 # Fitted attributes that record this run rather than the model: ``id()`` of an object at fit

@@ -79,8 +79,9 @@ def build_preprocessor(columns: dict[str, list[str]], features: dict[str, Any], 
 def build_model(options: dict[str, Any], seed: int) -> Any:
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression
     from sklearn.svm import LinearSVC
+
+    from stages.linear import ReproducibleLogisticRegression
 
     name = options.get("model", "logistic_regression")
     if name not in MODELS:
@@ -93,7 +94,8 @@ def build_model(options: dict[str, Any], seed: int) -> Any:
             LinearSVC(**{"random_state": seed, **hyper}), method=method, cv=folds
         )
     classes = {
-        "logistic_regression": LogisticRegression,
+        # scikit-learn's objective, fitted without BLAS-kernel-dependent steps (stages/linear.py)
+        "logistic_regression": ReproducibleLogisticRegression,
         "random_forest": RandomForestClassifier,
         "hist_gradient_boosting": HistGradientBoostingClassifier,
     }
