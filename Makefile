@@ -24,8 +24,11 @@ $(UV): requirements-uv.txt
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-uv.txt
 	@touch $@
 
+# Bytecode compiled at install: where PYTHONDONTWRITEBYTECODE is set (containers, some CI),
+# every stage process would otherwise recompile pandas, scikit-learn and Great Expectations
+# (seconds per process, most of a demo run).
 $(VENV)/.synced: uv.lock pyproject.toml $(UV)
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --compile-bytecode
 	@touch $@
 
 # The demo data, byte-identical to what data/raw.dvc records; `dvc add` also puts it in the
@@ -61,7 +64,7 @@ format: $(VENV)/.synced
 # Benchmarks get their own environment: the project's plus the reference library (crowd-kit),
 # which is never a runtime dependency.
 .venv-bench/.synced: uv.lock pyproject.toml $(UV)
-	UV_PROJECT_ENVIRONMENT=$(CURDIR)/.venv-bench $(UV) sync --frozen --group bench --quiet
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/.venv-bench $(UV) sync --frozen --group bench --quiet --compile-bytecode
 	@touch $@
 
 bench: .venv-bench/.synced

@@ -28,6 +28,7 @@ def _remove_outputs_and_cache(root: Path) -> None:
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
+    sh(root, "git", "checkout", "--", ".")  # metrics and plots live in Git: a clone has them
 
 
 def test_local_default_remote_round_trip(project):
