@@ -85,10 +85,19 @@ def _tree_digest(root: Path) -> str | None:
     return digest.hexdigest()
 
 
+def _tracked_changes() -> str:
+    import subprocess
+
+    return subprocess.run(["git", "diff", "--stat"], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True).stdout  # fmt: skip
+
+
 @pytest.fixture(scope="session", autouse=True)
 def raw_data_is_never_written():
-    """No test (and so no stage it runs) may change the project's data/raw."""
+    """No test (and so no stage it runs) may change the project's data/raw or a tracked file
+    (metrics live in Git: a stage run with default paths from the project root would)."""
     raw = PROJECT_ROOT / "data" / "raw"
-    before = _tree_digest(raw)
+    before, tracked = _tree_digest(raw), _tracked_changes()
     yield
     assert _tree_digest(raw) == before, "data/raw changed during the test run"
+    assert _tracked_changes() == tracked, "tracked files changed during the test run"

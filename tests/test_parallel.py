@@ -63,7 +63,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     params["validate"] = {"suite": str(PROJECT_ROOT / "expectations/default.yaml")}
     (root / "params.yaml").write_text(yaml.safe_dump(params))
     for args in (
-        ["prepare", "--raw", raw, "--out", root / "data/prepared"],
+        ["prepare", "--raw", raw, "--out", root / "data/prepared", "--report", root / "reports/prepare.json"],
         ["validate", "--prepared", root / "data/prepared", "--validated", root / "data/validated",
          "--quarantine", root / "data/quarantine", "--reports", root / "reports/validation",
          "--no-docs"],

@@ -85,7 +85,7 @@ def _validate_args(p: dict[str, str]) -> list[str]:
 def _pipeline(project: Path) -> None:
     p = _paths(project)
     for args in (
-        ["prepare", "--raw", p["raw"], "--out", p["prepared"]],
+        ["prepare", "--raw", p["raw"], "--out", p["prepared"], "--report", p["reports"] + "/prepare.json"],
         _validate_args(p),
         ["label-merge", "--validated", p["validated"], "--labels-file", p["labels"],
          "--reports", p["reports"], "--relabel", p["relabel"]],
@@ -136,7 +136,19 @@ def test_validate_stops_on_labels_outside_the_label_set(project):
     batch = project / "data/raw/annotations/a.csv"
     batch.write_text(batch.read_text() + "it-001,ann-z,horse\n")
     p = _paths(project)
-    assert _run(project, "prepare", "--raw", p["raw"], "--out", p["prepared"]).exit_code == 0
+    assert (
+        _run(
+            project,
+            "prepare",
+            "--raw",
+            p["raw"],
+            "--out",
+            p["prepared"],
+            "--report",
+            p["reports"] + "/prepare.json",
+        ).exit_code
+        == 0
+    )
     summary_file = project / "reports/validation/summary.json"
     result = _run(project, *_validate_args(p))
     assert result.exit_code == 2
@@ -150,7 +162,16 @@ def test_validate_stops_on_labels_outside_the_label_set(project):
 def test_prepare_reports_a_broken_batch_with_exit_2(project):
     (project / "data/raw/annotations/c.json").write_text('[{"id": 5, "data": {}, "annotations": [')
     p = _paths(project)
-    result = _run(project, "prepare", "--raw", p["raw"], "--out", p["prepared"])
+    result = _run(
+        project,
+        "prepare",
+        "--raw",
+        p["raw"],
+        "--out",
+        p["prepared"],
+        "--report",
+        p["reports"] + "/prepare.json",
+    )
     assert result.exit_code == 2
     assert result.output.startswith("error: ") and "c.json: line 1: invalid JSON" in result.output
     assert not (project / "data/prepared").exists()

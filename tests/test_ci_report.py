@@ -1,0 +1,35 @@
+"""The pull-request report: this branch's metrics and params beside main's, from Git alone."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+from tests.test_pipeline_e2e import sh
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_report_shows_main_beside_the_branch_with_no_dvc_cache(project):
+    before = json.loads((project / "reports" / "metrics.json").read_text())["test"]["accuracy"]
+    sh(project, "git", "checkout", "-q", "-b", "smaller-c")
+    params = project / "params.yaml"
+    params.write_text(params.read_text().replace("    C: 1.0\n", "    C: 0.02\n"))
+    sh(project, "dvc", "repro", "-q")
+    sh(project, "git", "commit", "-qam", "a smaller C")
+    after = json.loads((project / "reports" / "metrics.json").read_text())["test"]["accuracy"]
+    assert after != before
+    # A CI runner has the Git history and nothing else: no DVC cache, no remote.
+    shutil.rmtree(project / ".dvc" / "cache")
+    report = sh(project, sys.executable, str(PROJECT_ROOT / ".ci" / "report.py"), "main").stdout
+    lines = report.splitlines()
+    assert lines[0] == "<!-- dvc-reproduce-report -->"  # how the workflow finds its one comment
+    accuracy = next(line for line in lines if "| test.accuracy " in line)
+    cells = [cell.strip() for cell in accuracy.strip("|").split("|")]
+    assert cells[:4] == ["reports/metrics.json", "test.accuracy", str(before), str(after)]
+    c_row = next(line for line in lines if "train.logistic_regression.C" in line)
+    assert "| 1.0 " in c_row and "| 0.02 " in c_row
