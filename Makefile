@@ -73,6 +73,7 @@ bench: .venv-bench/.synced
 	.venv-bench/bin/python bench/validate_speed.py
 	.venv-bench/bin/python bench/pipeline_scale.py --sizes 10000 100000 1000000
 	.venv-bench/bin/python bench/queue_speed.py
+	.venv-bench/bin/python bench/numerics_cost.py --items 1000000 --rounds 2
 
 clean:
 	rm -rf $(VENV) .venv-bench $(TOOLS) .pytest_cache .ruff_cache
