@@ -79,7 +79,6 @@ def _json_change(before: Any, after: Any, rule: Rule) -> str | None:
 
 
 def _table_change(before: bytes, after: bytes, suffix: str, rule: Rule) -> str | None:
-    import numpy as np
     import pandas as pd
 
     read = pd.read_parquet if suffix == ".parquet" else pd.read_csv
@@ -87,36 +86,61 @@ def _table_change(before: bytes, after: bytes, suffix: str, rule: Rule) -> str |
         old, new = read(io.BytesIO(before)), read(io.BytesIO(after))
     except (OSError, ValueError):
         return f"bytes differ ({_sizes(before, after)})"
-    parts = []
+    sizes = f" ({_sizes(before, after)})"
     if len(old) != len(new):
-        parts.append(f"rows {len(old)} -> {len(new)}")
-    added, removed = (
-        sorted(set(new.columns) - set(old.columns)),
-        sorted(set(old.columns) - set(new.columns)),
-    )
+        return f"rows {len(old)} -> {len(new)}" + sizes
+    added = sorted(set(new.columns) - set(old.columns))
+    removed = sorted(set(old.columns) - set(new.columns))
     if added or removed:
-        parts.append(f"columns +{added} -{removed}")
-    if not parts:
-        moved: dict[str, float] = {}
-        for column in old.columns:
-            a, b = old[column].reset_index(drop=True), new[column].reset_index(drop=True)
-            if a.equals(b):
+        return f"columns +{added} -{removed}" + sizes
+    parts, moved = _column_changes(old, new, rule)
+    reordered = ""
+    if parts and _same_ids(old, new):  # compare item by item, then say the order moved
+        old, new = (frame.sort_values("item_id", kind="stable") for frame in (old, new))
+        aligned, moved = _column_changes(old, new, rule)
+        if len(aligned) < len(parts):
+            parts, reordered = aligned, "rows in another order"
+    if parts:
+        return "; ".join([*parts, *([reordered] if reordered else [])]) + sizes
+    if not rule.exact:
+        return None
+    within = ", ".join(f"{column} by at most {gap:.3g}" for column, gap in moved.items())
+    said = [reordered] if reordered else []
+    if moved or not said:
+        said.append(f"values moved in their last bits ({within})" if moved else "same values")
+    return "; ".join(said) + sizes
+
+
+def _same_ids(old: Any, new: Any) -> bool:
+    if "item_id" not in old.columns:
+        return False
+    ids = old["item_id"]
+    return bool(ids.is_unique and set(ids) == set(new["item_id"]))
+
+
+def _column_changes(old: Any, new: Any, rule: Rule) -> tuple[list[str], dict[str, float]]:
+    """Columns whose values differ, and float columns that moved within the tolerance."""
+    import numpy as np
+    import pandas as pd
+
+    parts: list[str] = []
+    moved: dict[str, float] = {}
+    for column in old.columns:
+        a, b = old[column].reset_index(drop=True), new[column].reset_index(drop=True)
+        if a.equals(b):
+            continue
+        if pd.api.types.is_float_dtype(a) and pd.api.types.is_float_dtype(b):
+            gap = float(np.nanmax(np.abs(a.to_numpy() - b.to_numpy()), initial=0.0))
+            # A little slack: a value rounded to the tolerance's digits may flip by one unit.
+            within = gap <= rule.value_tolerance * (1 + 1e-6)
+            if bool((a.isna() == b.isna()).all()) and within:
+                moved[column] = gap
                 continue
-            if pd.api.types.is_float_dtype(a) and pd.api.types.is_float_dtype(b):
-                gap = np.nanmax(np.abs(a.to_numpy() - b.to_numpy()), initial=0.0)
-                same_gaps = bool((a.isna() == b.isna()).all())
-                if same_gaps and gap <= rule.value_tolerance:
-                    moved[column] = float(gap)
-                    continue
-                parts.append(f"{column} differs by up to {gap:.3g}")
-            else:
-                parts.append(f"values differ in column {column}")
-        if not parts:
-            if not rule.exact:
-                return None
-            within = ", ".join(f"{c} by at most {g:.3g}" for c, g in moved.items())
-            parts.append(f"values moved in their last bits ({within})" if moved else "same values")
-    return "; ".join(parts) + f" ({_sizes(before, after)})"
+            parts.append(f"{column} differs by up to {gap:.3g}")
+        else:
+            changed = int((a.astype(str) != b.astype(str)).sum())
+            parts.append(f"{column} differs in {changed} row(s)")
+    return parts, moved
 
 
 def _model_change(before: bytes, after: bytes, rule: Rule) -> str | None:

@@ -48,7 +48,7 @@ def test_changed_labels_rows_and_columns_fail_under_either_rule():
     relabelled = LABELS.assign(label=["cat", "cat"])
     for rule in (EXACT, LOOSE):
         said = describe("labels.parquet", parquet(LABELS), parquet(relabelled), False, rule)
-        assert said.startswith("values differ in column label")
+        assert said.startswith("label differs in 1 row(s)")
     longer = pd.concat([LABELS, LABELS.head(1)])
     assert describe("l.parquet", parquet(LABELS), parquet(longer), False, LOOSE).startswith(
         "rows 2 -> 3"
@@ -77,6 +77,16 @@ def test_model_parameters_that_moved_are_measured_without_loading_the_file(model
     assert describe("model.skops", before, model_io.to_bytes(model), False, LOOSE).startswith(
         "the model's structure or settings differ"
     )
+
+
+def test_rows_in_another_order_are_compared_item_by_item():
+    swapped = LABELS.iloc[::-1]
+    said = describe("labels.parquet", parquet(LABELS), parquet(swapped), False, EXACT)
+    assert said.startswith("rows in another order (")
+    assert describe("labels.parquet", parquet(LABELS), parquet(swapped), False, LOOSE) is None
+    relabelled = swapped.assign(label=["cat", "cat"])
+    said = describe("labels.parquet", parquet(LABELS), parquet(relabelled), False, LOOSE)
+    assert said.startswith("label differs in 1 row(s); rows in another order")
 
 
 def test_other_files_are_compared_by_bytes():

@@ -106,3 +106,21 @@ def test_the_closure_follows_imports_inside_functions_and_packages(tmp_path):
         "stages/sub/__init__.py",
         "stages/sub/leaf.py",
     }
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    "module",
+    ["stages/em.py", "stages/linear.py", "stages/numerics.py", "stages/commands/__init__.py",
+     "stages/formats/common.py"],
+)  # fmt: skip
+def test_a_comment_added_to_a_module_makes_dvc_rerun_every_stage_that_imports_it(project, module):
+    import json
+
+    from tests.test_pipeline_e2e import sh
+
+    with (project / module).open("a") as handle:
+        handle.write("# a comment\n")
+    status = json.loads(sh(project, "dvc", "status", "--json").stdout or "{}")
+    runs = {stage for stage in PIPELINE if module in stage_code(stage)}
+    assert runs and set(status) == runs, (module, sorted(status))
