@@ -77,6 +77,18 @@ def _paths(project: Path) -> dict[str, str]:
     }
 
 
+def _prepare_args(p: dict[str, str]) -> list[str]:
+    return [
+        "prepare",
+        "--raw",
+        p["raw"],
+        "--out",
+        p["prepared"],
+        "--report",
+        p["reports"] + "/prepare.json",
+    ]
+
+
 def _validate_args(p: dict[str, str]) -> list[str]:
     return ["validate", "--prepared", p["prepared"], "--validated", p["validated"],
             "--quarantine", p["quarantine"], "--reports", p["reports"] + "/validation", "--no-docs"]  # fmt: skip
@@ -85,7 +97,7 @@ def _validate_args(p: dict[str, str]) -> list[str]:
 def _pipeline(project: Path) -> None:
     p = _paths(project)
     for args in (
-        ["prepare", "--raw", p["raw"], "--out", p["prepared"], "--report", p["reports"] + "/prepare.json"],
+        _prepare_args(p),
         _validate_args(p),
         ["label-merge", "--validated", p["validated"], "--labels-file", p["labels"],
          "--reports", p["reports"], "--relabel", p["relabel"]],
@@ -136,19 +148,7 @@ def test_validate_stops_on_labels_outside_the_label_set(project):
     batch = project / "data/raw/annotations/a.csv"
     batch.write_text(batch.read_text() + "it-001,ann-z,horse\n")
     p = _paths(project)
-    assert (
-        _run(
-            project,
-            "prepare",
-            "--raw",
-            p["raw"],
-            "--out",
-            p["prepared"],
-            "--report",
-            p["reports"] + "/prepare.json",
-        ).exit_code
-        == 0
-    )
+    assert _run(project, *_prepare_args(p)).exit_code == 0
     summary_file = project / "reports/validation/summary.json"
     result = _run(project, *_validate_args(p))
     assert result.exit_code == 2
@@ -162,16 +162,7 @@ def test_validate_stops_on_labels_outside_the_label_set(project):
 def test_prepare_reports_a_broken_batch_with_exit_2(project):
     (project / "data/raw/annotations/c.json").write_text('[{"id": 5, "data": {}, "annotations": [')
     p = _paths(project)
-    result = _run(
-        project,
-        "prepare",
-        "--raw",
-        p["raw"],
-        "--out",
-        p["prepared"],
-        "--report",
-        p["reports"] + "/prepare.json",
-    )
+    result = _run(project, *_prepare_args(p))
     assert result.exit_code == 2
     assert result.output.startswith("error: ") and "c.json: line 1: invalid JSON" in result.output
     assert not (project / "data/prepared").exists()
