@@ -328,3 +328,10 @@ def test_a_text_dataset_runs_through_the_pipeline_by_params_alone(tmp_path):
     assert set(metrics["test"]["per_class"]) == {"neg", "pos"}
     tasks = json.loads((root / "data" / "relabel" / "tasks.json").read_text())
     assert all("text" in task["data"] for task in tasks)
+    # Text models used to carry a memory address (TfidfVectorizer._stop_words_id), so their
+    # bytes changed on every run: the commit must reproduce, byte for byte, by check-repro.
+    sh(root, "git", "add", "-A")
+    sh(root, "git", "commit", "-qm", "a text project")
+    check = sh(root, sys.executable, "-m", "stages", "check-repro", check=False)
+    assert check.returncode == 0, check.stderr
+    assert "reproduces" in check.stderr
