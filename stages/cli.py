@@ -64,5 +64,5 @@ def run() -> None:
     """The entry point (`python -m stages`, `stages`): numerics pinned before numpy loads."""
     from stages import numerics
 
-    numerics.ACTIVE = numerics.pin()
+    numerics.pin()
     main()

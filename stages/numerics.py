@@ -56,9 +56,6 @@ class Profile:
         return "not the reference numerics: " + "; ".join(self.reasons)
 
 
-ACTIVE: Profile | None = None  # what ``pin`` did in this process, set by the entry point
-
-
 def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
     try:
         text = cpuinfo.read_text(errors="replace")
@@ -112,8 +109,3 @@ def pin(environ: MutableMapping[str, str] | None = None, flags: set[str] | None 
         if x86:
             reasons.append(f"this CPU lacks AVX2/FMA, which the {REFERENCE_CORETYPE} kernel needs")
     return Profile(coretype, from_environment, not reasons, reasons)
-
-
-def numpy_loaded_too_early() -> bool:
-    """True when numpy was imported before ``pin`` could act (in-process tests, notebooks)."""
-    return "numpy" in sys.modules
