@@ -234,16 +234,20 @@ class ReproducibleLogisticRegression(ClassifierMixin, BaseEstimator):
         self.n_iter_ = np.array([iterations], dtype=np.int32)
         return self
 
-    def decision_function(self, X: object) -> np.ndarray:
+    def _class_scores(self, X: object) -> np.ndarray:
+        """Scores laid out (classes, rows), as the fit computes them."""
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
-        return (ExactDesign(X, for_gradients=False).times(self.coef_) + self.intercept_[:, None]).T
+        return ExactDesign(X, for_gradients=False).times(self.coef_) + self.intercept_[:, None]
+
+    def decision_function(self, X: object) -> np.ndarray:
+        return self._class_scores(X).T
 
     def predict_proba(self, X: object) -> np.ndarray:
-        return _softmax(self.decision_function(X).T)[0].T
+        return _softmax(self._class_scores(X))[0].T
 
     def predict_log_proba(self, X: object) -> np.ndarray:
         return np.log(self.predict_proba(X))
 
     def predict(self, X: object) -> np.ndarray:
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+        return self.classes_[np.argmax(self._class_scores(X), axis=0)]

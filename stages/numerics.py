@@ -43,7 +43,6 @@ class Profile:
     """The numerical code paths in force, and whether they are the reference ones."""
 
     coretype: str  # OpenBLAS kernel asked for, or "auto" (OpenBLAS picks by CPU)
-    coretype_from_environment: bool
     reference: bool
     reasons: list[str] = field(default_factory=list)  # why not the reference, one per cause
 
@@ -80,7 +79,7 @@ def pin(environ: MutableMapping[str, str] | None = None, flags: set[str] | None 
     reasons: list[str] = []
     if environ.get(SWITCH, "").strip().lower() == "native":
         coretype = environ.get("OPENBLAS_CORETYPE", "auto")
-        return Profile(coretype, "OPENBLAS_CORETYPE" in environ, False, [f"{SWITCH}=native"])
+        return Profile(coretype, False, [f"{SWITCH}=native"])
     for name in THREAD_VARIABLES:
         environ[name] = "1"
     x86 = is_x86_64()
@@ -108,4 +107,4 @@ def pin(environ: MutableMapping[str, str] | None = None, flags: set[str] | None 
         coretype = "auto"
         if x86:
             reasons.append(f"this CPU lacks AVX2/FMA, which the {REFERENCE_CORETYPE} kernel needs")
-    return Profile(coretype, from_environment, not reasons, reasons)
+    return Profile(coretype, not reasons, reasons)

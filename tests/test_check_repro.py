@@ -16,36 +16,14 @@ from tests.test_pipeline_e2e import sh
 pytestmark = pytest.mark.e2e
 
 
-def check(root: Path, env: dict[str, str] | None = None):
-    if env is None:
-        return sh(root, sys.executable, "-m", "stages", "check-repro", check=False)
-    import subprocess
-
-    return subprocess.run([sys.executable, "-m", "stages", "check-repro"], cwd=root, env=env,
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL)  # fmt: skip
+def check(root: Path, *flags: str, **env: str | None):
+    """check-repro in ``root``; ``env`` changes the environment it runs in."""
+    return sh(root, sys.executable, "-m", "stages", "check-repro", *flags, check=False, env=env)
 
 
-def skip_rerun(root: Path, env: dict[str, str] | None = None):
+def skip_rerun(root: Path, **env: str | None):
     """check-repro without its rerun: the working tree's lock is judged against HEAD's."""
-    import subprocess
-
-    from tests.test_pipeline_e2e import _env
-
-    return subprocess.run([sys.executable, "-m", "stages", "check-repro", "--skip-rerun"], cwd=root,
-                          env=env or _env(), capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL)  # fmt: skip
-
-
-def _env_with(**changes: str | None) -> dict[str, str]:
-    from tests.test_pipeline_e2e import _env
-
-    env = _env()
-    for name, value in changes.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
+    return check(root, "--skip-rerun", **env)
 
 
 def test_a_clean_commit_reproduces(project):
@@ -91,11 +69,8 @@ def test_a_tampered_committed_lock_fails_after_the_rerun(project):
 def test_a_lock_made_with_other_kernels_is_diagnosed(project):
     """The commit's outputs were made by this CPU's own kernels (what another machine would
     give without the stages' pinning): the rerun on the reference numerics names each file."""
-    native = _env_with(STAGES_NUMERICS="native")
-    made = subprocess_run(
-        project, ["dvc", "repro", "-f", "-q", "--downstream", "label-merge"], native
-    )
-    assert made.returncode == 0, made.stderr
+    sh(project, "dvc", "repro", "-f", "-q", "--downstream", "label-merge",
+       env={"STAGES_NUMERICS": "native"})  # fmt: skip
     if sh(project, "git", "status", "--porcelain").stdout == "":
         pytest.skip("this CPU's own kernels give the reference bytes: nothing to diagnose")
     sh(project, "git", "commit", "-qam", "made with this CPU's own kernels")
@@ -120,7 +95,7 @@ def test_a_lock_made_with_other_kernels_is_diagnosed(project):
 def test_another_forced_blas_kernel_is_judged_within_tolerances(project):
     if "OPENBLAS_CORETYPE" in os.environ:
         pytest.skip("this environment sets OPENBLAS_CORETYPE: it is kept as set, not varied")
-    result = skip_rerun(project, _env_with(OPENBLAS_CORETYPE="Prescott"))
+    result = skip_rerun(project, OPENBLAS_CORETYPE="Prescott")
     first = result.stderr.splitlines()[0]
     assert "values must match within tolerances" in first  # tests/test_output_diff.py: how
     assert "OPENBLAS_CORETYPE=Prescott is set by the environment and kept as set" in first
@@ -137,13 +112,6 @@ def _mismatch(stderr: str, path: str) -> str:
     lines = [text for text in stderr.splitlines() if text.startswith(f"mismatch: {path}:")]
     assert lines, stderr
     return lines[-1]
-
-
-def subprocess_run(root: Path, args: list[str], env: dict[str, str]):
-    import subprocess
-
-    return subprocess.run(args, cwd=root, env=env, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL)  # fmt: skip
 
 
 def test_a_changed_raw_file_is_caught(project):
@@ -187,7 +155,7 @@ def test_a_hand_edited_metric_is_caught_with_its_delta(project):
 
 def test_an_output_missing_from_cache_and_remote_is_caught(project):
     shutil.rmtree(project / ".dvc" / "cache")
-    result = sh(project, sys.executable, "-m", "stages", "check-repro", "--skip-rerun", check=False)
+    result = skip_rerun(project)
     assert result.returncode == 1
     assert "in neither the DVC cache nor the remote" in result.stderr
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import pytest
 import yaml
 
 from stages import numerics
-from tests.test_pipeline_e2e import _env
+from tests.test_pipeline_e2e import sh
 
 pytestmark = pytest.mark.e2e
 
@@ -83,9 +82,8 @@ def test_the_pinned_numpy_runs_only_its_baseline():
         "__cpu_features__ as on; "
         "print(__cpu_baseline__, [f for f in __cpu_dispatch__ if on[f]])"
     )
-    env = {**_env(), "NPY_DISABLE_CPU_FEATURES": "X86_V4"}
-    shown = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                           text=True, check=True).stdout.strip()  # fmt: skip
+    shown = sh(Path.cwd(), sys.executable, "-c", script,
+               env={"NPY_DISABLE_CPU_FEATURES": "X86_V4"}).stdout.strip()  # fmt: skip
     assert shown == f"['{numerics.NUMPY_BASELINE}'] []"
 
 
@@ -117,13 +115,9 @@ def _run_stages(inputs: dict[str, Path], name: str, changes: dict[str, str]) -> 
     """label-merge, then train and evaluate with numeric and with text features; md5 of each
     output file."""
     project, out = inputs["project"], inputs["root"] / name
-    env = {**_env(), **changes}
-    python = [sys.executable, "-m", "stages"]
 
     def stage(*args: str | Path) -> None:
-        done = subprocess.run([*python, *map(str, args)], cwd=project, env=env,
-                              capture_output=True, text=True, stdin=subprocess.DEVNULL)  # fmt: skip
-        assert done.returncode == 0, f"{name}: {args[0]} failed\n{done.stderr}"
+        sh(project, sys.executable, "-m", "stages", *map(str, args), env=changes)
 
     labels = out / "labels.parquet"
     stage("label-merge", "--labels-file", labels, "--reports", out / "merge", "--relabel",

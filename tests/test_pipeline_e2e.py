@@ -23,7 +23,8 @@ pytestmark = pytest.mark.e2e
 STAGES = ["prepare", "validate", "label-merge", "train", "evaluate"]
 
 
-def _env() -> dict[str, str]:
+def _env(**changes: str | None) -> dict[str, str]:
+    """This environment for a project's commands; ``changes`` set variables (None: unset)."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -31,13 +32,22 @@ def _env() -> dict[str, str]:
     }
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["CI"] = "true"
+    for name, value in changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     return env
 
 
-def sh(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def sh(
+    cwd: Path, *args: str, check: bool = True, env: dict[str, str | None] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a command in ``cwd``; ``env`` changes variables as ``_env`` does."""
     result = subprocess.run(
-        args, cwd=cwd, env=_env(), capture_output=True, text=True, stdin=subprocess.DEVNULL
-    )
+        args, cwd=cwd, env=_env(**(env or {})), capture_output=True, text=True,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
     if check and result.returncode != 0:
         raise AssertionError(
             f"{' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
