@@ -107,29 +107,39 @@ def annotator_confusion(
 
 @dataclass(frozen=True)
 class EMSetup:
-    """What every EM method needs once: sparse design matrices and a majority-vote start."""
+    """What every EM method needs once: sparse design matrices and a majority-vote start.
+
+    Methods share one setup (the ensemble fits three models on it, ``auto`` many more).
+    """
 
     by_pair: sparse.csr_matrix  # (annotator, observed) x items: M-step sums
     by_item: sparse.csr_matrix  # items x (annotator, observed): E-step sums
-    start: np.ndarray  # items x classes, vote shares (gold clamped)
+    start: np.ndarray  # items x classes, vote shares (gold clamped); never written to
     judged: np.ndarray  # items with at least one judgment
     label_counts: np.ndarray  # annotators x observed labels
+    n_judgments: int
 
     @classmethod
-    def build(cls, judgments: Judgments, gold: np.ndarray | None) -> EMSetup:
+    def build(cls, judgments: Judgments, gold: np.ndarray | None = None) -> EMSetup:
         by_pair = by_pair_matrix(judgments)
         counts = judgments.counts().toarray()
         totals = counts.sum(axis=1, keepdims=True)
         uniform = np.full_like(counts, 1.0 / judgments.n_classes)
         start = clamp(np.divide(counts, totals, out=uniform, where=totals > 0), gold)
+        start.flags.writeable = False
         label_counts = np.asarray(by_pair.sum(axis=1)).reshape(
             judgments.n_annotators, judgments.n_classes
         )
-        return cls(by_pair, by_pair.T.tocsr(), start, totals[:, 0] > 0, label_counts)
+        judged = totals[:, 0] > 0
+        return cls(by_pair, by_pair.T.tocsr(), start, judged, label_counts, len(judgments.item))
 
-    def observed(self, posterior: np.ndarray, n_annotators: int) -> np.ndarray:
+    def judged_sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum over judged items (axis 0); a plain sum when every item is judged, as usual."""
+        return values.sum(axis=0) if self.judged.all() else values[self.judged].sum(axis=0)
+
+    def observed(self, posterior: np.ndarray) -> np.ndarray:
         """Expected judgments per annotator, true class and observed label (a x true x observed)."""
-        n_classes = posterior.shape[1]
+        n_annotators, n_classes = self.label_counts.shape
         return (
             (self.by_pair @ posterior)
             .reshape(n_annotators, n_classes, n_classes)
@@ -142,15 +152,21 @@ class EMSetup:
         """Posterior over true classes, and each item's log marginal likelihood."""
         n_classes = log_prior.shape[0]
         per_pair = log_confusion.transpose(0, 2, 1).reshape(-1, n_classes)
-        log_post = self.by_item @ per_pair + log_prior
-        top = log_post.max(axis=1, keepdims=True)
-        posterior = np.exp(log_post - top)
+        posterior = self.by_item @ per_pair
+        posterior += log_prior
+        top = posterior.max(axis=1, keepdims=True)
+        posterior -= top
+        np.exp(posterior, out=posterior)
         norm = posterior.sum(axis=1, keepdims=True)
         posterior /= norm
         return posterior, top[:, 0] + np.log(norm[:, 0])
 
     def finish(
-        self, posterior: np.ndarray, gold: np.ndarray | None, confusion: np.ndarray, iterations: int
+        self,
+        posterior: np.ndarray,
+        gold: np.ndarray | None,
+        confusion: np.ndarray | None,
+        iterations: int,
     ) -> Result:
         labelled = self.judged | ((gold >= 0) if gold is not None else False)
         # When the model cannot tell classes apart (equal posteriors), the votes decide.

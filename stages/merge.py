@@ -9,11 +9,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages.aggregation import Judgments, Result, majority_vote
-from stages.em import dawid_skene, mace, one_coin
+from stages.aggregation import EMSetup, Judgments, Result, majority_vote
+from stages.em import MEMBERS, DawidSkene, Mace, OneCoin, ensemble, fit, fit_members
+from stages.method_choice import Choice, choose_method
 from stages.quality import PairKappas, agreement_by_batch, annotator_report
 
-METHODS = ("dawid_skene", "mace", "one_coin", "majority_vote")
+# auto: the method the team's gold favours by cross-validation, else the ensemble (FALLBACK).
+METHODS = ("auto", "ensemble", "dawid_skene", "mace", "one_coin", "majority_vote")
+CANDIDATES = METHODS[1:]
+DEFAULT_METHOD = "auto"
+FALLBACK = "ensemble"
 LABEL_COLUMNS = [
     "item_id",
     "label",
@@ -78,33 +83,59 @@ def encode(
     return judgments, pd.Index(item_ids.astype(str)), pd.Index(annotator_ids.astype(str))
 
 
-def _run_method(
-    judgments: Judgments, options: dict[str, Any], seed: int, gold: np.ndarray | None = None
-) -> Result:
-    method = options.get("method", "dawid_skene")
-    if method == "majority_vote":
-        result = majority_vote(judgments, options.get("tie_rule", "prior"), seed)
-        if gold is not None:  # majority vote learns nothing from gold: it only overrides
-            known = gold >= 0
-            result.label[known] = gold[known]
-        return result
-    em = {
-        "max_iter": int(options.get("max_iter", 100)),
-        "tol": float(options.get("tol", 1e-6)),
-        "gold": gold,
-    }
-    if method == "dawid_skene":
-        return dawid_skene(
-            judgments,
-            prior_strength=float(options.get("prior_strength", 0.3)),
-            smoothing=float(options.get("smoothing", 0.01)),
-            **em,
-        )
-    if method == "mace":
-        return mace(judgments, smoothing=float(options.get("mace_smoothing", 1.0)), **em)
-    if method == "one_coin":
-        return one_coin(judgments, **em)
-    raise ValueError(f"unknown method '{method}'; use one of {', '.join(METHODS)}")
+def fit_methods(
+    judgments: Judgments,
+    options: dict[str, Any],
+    seed: int,
+    gold: np.ndarray | None = None,
+    methods: Sequence[str] = CANDIDATES,
+) -> dict[str, Result]:
+    """Fit each of ``methods`` (never ``auto``) on one shared setup; the ensemble reuses its
+    members' fits when they are fitted too."""
+    setup = EMSetup.build(judgments, gold)
+    em = {"max_iter": int(options.get("max_iter", 100)), "tol": float(options.get("tol", 1e-6))}
+    results: dict[str, Result] = {}
+    if "ensemble" in methods:
+        members = fit_members(setup, gold, **em)
+        results["ensemble"] = ensemble(setup, gold, members=members, **em)
+        results.update({name: members[name] for name in MEMBERS if name in methods})
+    for method in methods:
+        if method in results:
+            continue
+        if method == "majority_vote":
+            result = majority_vote(judgments, options.get("tie_rule", "prior"), seed)
+            if gold is not None:  # majority vote learns nothing from gold: it only overrides
+                known = gold >= 0
+                result.label[known] = gold[known]
+        elif method == "dawid_skene":
+            strength = float(options.get("prior_strength", 0.0))
+            result = fit(setup, DawidSkene(strength), gold, **em)
+        elif method == "mace":
+            result = fit(setup, Mace(), gold, **em)
+        elif method == "one_coin":
+            result = fit(setup, OneCoin(), gold, **em)
+        else:
+            raise ValueError(f"unknown method '{method}'; use one of {', '.join(METHODS)}")
+        results[method] = result
+    return results
+
+
+def choose(
+    judgments: Judgments, options: dict[str, Any], seed: int, gold: np.ndarray | None
+) -> Choice:
+    """The method that labels: ``label_merge.method``, or for ``auto`` the one gold favours."""
+    method = options.get("method", DEFAULT_METHOD)
+    if method != "auto":
+        return Choice(method, "set by label_merge.method", {}, 0)
+    if gold is None or not (gold >= 0).any():
+        return Choice(FALLBACK, f"no gold items: auto keeps the default, {FALLBACK}", {}, 0)
+    return choose_method(
+        judgments,
+        gold,
+        FALLBACK,
+        lambda seen: fit_methods(judgments, options, seed, seen),
+        seed,
+    )
 
 
 def run_method(
@@ -117,7 +148,8 @@ def run_method(
     on, the confidence stays the method's posterior for the kept label, so such items come out
     unsure and go to the relabel tasks. Gold items keep their gold label either way.
     """
-    result = _run_method(judgments, options, seed, gold)
+    method = choose(judgments, options, seed, gold).method
+    result = fit_methods(judgments, options, seed, gold, [method])[method]
     if not options.get("keep_unanimous", False):
         return result
     counts = judgments.counts().toarray()
@@ -142,7 +174,6 @@ def merge_labels(
     ``gold_accuracy`` in the summary comes from a fit that did not see gold, so it is an honest
     estimate of how often the merged labels of non-gold items are right.
     """
-    method = options.get("method", "dawid_skene")
     everything, item_ids, annotator_ids = encode(annotations, classes)
     keep = latest_judgments(everything, annotations)
     judgments = everything.subset(keep)
@@ -150,9 +181,12 @@ def merge_labels(
     gold_by_item = gold.drop_duplicates("item_id").set_index("item_id")["label"].astype(str)
     gold_codes = class_index.get_indexer(gold_by_item.reindex(item_ids).fillna("\0"))
 
-    blind = run_method(judgments, options, seed)
     use_gold = bool(options.get("use_gold", True)) and (gold_codes >= 0).any()
-    result = run_method(judgments, options, seed, gold=gold_codes) if use_gold else blind
+    choice = choose(judgments, options, seed, gold_codes if use_gold else None)
+    method = choice.method
+    chosen = {**options, "method": method}
+    blind = run_method(judgments, chosen, seed)
+    result = run_method(judgments, chosen, seed, gold=gold_codes) if use_gold else blind
 
     counts = judgments.counts().toarray()
     n_judgments = counts.sum(axis=1)
@@ -224,6 +258,13 @@ def merge_labels(
         "iterations": int(result.iterations),
         "agreement": agreement,
     }
+    if options.get("method", DEFAULT_METHOD) == "auto":
+        summary["auto"] = {
+            "chosen": method,
+            "reason": choice.reason,
+            "gold_items_compared": choice.gold_items,
+            "cv_accuracy": choice.cv_accuracy,
+        }
     return Merged(labels[LABEL_COLUMNS], summary, annotators)
 
 

@@ -21,6 +21,9 @@ from stages.agreement import (
     pairwise_tables,
 )
 
+# Pseudo-count per confusion cell and class when the report estimates matrices itself.
+REPORT_SMOOTHING = 0.01
+
 ANNOTATOR_COLUMNS = [
     "annotator_id",
     "judgments",
@@ -126,7 +129,7 @@ def annotator_report(
     Estimated accuracy and the spammer score come from the method's fitted confusion matrices
     when it has them, else from matrices estimated against the final posterior.
     """
-    smoothing = float(options.get("smoothing", 0.01))
+    smoothing = REPORT_SMOOTHING
     if fitted_confusion is None:
         confusion, prior = annotator_confusion(judgments, posterior, smoothing)
     else:  # the method's own matrices: only the class prior is left to compute
