@@ -160,7 +160,10 @@ def fit(
         if abs(objective - previous) < tol:
             break
         previous = objective
-    return setup.finish(posterior, gold, np.exp(log_confusion), iterations)
+    # Variational Bayes weighs with geometric means, whose rows sum to a little under one.
+    confusion = np.exp(log_confusion)
+    confusion /= confusion.sum(axis=2, keepdims=True)
+    return setup.finish(posterior, gold, confusion, iterations)
 
 
 def ensemble(

@@ -125,7 +125,8 @@ def test_whole_pipeline_through_the_commands(project):
     assert list(confusion.columns) == ["item_id", "actual", "predicted"]
     assert "# Evaluation" in (project / "reports/evaluation.md").read_text()
     summary = json.loads((project / "reports/label_merge.json").read_text())
-    assert summary["method"] == "dawid_skene" and summary["annotations"] == 180
+    assert summary["method"] == "ensemble" and summary["annotations"] == 180
+    assert "auto needs at least 20" in summary["auto"]["reason"]  # two gold items decide nothing
 
 
 def test_outputs_are_byte_identical_across_runs(project):

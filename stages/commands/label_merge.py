@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--method",
-    type=click.Choice(["dawid_skene", "mace", "one_coin", "majority_vote"]),
+    type=click.Choice(["auto", "ensemble", "dawid_skene", "mace", "one_coin", "majority_vote"]),
     help="Override label_merge.method.",
 )
 @click.option(
@@ -66,8 +66,9 @@ def label_merge(
     writes merged/labels.csv, label_merge.json, annotators.csv and tasks.json. The label
     set comes from --labels or from the data; params.yaml, when present, supplies the rest.
 
-    Dawid-Skene (default) weighs annotators by their estimated confusion matrices; majority
-    vote counts heads with the tie rule in label_merge.tie_rule.
+    auto (default) picks the method the gold items favour by cross-validation, else the
+    ensemble of Dawid-Skene, MACE and one-coin (docs/label-merge.md); majority vote counts
+    heads with the tie rule in label_merge.tie_rule.
     """
     from stages.errors import DataError
     from stages.io import (
@@ -79,7 +80,7 @@ def label_merge(
         write_json_records,
         write_parquet,
     )
-    from stages.merge import merge_labels
+    from stages.merge import DEFAULT_METHOD, merge_labels
     from stages.relabel import label_studio_tasks, select
 
     standalone = exports is not None
@@ -101,7 +102,7 @@ def label_merge(
     else:
         annotations, gold, items = _prepared_inputs(prepared_dir)
         classes = [str(label) for label in data["labels"]]
-    progress(f"merging {len(annotations)} judgments with {options.get('method', 'dawid_skene')}")
+    progress(f"merging {len(annotations)} judgments with {options.get('method', DEFAULT_METHOD)}")
     try:
         merged = merge_labels(annotations, gold, classes, options, int(params.get("seed", 0)))
     except ValueError as error:
@@ -129,6 +130,9 @@ def label_merge(
         f"{summary['likely_spammers']} likely spammer(s), {len(tasks)} items to relabel",
         err=True,
     )
+    if "auto" in summary:
+        reason = summary["auto"]["reason"]
+        click.echo(f"label-merge: auto chose {summary['method']}: {reason}", err=True)
 
 
 def _prepared_inputs(prepared_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
