@@ -144,7 +144,7 @@ def run_method(
     """Run the method; with ``keep_unanimous``, an item whose judgments all agree keeps that label.
 
     Off by default: Dawid-Skene rightly overrides unanimous but biased annotators (on
-    zheng_product, 29 unanimous items are overridden and 16 of those overrides are right). When
+    zheng_product, the ensemble overrides 29 unanimous items and 16 of those are right). When
     on, the confidence stays the method's posterior for the kept label, so such items come out
     unsure and go to the relabel tasks. Gold items keep their gold label either way.
     """

@@ -67,7 +67,9 @@ def _frame(rows) -> pd.DataFrame:
 NO_GOLD = pd.DataFrame({"item_id": pd.Series(dtype="string"), "label": pd.Series(dtype="string")})
 
 
-@pytest.mark.parametrize("method", ["dawid_skene", "mace", "one_coin", "majority_vote"])
+@pytest.mark.parametrize(
+    "method", ["auto", "ensemble", "dawid_skene", "mace", "one_coin", "majority_vote"]
+)
 @SETTINGS
 @given(rows=judgment_rows, seed=st.integers(0, 1000))
 def test_aggregation_properties(method, rows, seed):
@@ -95,7 +97,7 @@ def test_aggregation_properties(method, rows, seed):
             assert labels.loc[item, "label"] == group["label"].iloc[0]
 
 
-@pytest.mark.parametrize("method", ["dawid_skene", "mace", "one_coin"])
+@pytest.mark.parametrize("method", ["ensemble", "dawid_skene", "mace", "one_coin"])
 @SETTINGS
 @given(rows=judgment_rows)
 def test_renaming_classes_renames_the_result(method, rows):
@@ -125,7 +127,7 @@ def test_posteriors_sum_to_one():
     assert np.allclose(posterior[np.unique(judgments.item)].sum(axis=1), 1.0)
 
 
-@pytest.mark.parametrize("method", ["dawid_skene", "mace", "one_coin"])
+@pytest.mark.parametrize("method", ["ensemble", "dawid_skene", "mace", "one_coin"])
 @SETTINGS
 @given(rows=judgment_rows)
 def test_by_default_an_overruled_unanimous_item_is_counted_and_sent_to_relabel(method, rows):
