@@ -157,8 +157,13 @@ def model_card(
     data_version: str,
     label_counts: pd.Series,
     fitted: dict[str, Any],
+    merged_by: str = "",
 ) -> str:
-    """What the model is, what data and params made it, and how well it does."""
+    """What the model is, what data and params made it, and how well it does.
+
+    ``merged_by``: the method that labelled the items (the labels table's ``method``), which
+    ``auto`` decides at run time.
+    """
     import yaml
 
     train = params.get("train") or {}
@@ -173,7 +178,8 @@ def model_card(
         "with skops as `models/model.skops`; load it with `stages.model_io.load`, which refuses "
         "untrusted types.",
         f"- Data version: `data/raw.dvc` md5 `{data_version}`.",
-        f"- Labels: merged by `{method}` from the annotators' judgments; "
+        f"- Labels: merged by `{merged_by or method}` (`label_merge.method: {method}`) from the "
+        "annotators' judgments; "
         f"{fitted.get('train_items', 0)} training items.",
         f"- Seed: {params.get('seed')}.",
         "",

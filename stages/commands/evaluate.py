@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from stages.commands import params_option, path_option
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @click.command()
@@ -86,7 +90,8 @@ def evaluate(
     fitted = json.loads((model_dir / "train.json").read_text())
     counts = train_rows["label"].astype(str).value_counts().reindex(classes).fillna(0).astype(int)
     write_text(
-        model_dir / "model_card.md", scoring.model_card(metrics, params, version, counts, fitted)
+        model_dir / "model_card.md",
+        scoring.model_card(metrics, params, version, counts, fitted, merged_by(labels)),
     )
     scores = metrics["test"]
     click.echo(
@@ -94,3 +99,8 @@ def evaluate(
         f"macro-F1 {scores.get('macro_f1', float('nan')):.4f} on {scores['items']} test items",
         err=True,
     )
+
+
+def merged_by(labels: pd.DataFrame) -> str:
+    """The method(s) named in the labels table (one, unless the table was edited by hand)."""
+    return ", ".join(sorted(labels["method"].dropna().astype(str).unique()))
