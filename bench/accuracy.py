@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from common import CROWD_DATA, markdown_table
 
-from stages.aggregation import Judgments
-from stages.merge import CANDIDATES, DEFAULT_METHOD, FALLBACK, choose, encode, run_method
+from stages.truth.aggregation import Judgments
+from stages.truth.merge import CANDIDATES, DEFAULT_METHOD, FALLBACK, choose, encode, run_method
 
 GOLD_SHARE = 0.1
 GOLD_DRAWS = 3

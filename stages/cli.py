@@ -9,7 +9,7 @@ import importlib
 
 import click
 
-from stages.errors import EXIT_DATA_ERROR, DataError
+from stages.core.errors import EXIT_DATA_ERROR, DataError
 
 # command name -> (module, attribute, one-line help shown by `python -m stages --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -62,7 +62,7 @@ def main() -> None:
 
 def run() -> None:
     """The entry point (`python -m stages`, `stages`): numerics pinned before numpy loads."""
-    from stages import numerics
+    from stages.core import numerics
 
     numerics.pin()
     main()

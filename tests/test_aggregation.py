@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from stages.aggregation import Judgments, majority_vote
-from stages.em import dawid_skene, mace, one_coin
+from stages.truth.aggregation import Judgments, majority_vote
+from stages.truth.em import dawid_skene, mace, one_coin
 
 
 def _judgments(rows, n_classes=3):

@@ -6,7 +6,7 @@ Reliability data: rows are coders, columns are units, None is a missing judgment
 import numpy as np
 import pytest
 
-from stages.agreement import (
+from stages.truth.agreement import (
     cohen_kappa_table,
     fleiss_kappa,
     krippendorff_alpha_nominal,

@@ -181,6 +181,6 @@ def test_task_data_naming_files_outside_the_project_is_a_warning(tmp_path, monke
      ("s3://bucket/x.png", False), ("/data/local-files/?d=x.png", False), ("red/blue", False)],
 )  # fmt: skip
 def test_outside_project(tmp_path, value, outside):
-    from stages.formats.common import outside_project
+    from stages.ingest.formats.common import outside_project
 
     assert (outside_project(value, tmp_path) is not None) == outside

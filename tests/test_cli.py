@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from stages.cli import COMMANDS, main
-from stages.errors import DataError
+from stages.core.errors import DataError
 
 
 def test_group_help_lists_every_stage():

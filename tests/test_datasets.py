@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from stages.datasets import read_table, table_path, text_columns, write_partitioned
-from stages.errors import DataError
+from stages.core.datasets import read_table, table_path, text_columns, write_partitioned
+from stages.core.errors import DataError
 
 
 def _items() -> pd.DataFrame:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from stages import demo_data
-from stages.formats import read_export
+from stages.ingest import demo_data
+from stages.ingest.formats import read_export
 from tests.conftest import PROJECT_ROOT
 
 

@@ -15,7 +15,7 @@ import yaml
 from click.testing import CliRunner
 
 from stages.cli import main
-from stages.suites import load_suite
+from stages.gate.suites import load_suite
 from tests.conftest import LABELS, PROJECT_ROOT, annotations_frame
 
 DEFAULT_SUITE = PROJECT_ROOT / "expectations" / "default.yaml"

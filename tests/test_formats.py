@@ -5,8 +5,8 @@ import json
 import pandas as pd
 import pytest
 
-from stages.errors import DataError
-from stages.formats import ANNOTATION_COLUMNS, detect_format, read_export, read_exports
+from stages.core.errors import DataError
+from stages.ingest.formats import ANNOTATION_COLUMNS, detect_format, read_export, read_exports
 
 
 def _task(task_id, annotations, data=None):

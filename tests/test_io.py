@@ -6,7 +6,7 @@ import time
 
 import pandas as pd
 
-from stages.io import atomic_path, spreadsheet_safe, write_csv
+from stages.core.io import atomic_path, spreadsheet_safe, write_csv
 
 
 def test_formulas_are_defused_and_numbers_kept(tmp_path):
@@ -53,7 +53,7 @@ def test_sigkill_mid_write_leaves_old_or_new_never_half(tmp_path):
     old = "old\n" * 10
     target.write_text(old)
     writer = (
-        "import sys; from stages.io import write_text\n"
+        "import sys; from stages.core.io import write_text\n"
         "for n in range(100000): write_text(sys.argv[1], ('new %d\\n' % n) * 20000)\n"
     )
     env = {**os.environ, "PYTHONPATH": os.getcwd()}

@@ -3,9 +3,9 @@ import json
 import numpy as np
 import pandas as pd
 
-from stages.merge import LABEL_COLUMNS, encode, latest_judgments, merge_labels
-from stages.quality import ANNOTATOR_COLUMNS, spammer_score
-from stages.relabel import label_studio_tasks, select
+from stages.truth.annotators import ANNOTATOR_COLUMNS, spammer_score
+from stages.truth.merge import LABEL_COLUMNS, encode, latest_judgments, merge_labels
+from stages.truth.relabel import label_studio_tasks, select
 from tests.conftest import LABELS, annotations_frame
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages import model_io, modeling
+from stages.training import model_io, modeling
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_a_grid_tunes_the_calibrated_svm_by_its_own_param_names(items):
 def test_loading_refuses_untrusted_types(tmp_path):
     import skops.io as sio
 
-    from stages.errors import DataError
+    from stages.core.errors import DataError
 
     class Sneaky:  # a type no list trusts
         pass
@@ -111,6 +111,6 @@ def test_label_confidence_modes():
 
 
 def test_no_label_issues_make_no_relabel_tasks():
-    from stages.label_issues import ISSUE_COLUMNS, relabel_candidates
+    from stages.training.label_issues import ISSUE_COLUMNS, relabel_candidates
 
     assert len(relabel_candidates(pd.DataFrame(columns=ISSUE_COLUMNS), 5)) == 0

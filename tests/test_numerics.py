@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from stages import numerics
+from stages.core import numerics
 from tests.test_pipeline_e2e import sh
 
 pytestmark = pytest.mark.e2e
@@ -77,7 +77,7 @@ def test_native_switch_pins_nothing():
 @pytest.mark.skipif(not numerics.is_x86_64(), reason="numpy's x86-64 feature names")
 def test_the_pinned_numpy_runs_only_its_baseline():
     script = (
-        "from stages import numerics; numerics.pin(); "
+        "from stages.core import numerics; numerics.pin(); "
         "from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, "
         "__cpu_features__ as on; "
         "print(__cpu_baseline__, [f for f in __cpu_dispatch__ if on[f]])"

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages import model_io
-from stages.linear import ReproducibleLogisticRegression
-from stages.output_diff import Rule, describe
+from stages.reproducibility.output_diff import Rule, describe
+from stages.training import model_io
+from stages.training.linear import ReproducibleLogisticRegression
 
 EXACT = Rule(exact=True, metric_tolerance=1e-9, value_tolerance=1e-6, why="reference")
 LOOSE = Rule(exact=False, metric_tolerance=1e-9, value_tolerance=1e-6, why="aarch64")

@@ -24,9 +24,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from stages import parallel
 from stages.cli import main
-from stages.errors import DataError
+from stages.core.errors import DataError
+from stages.training import parallel
 from tests.conftest import LABELS, PROJECT_ROOT
 
 FOREST = {

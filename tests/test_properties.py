@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stages.errors import DataError
-from stages.formats import FORMATS, read_export
-from stages.merge import merge_labels
+from stages.core.errors import DataError
+from stages.ingest.formats import FORMATS, read_export
+from stages.truth.merge import merge_labels
 
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -116,8 +116,8 @@ def test_renaming_classes_renames_the_result(method, rows):
 
 
 def test_posteriors_sum_to_one():
-    from stages.aggregation import Judgments
-    from stages.em import dawid_skene
+    from stages.truth.aggregation import Judgments
+    from stages.truth.em import dawid_skene
 
     rng = np.random.default_rng(1)
     judgments = Judgments(
@@ -133,7 +133,7 @@ def test_posteriors_sum_to_one():
 def test_by_default_an_overruled_unanimous_item_is_counted_and_sent_to_relabel(method, rows):
     """Without ``keep_unanimous`` a method may overrule annotators who all agree (it can be
     right: biased annotators agree too); such an item is then never silent."""
-    from stages.relabel import select
+    from stages.truth.relabel import select
 
     frame = _frame(rows)
     merged = merge_labels(frame, NO_GOLD, LABELS, {"method": method}, 0)

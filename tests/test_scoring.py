@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages import scoring
+from stages.evaluation import scoring
 
 CLASSES = ["pos", "neg", "mid"]  # deliberately not in sorted order
 

@@ -111,7 +111,7 @@ def test_the_closure_follows_imports_inside_functions_and_packages(tmp_path):
 @pytest.mark.e2e
 @pytest.mark.parametrize(
     "module",
-    ["stages/em.py", "stages/linear.py", "stages/commands/__init__.py"],
+    ["stages/truth/em.py", "stages/training/linear.py", "stages/commands/__init__.py"],
 )  # fmt: skip
 def test_a_comment_added_to_a_module_makes_dvc_rerun_every_stage_that_imports_it(project, module):
     import json

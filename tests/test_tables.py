@@ -1,8 +1,13 @@
 import pandas as pd
 import pytest
 
-from stages.errors import DataError
-from stages.tables import assign_split, canonical_annotations, label_normaliser, normalise_labels
+from stages.core.errors import DataError
+from stages.ingest.tables import (
+    assign_split,
+    canonical_annotations,
+    label_normaliser,
+    normalise_labels,
+)
 from tests.conftest import annotations_frame
 
 

@@ -5,10 +5,10 @@ it was fitted with."""
 import numpy as np
 import pytest
 
-from stages.aggregation import EMSetup, Judgments, Result, majority_vote
-from stages.em import dawid_skene, ensemble, fit_members, mace, one_coin
-from stages.merge import fit_methods, run_method
-from stages.method_choice import MIN_GOLD, choose_method
+from stages.truth.aggregation import EMSetup, Judgments, Result, majority_vote
+from stages.truth.em import dawid_skene, ensemble, fit_members, mace, one_coin
+from stages.truth.merge import fit_methods, run_method
+from stages.truth.method_choice import MIN_GOLD, choose_method
 
 
 def _draw(confusions: np.ndarray, n_items: int, seed: int, prior=None):

@@ -31,8 +31,8 @@ params_option = path_option("--params", "params_file", "params.yaml", "The param
 def existing_table(folder: Path, name: str, stage: str) -> Path:
     """Where an earlier stage wrote a table (file or partitioned folder); if missing, which
     stage to run."""
-    from stages.datasets import table_path
-    from stages.errors import DataError
+    from stages.core.datasets import table_path
+    from stages.core.errors import DataError
 
     path = table_path(folder, name)
     if not path.exists():
@@ -42,6 +42,6 @@ def existing_table(folder: Path, name: str, stage: str) -> Path:
 
 def read_tables(folder: Path, names: tuple[str, ...], stage: str) -> dict[str, pd.DataFrame]:
     """The Parquet tables an earlier stage wrote, whole."""
-    from stages.datasets import read_table
+    from stages.core.datasets import read_table
 
     return {name: read_table(existing_table(folder, name, stage)) for name in names}

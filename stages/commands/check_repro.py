@@ -25,9 +25,9 @@ def check_repro(params_file: Path, skip_rerun: bool) -> None:
     values must match within reproducibility.value_tolerance and metrics within
     reproducibility.metric_tolerance. The first line says which rule applies and why.
     """
-    from stages import numerics
-    from stages import reproducibility as repro
-    from stages.io import load_params
+    from stages.core import numerics
+    from stages.core.io import load_params
+    from stages.reproducibility import check as repro
 
     root = Path.cwd()
     settings = load_params(params_file).get("reproducibility") or {}

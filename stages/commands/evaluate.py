@@ -41,9 +41,10 @@ def evaluate(
     import pandas as pd
     import yaml
 
-    from stages import model_io, modeling, scoring
-    from stages.datasets import read_table, table_path
-    from stages.io import load_params, section, write_csv, write_json, write_text
+    from stages.core.datasets import read_table, table_path
+    from stages.core.io import load_params, section, write_csv, write_json, write_text
+    from stages.evaluation import scoring
+    from stages.training import model_io, modeling
 
     params = load_params(params_file)
     data, options = section(params, "data"), section(params, "evaluate")

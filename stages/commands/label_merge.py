@@ -70,8 +70,8 @@ def label_merge(
     ensemble of Dawid-Skene, MACE and one-coin (docs/label-merge.md); majority vote counts
     heads with the tie rule in label_merge.tie_rule.
     """
-    from stages.errors import DataError
-    from stages.io import (
+    from stages.core.errors import DataError
+    from stages.core.io import (
         load_params,
         progress,
         section,
@@ -80,8 +80,8 @@ def label_merge(
         write_json_records,
         write_parquet,
     )
-    from stages.merge import DEFAULT_METHOD, merge_labels
-    from stages.relabel import label_studio_tasks, select
+    from stages.truth.merge import DEFAULT_METHOD, merge_labels
+    from stages.truth.relabel import label_studio_tasks, select
 
     standalone = exports is not None
     if standalone and out_dir is None:
@@ -136,7 +136,7 @@ def label_merge(
 
 
 def _prepared_inputs(prepared_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    from stages.datasets import read_table, text_columns
+    from stages.core.datasets import read_table, text_columns
 
     tables = read_tables(prepared_dir, ("annotations", "gold"), "validate")
     items = existing_table(prepared_dir, "items", "validate")
@@ -151,8 +151,8 @@ def _standalone_inputs(
     data: dict[str, Any],
     read_options: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str], None]:
-    from stages import tables
-    from stages.formats import read_exports
+    from stages.ingest import tables
+    from stages.ingest.formats import read_exports
 
     aliases = data.get("aliases") or {}
     given = (

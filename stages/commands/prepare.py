@@ -20,9 +20,9 @@ def prepare(raw_dir: Path, out_dir: Path, report_file: Path, params_file: Path) 
     reports/prepare.json: judgments per file and every record that held no judgment
     (cancelled, ignored, ...), by reason.
     """
-    from stages import tables
-    from stages.formats import read_exports
-    from stages.io import load_params, progress, section, write_json, write_parquet
+    from stages.core.io import load_params, progress, section, write_json, write_parquet
+    from stages.ingest import tables
+    from stages.ingest.formats import read_exports
 
     params = load_params(params_file)
     data, options = section(params, "data"), section(params, "prepare")

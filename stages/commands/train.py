@@ -37,10 +37,9 @@ def train(
     """
     import pandas as pd
 
-    from stages import label_issues, model_io, modeling, parallel
-    from stages.datasets import read_table, table_path
-    from stages.errors import DataError
-    from stages.io import (
+    from stages.core.datasets import read_table, table_path
+    from stages.core.errors import DataError
+    from stages.core.io import (
         load_params,
         progress,
         section,
@@ -49,7 +48,8 @@ def train(
         write_json,
         write_json_records,
     )
-    from stages.relabel import label_studio_tasks
+    from stages.training import label_issues, model_io, modeling, parallel
+    from stages.truth.relabel import label_studio_tasks
 
     params = load_params(params_file)
     options, seed = section(params, "train"), int(params.get("seed", 0))

@@ -33,11 +33,11 @@ def validate(
     and rows of quarantined tables that fail row-level checks go to data/quarantine/.
     """
 
-    from stages.datasets import write_partitioned
-    from stages.errors import EXIT_DATA_ERROR
-    from stages.expectations import describe_failure, summarise, validate_tables
-    from stages.io import load_params, progress, section, write_json, write_parquet
-    from stages.suites import CRITICAL, load_suite
+    from stages.core.datasets import write_partitioned
+    from stages.core.errors import EXIT_DATA_ERROR
+    from stages.core.io import load_params, progress, section, write_json, write_parquet
+    from stages.gate.expectations import describe_failure, summarise, validate_tables
+    from stages.gate.suites import CRITICAL, load_suite
 
     params = load_params(params_file)
     data, options = section(params, "data"), section(params, "validate")

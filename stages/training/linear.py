@@ -12,7 +12,7 @@ the same objective (multinomial log-loss weighted by ``sample_weight``, plus an 
   on a common one, sized so that every product and every partial sum is an integer below
   2**53; any BLAS computes those exactly, in any order, with or without FMA;
 - sparse products (TF-IDF, one-hot) go through scipy's sequential sparse code, no BLAS;
-- L-BFGS is written here with numpy reductions, whose order numpy fixes (stages/numerics.py
+- L-BFGS is written here with numpy reductions, whose order numpy fixes (stages/core/numerics.py
   pins its kernels), so nothing calls BLAS's dot products.
 
 The rounding costs nothing a model would notice (features keep 20 bits, coefficients about 26)

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from stages.errors import DataError
-from stages.formats.common import Export, Rows, load_json, read_csv_strings
+from stages.core.errors import DataError
+from stages.ingest.formats.common import Export, Rows, load_json, read_csv_strings
 
 # Keys of a JSON-MIN / CSV record that are bookkeeping, never a labeling control.
 RECORD_KEYS = {

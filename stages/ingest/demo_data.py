@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stages.io import write_text
+from stages.core.io import write_text
 
 SEED = 20261124
 CONFUSABLE = {1: 7, 7: 1, 3: 8, 8: 3, 4: 9, 9: 4, 5: 6, 6: 5}

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from stages.errors import DataError
+from stages.core.errors import DataError
 
 ANNOTATION_COLUMNS = ["item_id", "annotator_id", "label", "source", "created_at"]
 GOLD_COLUMNS = ["item_id", "label"]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages.suites import (
+from stages.gate.suites import (
     CRITICAL,
     WARNING,
     Check,
@@ -82,7 +82,7 @@ class Runner:
         for check in checks:
             expectation = getattr(gx.expectations, check.expectation, None)
             if expectation is None:
-                from stages.errors import DataError
+                from stages.core.errors import DataError
 
                 raise DataError(
                     "expectations",

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from stages.errors import DataError
-from stages.formats.common import Export, Rows
+from stages.core.errors import DataError
+from stages.ingest.formats.common import Export, Rows
 
 
 def read_jsonl(path: Path, options: dict[str, Any]) -> Export:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import digamma
 
-from stages.aggregation import EMSetup, Judgments, Result, clamp
+from stages.truth.aggregation import EMSetup, Judgments, Result, clamp
 
 _TINY = 1e-300
 MEMBERS = ("dawid_skene", "mace", "one_coin")

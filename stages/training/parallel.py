@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stages.errors import DataError
+from stages.core.errors import DataError
 
 # Overrides train.parallel.scheduler, so that a cluster's address (a fact about where a run
 # happens, not about the model) need not be in params.yaml, where DVC would see it change.

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from stages.errors import DataError
+from stages.core.errors import DataError
 
 CRITICAL, WARNING = "critical", "warning"
 TABLES = ("items", "annotations", "gold", "item_judgments", "label_counts")

@@ -175,8 +175,8 @@ def model_card(
         "# Model card",
         "",
         f"- Model: `{model}` in a scikit-learn pipeline (features, then the classifier), saved "
-        "with skops as `models/model.skops`; load it with `stages.model_io.load`, which refuses "
-        "untrusted types.",
+        "with skops as `models/model.skops`; load it with `stages.training.model_io.load`, which "
+        "refuses untrusted types.",
         f"- Data version: `data/raw.dvc` md5 `{data_version}`.",
         f"- Labels: merged by `{merged_by or method}` (`label_merge.method: {method}`) from the "
         "annotators' judgments; "

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stages.errors import DataError
-from stages.formats.common import ANNOTATION_COLUMNS
+from stages.core.errors import DataError
+from stages.ingest.formats.common import ANNOTATION_COLUMNS
 
 SPLITS = ("train", "test")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from stages.errors import DataError
-from stages.formats.common import Export, Rows, load_json
+from stages.core.errors import DataError
+from stages.ingest.formats.common import Export, Rows, load_json
 
 
 def read_worker_response(path: Path, options: dict[str, Any]) -> Export:

@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages.aggregation import EMSetup, Judgments, Result, majority_vote
-from stages.em import MEMBERS, DawidSkene, Mace, OneCoin, ensemble, fit, fit_members
-from stages.method_choice import Choice, choose_method
-from stages.quality import PairKappas, agreement_by_batch, annotator_report
+from stages.truth.aggregation import EMSetup, Judgments, Result, majority_vote
+from stages.truth.annotators import PairKappas, agreement_by_batch, annotator_report
+from stages.truth.em import MEMBERS, DawidSkene, Mace, OneCoin, ensemble, fit, fit_members
+from stages.truth.method_choice import Choice, choose_method
 
 # auto: the method the team's gold favours by cross-validation, else the ensemble (FALLBACK).
 METHODS = ("auto", "ensemble", "dawid_skene", "mace", "one_coin", "majority_vote")

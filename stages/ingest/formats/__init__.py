@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from stages.errors import DataError
-from stages.formats.common import ANNOTATION_COLUMNS, GOLD_COLUMNS, Export
+from stages.core.errors import DataError
+from stages.ingest.formats.common import ANNOTATION_COLUMNS, GOLD_COLUMNS, Export
 
 __all__ = [
     "ANNOTATION_COLUMNS",
@@ -29,7 +29,7 @@ LONG_REQUIRED = ("item_id", "annotator_id", "label")
 
 
 def _readers() -> dict[str, Callable[[Path, dict[str, Any]], Export]]:
-    from stages.formats import labelstudio, long_table, prodigy, sagemaker
+    from stages.ingest.formats import labelstudio, long_table, prodigy, sagemaker
 
     return {
         "labelstudio": labelstudio.read_full_json,
@@ -123,7 +123,7 @@ def read_exports(path: Path, fmt: str = "auto", options: dict[str, Any] | None =
     """
     import pandas as pd
 
-    from stages.formats.common import empty_gold
+    from stages.ingest.formats.common import empty_gold
 
     files = export_files(path)
     root = path if path.is_dir() else path.parent

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from stages.errors import DataError
-from stages.io import write_parquet
+from stages.core.errors import DataError
+from stages.core.io import write_parquet
 
 if TYPE_CHECKING:
     import pandas as pd

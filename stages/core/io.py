@@ -117,7 +117,7 @@ def write_csv(path: str | os.PathLike[str], frame: pd.DataFrame) -> None:
 def load_params(path: str | os.PathLike[str] = PARAMS_FILE) -> dict[str, Any]:
     import yaml
 
-    from stages.errors import DataError
+    from stages.core.errors import DataError
 
     try:
         with open(path, encoding="utf-8") as handle:
@@ -132,7 +132,7 @@ def load_params(path: str | os.PathLike[str] = PARAMS_FILE) -> dict[str, Any]:
 
 
 def section(params: dict[str, Any], name: str, source: str = PARAMS_FILE) -> dict[str, Any]:
-    from stages.errors import DataError
+    from stages.core.errors import DataError
 
     value = params.get(name)
     if not isinstance(value, dict):

@@ -81,7 +81,7 @@ def build_model(options: dict[str, Any], seed: int) -> Any:
     from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
     from sklearn.svm import LinearSVC
 
-    from stages.linear import ReproducibleLogisticRegression
+    from stages.training.linear import ReproducibleLogisticRegression
 
     name = options.get("model", "logistic_regression")
     if name not in MODELS:
@@ -94,7 +94,7 @@ def build_model(options: dict[str, Any], seed: int) -> Any:
             LinearSVC(**{"random_state": seed, **hyper}), method=method, cv=folds
         )
     classes = {
-        # scikit-learn's objective, fitted without BLAS-kernel-dependent steps (stages/linear.py)
+        # scikit-learn's objective, fitted without BLAS-kernel-dependent steps (training/linear.py)
         "logistic_regression": ReproducibleLogisticRegression,
         "random_forest": RandomForestClassifier,
         "hist_gradient_boosting": HistGradientBoostingClassifier,
@@ -149,7 +149,7 @@ def fit(
     """Fit the estimator; with a non-empty ``grid``, pick its best values by cross-validation.
 
     ``n_jobs`` runs the grid's candidates and folds in parallel on joblib's active backend (this
-    machine's processes or a Dask cluster, see stages/parallel.py): their models are thrown
+    machine's processes or a Dask cluster, see stages/training/parallel.py): their models are thrown
     away. The model that is kept is fitted here, its trees and columns on ``threads`` threads:
     parts fitted elsewhere come back unpickled as new objects, which skops would write as other
     bytes (its ids record which objects are shared) although they predict the same.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stages.aggregation import Judgments, Result
+from stages.truth.aggregation import Judgments, Result
 
 FOLDS = 5
 MIN_GOLD = 20  # below this, one item moves a fold's accuracy by more than 5 points

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages.aggregation import Judgments, annotator_confusion
-from stages.agreement import (
+from stages.truth.aggregation import Judgments, annotator_confusion
+from stages.truth.agreement import (
     cohen_kappa_table,
     fleiss_kappa,
     krippendorff_alpha_nominal,

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from stages.output_diff import Rule, describe
+from stages.reproducibility.output_diff import Rule, describe
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Output:
 
 
 def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    from stages.errors import DataError
+    from stages.core.errors import DataError
 
     try:
         return subprocess.run(

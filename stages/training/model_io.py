@@ -34,7 +34,7 @@ TRUSTED_TYPES: list[str] = [
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "collections.OrderedDict",
-    "stages.linear.ReproducibleLogisticRegression",
+    "stages.training.linear.ReproducibleLogisticRegression",
 ]
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 # Fitted attributes that record this run rather than the model: ``id()`` of an object at fit
@@ -111,7 +111,7 @@ def load(path: Path) -> Any:
     """Load a model file; types outside the trusted list are refused, never executed."""
     import skops.io as sio
 
-    from stages.errors import DataError
+    from stages.core.errors import DataError
 
     data = path.read_bytes()
     unknown = untrusted(data)
