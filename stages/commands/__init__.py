@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from stages.core import catalog
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -25,7 +27,7 @@ def path_option(
     return click.option(flag, dest, type=PATH, default=Path(default), show_default=True, help=help)
 
 
-params_option = path_option("--params", "params_file", "params.yaml", "The params file.")
+params_option = path_option("--params", "params_file", catalog.PARAMS, "The params file.")
 
 
 def existing_table(folder: Path, name: str, stage: str) -> Path:

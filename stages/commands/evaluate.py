@@ -6,17 +6,18 @@ from typing import TYPE_CHECKING
 import click
 
 from stages.commands import params_option, path_option
+from stages.core import catalog
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
 @click.command()
-@path_option("--validated", "validated_dir", "data/validated")
-@path_option("--labels", "labels_file", "data/labels/labels.parquet")
-@path_option("--model", "model_dir", "models")
-@path_option("--reports", "reports_dir", "reports")
-@path_option("--data-version", "raw_dvc", "data/raw.dvc")
+@path_option("--validated", "validated_dir", catalog.VALIDATED)
+@path_option("--labels", "labels_file", catalog.LABELS)
+@path_option("--model", "model_dir", catalog.MODELS)
+@path_option("--reports", "reports_dir", catalog.REPORTS)
+@path_option("--data-version", "raw_dvc", catalog.DATA_VERSION)
 @params_option
 def evaluate(
     validated_dir: Path,
@@ -51,7 +52,7 @@ def evaluate(
     classes = [str(label) for label in data["labels"]]
     items = table_path(validated_dir, "items")
     labels = pd.read_parquet(labels_file)
-    model = model_io.load(model_dir / "model.skops")
+    model = model_io.load(model_dir / catalog.MODEL_FILE)
     test = modeling.split_with_labels(read_table(items, where={"split": ["test"]}), labels, "test")
     fitted_classes = [str(label) for label in model.classes_]
     probabilities = np.zeros((len(test), len(classes)))
@@ -88,7 +89,7 @@ def evaluate(
         if raw_dvc.exists()
         else "unknown"
     )
-    fitted = json.loads((model_dir / "train.json").read_text())
+    fitted = json.loads((model_dir / catalog.TRAIN_SUMMARY).read_text())
     counts = train_rows["label"].astype(str).value_counts().reindex(classes).fillna(0).astype(int)
     write_text(
         model_dir / "model_card.md",

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from stages.commands import PATH, existing_table, params_option, path_option, read_tables
+from stages.core import catalog
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,10 +38,10 @@ if TYPE_CHECKING:
 @click.option(
     "--format", "fmt", help="Override data.annotations.format (auto, labelstudio, prodigy, ...)."
 )
-@path_option("--validated", "prepared_dir", "data/validated")
-@path_option("--labels-file", "labels_file", "data/labels/labels.parquet")
-@path_option("--reports", "reports_dir", "reports")
-@path_option("--relabel", "relabel_file", "data/relabel/tasks.json")
+@path_option("--validated", "prepared_dir", catalog.VALIDATED)
+@path_option("--labels-file", "labels_file", catalog.LABELS)
+@path_option("--reports", "reports_dir", catalog.REPORTS)
+@path_option("--relabel", "relabel_file", catalog.RELABEL_TASKS)
 @params_option
 def label_merge(
     exports: Path | None,

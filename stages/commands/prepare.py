@@ -5,12 +5,13 @@ from pathlib import Path
 import click
 
 from stages.commands import params_option, path_option
+from stages.core import catalog
 
 
 @click.command()
-@path_option("--raw", "raw_dir", "data/raw")
-@path_option("--out", "out_dir", "data/prepared")
-@path_option("--report", "report_file", "reports/prepare.json")
+@path_option("--raw", "raw_dir", catalog.RAW)
+@path_option("--out", "out_dir", catalog.PREPARED)
+@path_option("--report", "report_file", catalog.PREPARE_REPORT)
 @params_option
 def prepare(raw_dir: Path, out_dir: Path, report_file: Path, params_file: Path) -> None:
     """Read items, every annotation batch and gold into canonical Parquet tables.

@@ -5,14 +5,15 @@ from pathlib import Path
 import click
 
 from stages.commands import params_option, path_option
+from stages.core import catalog
 
 
 @click.command()
-@path_option("--validated", "validated_dir", "data/validated")
-@path_option("--labels", "labels_file", "data/labels/labels.parquet")
-@path_option("--out", "model_dir", "models")
-@path_option("--issues", "issues_file", "reports/label_issues.csv")
-@path_option("--relabel", "relabel_file", "data/relabel/label_issues.json")
+@path_option("--validated", "validated_dir", catalog.VALIDATED)
+@path_option("--labels", "labels_file", catalog.LABELS)
+@path_option("--out", "model_dir", catalog.MODELS)
+@path_option("--issues", "issues_file", catalog.LABEL_ISSUES)
+@path_option("--relabel", "relabel_file", catalog.RELABEL_ISSUES)
 @params_option
 def train(
     validated_dir: Path,
@@ -95,7 +96,7 @@ def train(
                 "train",
                 f"model holds types not in TRUSTED_TYPES: {', '.join(unknown)}",
             )
-        write_bytes(model_dir / "model.skops", data)
+        write_bytes(model_dir / catalog.MODEL_FILE, data)
 
         issues_options = options.get("label_issues") or {}
         issues = pd.DataFrame(columns=label_issues.ISSUE_COLUMNS)
@@ -125,7 +126,7 @@ def train(
         relabel_file, label_studio_tasks(candidates, text, relabel, "train-confident-learning")
     )
     write_json(
-        model_dir / "train.json",
+        model_dir / catalog.TRAIN_SUMMARY,
         {
             "model": options.get("model"),
             "train_items": len(train_rows),

@@ -6,13 +6,14 @@ from pathlib import Path
 import click
 
 from stages.commands import params_option, path_option, read_tables
+from stages.core import catalog
 
 
 @click.command()
-@path_option("--prepared", "prepared_dir", "data/prepared")
-@path_option("--validated", "validated_dir", "data/validated")
-@path_option("--quarantine", "quarantine_dir", "data/quarantine")
-@path_option("--reports", "reports_dir", "reports/validation")
+@path_option("--prepared", "prepared_dir", catalog.PREPARED)
+@path_option("--validated", "validated_dir", catalog.VALIDATED)
+@path_option("--quarantine", "quarantine_dir", catalog.QUARANTINE)
+@path_option("--reports", "reports_dir", catalog.VALIDATION_REPORTS)
 @click.option("--no-docs", is_flag=True, help="Skip the Data Docs HTML (faster).")
 @params_option
 def validate(

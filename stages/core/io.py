@@ -16,10 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stages.core import catalog
+
 if TYPE_CHECKING:
     import pandas as pd
-
-PARAMS_FILE = "params.yaml"
 
 
 @contextmanager
@@ -114,7 +114,7 @@ def write_csv(path: str | os.PathLike[str], frame: pd.DataFrame) -> None:
         spreadsheet_safe(frame).to_csv(tmp, index=False, lineterminator="\n")
 
 
-def load_params(path: str | os.PathLike[str] = PARAMS_FILE) -> dict[str, Any]:
+def load_params(path: str | os.PathLike[str] = catalog.PARAMS) -> dict[str, Any]:
     import yaml
 
     from stages.core.errors import DataError
@@ -131,7 +131,7 @@ def load_params(path: str | os.PathLike[str] = PARAMS_FILE) -> dict[str, Any]:
     return params
 
 
-def section(params: dict[str, Any], name: str, source: str = PARAMS_FILE) -> dict[str, Any]:
+def section(params: dict[str, Any], name: str, source: str = catalog.PARAMS) -> dict[str, Any]:
     from stages.core.errors import DataError
 
     value = params.get(name)
