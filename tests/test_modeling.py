@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from stages.core.params import MODELS
 from stages.training import model_io, modeling
 
 
@@ -47,7 +48,7 @@ def test_feature_columns_by_kind(items):
         modeling.feature_columns(items, {"text": ["body"]})
 
 
-@pytest.mark.parametrize("model", modeling.MODELS)
+@pytest.mark.parametrize("model", MODELS)
 def test_every_model_learns_saves_safely_and_reloads(items, model, tmp_path):
     options = {
         **OPTIONS,

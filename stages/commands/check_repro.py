@@ -30,13 +30,13 @@ def check_repro(params_file: Path, skip_rerun: bool) -> None:
     from stages.reproducibility import check as repro
 
     root = Path.cwd()
-    settings = load_params(params_file).get("reproducibility") or {}
+    settings = load_params(params_file)["reproducibility"]
     # What the stages that `dvc repro` starts will run (each pins itself the same way).
     profile = numerics.pin(dict(os.environ))
     rule = repro.Rule(
         exact=profile.reference,
-        metric_tolerance=float(settings.get("metric_tolerance", 1e-9)),
-        value_tolerance=float(settings.get("value_tolerance", 1e-6)),
+        metric_tolerance=settings["metric_tolerance"],
+        value_tolerance=settings["value_tolerance"],
         why=profile.summary(),
     )
     click.echo(

@@ -43,13 +43,12 @@ def evaluate(
     import yaml
 
     from stages.core.datasets import read_table, table_path
-    from stages.core.io import load_params, section, write_csv, write_json, write_text
+    from stages.core.io import label_set, load_params, write_csv, write_json, write_text
     from stages.evaluation import scoring
     from stages.training import model_io, modeling
 
     params = load_params(params_file)
-    data, options = section(params, "data"), section(params, "evaluate")
-    classes = [str(label) for label in data["labels"]]
+    options, classes = params["evaluate"], label_set(params, params_file)
     items = table_path(validated_dir, "items")
     labels = pd.read_parquet(labels_file)
     model = model_io.load(model_dir / catalog.MODEL_FILE)
@@ -80,7 +79,7 @@ def evaluate(
         reports_dir / "plots" / "calibration.csv",
         scoring.calibration_table(actual, probabilities, classes),
     )
-    top = int(options.get("top_confusions", 5))
+    top = options["top_confusions"]
     write_text(reports_dir / "evaluation.md", scoring.markdown_report(metrics, rows, classes, top))
     train_ids = read_table(items, ["item_id", "split"], where={"split": ["train"]})
     train_rows = modeling.split_with_labels(train_ids, labels, "train")

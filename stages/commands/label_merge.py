@@ -73,15 +73,16 @@ def label_merge(
     """
     from stages.core.errors import DataError
     from stages.core.io import (
+        label_set,
         load_params,
         progress,
-        section,
         write_csv,
         write_json,
         write_json_records,
         write_parquet,
     )
-    from stages.truth.merge import DEFAULT_METHOD, merge_labels
+    from stages.core.params import validated
+    from stages.truth.merge import merge_labels
     from stages.truth.relabel import label_studio_tasks, select
 
     standalone = exports is not None
@@ -89,26 +90,25 @@ def label_merge(
         raise click.UsageError("--annotations needs --out DIR for the results")
     if not standalone and (out_dir or gold_file or label_list):
         raise click.UsageError("--out, --gold and --labels go with --annotations")
-    params = load_params(params_file) if params_file.exists() or not standalone else {}
-    data = params.get("data") or {}
-    options = dict(
-        section(params, "label_merge") if not standalone else params.get("label_merge") or {}
-    )
-    options.update({"method": method} if method else {})
-    read_options = {**(data.get("annotations") or {}), **({"format": fmt} if fmt else {})}
+    # Standalone, a params file is optional: without one, every default applies.
+    use_file = params_file.exists() or not standalone
+    params = load_params(params_file) if use_file else validated({}, params_file)
+    data = params["data"]
+    options = {**params["label_merge"], **({"method": method} if method else {})}
+    read_options = {**data["annotations"], **({"format": fmt} if fmt else {})}
     if standalone:
         annotations, gold, classes, items = _standalone_inputs(
             exports, gold_file, label_list, data, read_options
         )
     else:
         annotations, gold, items = _prepared_inputs(prepared_dir)
-        classes = [str(label) for label in data["labels"]]
-    progress(f"merging {len(annotations)} judgments with {options.get('method', DEFAULT_METHOD)}")
+        classes = label_set(params, params_file)
+    progress(f"merging {len(annotations)} judgments with {options['method']}")
     try:
-        merged = merge_labels(annotations, gold, classes, options, int(params.get("seed", 0)))
+        merged = merge_labels(annotations, gold, classes, options, params["seed"])
     except ValueError as error:
         raise DataError(exports or prepared_dir / "annotations.parquet", None, str(error)) from None
-    relabel_options = {"item_key": read_options.get("item_key"), **(options.get("relabel") or {})}
+    relabel_options = {"item_key": read_options["item_key"], **options["relabel"]}
     tasks = label_studio_tasks(
         select(merged.labels, relabel_options),
         items,
@@ -155,13 +155,11 @@ def _standalone_inputs(
     from stages.ingest import tables
     from stages.ingest.formats import read_exports
 
-    aliases = data.get("aliases") or {}
+    aliases = data["aliases"]
     given = (
         [label.strip() for label in label_list.split(",") if label.strip()] if label_list else None
     )
-    export = read_exports(
-        exports, read_options.get("format", "auto"), {**read_options, "labels": given}
-    )
+    export = read_exports(exports, read_options["format"], {**read_options, "labels": given})
     for line in export.warnings:
         click.echo(f"warning: {line}", err=True)
     raw_gold = tables.read_gold(gold_file, {}) if gold_file else export.gold

@@ -21,22 +21,20 @@ def prepare(raw_dir: Path, out_dir: Path, report_file: Path, params_file: Path) 
     reports/prepare.json: judgments per file and every record that held no judgment
     (cancelled, ignored, ...), by reason.
     """
-    from stages.core.io import load_params, progress, section, write_json, write_parquet
+    from stages.core.io import label_set, load_params, progress, write_json, write_parquet
     from stages.ingest import tables
     from stages.ingest.formats import read_exports
 
     params = load_params(params_file)
-    data, options = section(params, "data"), section(params, "prepare")
-    mapping = tables.label_normaliser(data["labels"], data.get("aliases"))
-    export_options = {**(data.get("annotations") or {}), "labels": data["labels"]}
+    data, options, labels = params["data"], params["prepare"], label_set(params, params_file)
+    mapping = tables.label_normaliser(labels, data["aliases"])
+    export_options = {**data["annotations"], "labels": labels}
 
     progress(f"reading items from {raw_dir}")
     items = tables.read_items(_one_of(raw_dir, "items"))
-    items = tables.canonical_items(items, float(options["test_size"]), str(options["split_salt"]))
+    items = tables.canonical_items(items, options["test_size"], options["split_salt"])
     progress(f"reading annotation exports in {raw_dir / 'annotations'}")
-    export = read_exports(
-        raw_dir / "annotations", export_options.get("format", "auto"), export_options
-    )
+    export = read_exports(raw_dir / "annotations", export_options["format"], export_options)
     annotations = tables.canonical_annotations([export.annotations], mapping)
     gold_file = _one_of(raw_dir, "gold")
     gold = tables.combine_gold(

@@ -43,7 +43,6 @@ def train(
     from stages.core.io import (
         load_params,
         progress,
-        section,
         write_bytes,
         write_csv,
         write_json,
@@ -53,8 +52,8 @@ def train(
     from stages.truth.relabel import label_studio_tasks
 
     params = load_params(params_file)
-    options, seed = section(params, "train"), int(params.get("seed", 0))
-    chosen = parallel.settings(options.get("parallel"), params_file)
+    options, seed = params["train"], params["seed"]
+    chosen = parallel.settings(options["parallel"], params_file)
     # Connect first: an unreachable scheduler fails before any work is done.
     with parallel.joblib_backend(chosen, params_file) as n_jobs:
         # The train partition only: the test split's rows are never read here.
@@ -72,7 +71,7 @@ def train(
             if train_rows["label"].nunique() < 2:
                 raise ValueError("fewer than two classes among the train split's labels")
             where = f" on {chosen.scheduler}" if chosen.scheduler else ""
-            progress(f"fitting {options.get('model')} on {len(train_rows)} items{where}")
+            progress(f"fitting {options['model']} on {len(train_rows)} items{where}")
             targets = train_rows["label"].astype(str)
             model, search = modeling.fit(
                 train_rows,
@@ -86,7 +85,7 @@ def train(
             )
         except (ValueError, TypeError) as error:
             raise DataError(
-                params_file, f"train.{options.get('model')}", str(error).splitlines()[0]
+                params_file, f"train.{options['model']}", str(error).splitlines()[0]
             ) from None
         data = model_io.to_bytes(model)
         unknown = model_io.untrusted(data)
@@ -98,27 +97,25 @@ def train(
             )
         write_bytes(model_dir / catalog.MODEL_FILE, data)
 
-        issues_options = options.get("label_issues") or {}
+        issues_options = options["label_issues"]
         issues = pd.DataFrame(columns=label_issues.ISSUE_COLUMNS)
-        if issues_options.get("enabled", True):
+        if issues_options["enabled"]:
             progress("ranking likely label errors (confident learning)")
             scored = label_issues.out_of_fold_probabilities(
                 estimator,
                 train_rows,
                 targets,
                 weights,
-                int(issues_options.get("folds", 5)),
+                issues_options["folds"],
                 seed,
                 n_jobs=n_jobs,
             )
             if scored is not None:
                 issues = label_issues.rank_issues(train_rows["item_id"], targets, *scored)
     write_csv(issues_file, issues)
-    candidates = label_issues.relabel_candidates(issues, int(issues_options.get("max_tasks", 50)))
-    relabel = dict((params.get("label_merge") or {}).get("relabel") or {})
-    relabel.setdefault(
-        "item_key", (params.get("data") or {}).get("annotations", {}).get("item_key")
-    )
+    candidates = label_issues.relabel_candidates(issues, issues_options["max_tasks"])
+    relabel = dict(params["label_merge"]["relabel"])
+    relabel.setdefault("item_key", params["data"]["annotations"]["item_key"])
     text = items[
         [c for c in items.columns if c != "split" and not pd.api.types.is_numeric_dtype(items[c])]
     ]
@@ -128,7 +125,7 @@ def train(
     write_json(
         model_dir / catalog.TRAIN_SUMMARY,
         {
-            "model": options.get("model"),
+            "model": options["model"],
             "train_items": len(train_rows),
             # Train-split items that did not reach the model, by reason (never silently lost).
             "without_merged_label": train_split - len(train_rows) - dropped_low_confidence,
@@ -138,7 +135,7 @@ def train(
         },
     )
     click.echo(
-        f"train: {options.get('model')} fitted on {len(train_rows)} items; "
+        f"train: {options['model']} fitted on {len(train_rows)} items; "
         f"{int(issues['is_issue'].sum()) if len(issues) else 0} likely label errors",
         err=True,
     )

@@ -36,19 +36,18 @@ def validate(
 
     from stages.core.datasets import write_partitioned
     from stages.core.errors import EXIT_DATA_ERROR
-    from stages.core.io import load_params, progress, section, write_json, write_parquet
+    from stages.core.io import label_set, load_params, progress, write_json, write_parquet
     from stages.gate.expectations import describe_failure, summarise, validate_tables
     from stages.gate.suites import CRITICAL, load_suite
 
     params = load_params(params_file)
-    data, options = section(params, "data"), section(params, "validate")
-    suite = load_suite(Path(options.get("suite", "expectations/default.yaml")))
+    suite = load_suite(Path(params["validate"]["suite"]))
     tables = read_tables(prepared_dir, ("items", "annotations", "gold"), "prepare")
     progress(f"running {len(suite.checks)} expectations with Great Expectations")
     docs_dir = None if no_docs else reports_dir / "docs"
     if docs_dir is not None:  # the latest run only: Data Docs would otherwise pile up runs
         shutil.rmtree(docs_dir, ignore_errors=True)
-    validation = validate_tables(tables, suite, [str(label) for label in data["labels"]], docs_dir)
+    validation = validate_tables(tables, suite, label_set(params, params_file), docs_dir)
     summary = summarise(tables, validation)
     write_json(reports_dir / "summary.json", summary)
     failed = [o for o in validation.outcomes if not o.success]

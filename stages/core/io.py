@@ -128,16 +128,24 @@ def load_params(path: str | os.PathLike[str] = catalog.PARAMS) -> dict[str, Any]
         raise DataError(path, None, f"invalid YAML ({error})".replace("\n", " ")) from None
     if not isinstance(params, dict):
         raise DataError(path, None, "expected a mapping of sections at the top level")
-    return params
+    from stages.core.params import validated
+
+    return validated(params, path)
 
 
-def section(params: dict[str, Any], name: str, source: str = catalog.PARAMS) -> dict[str, Any]:
+def section(params: dict[str, Any], name: str) -> dict[str, Any]:
+    """One section of params that ``load_params`` checked and completed."""
+    return params[name]
+
+
+def label_set(params: dict[str, Any], source: object) -> list[str]:
+    """``data.labels`` as strings; the pipeline cannot run without it."""
     from stages.core.errors import DataError
 
-    value = params.get(name)
-    if not isinstance(value, dict):
-        raise DataError(source, name, f"missing section '{name}'")
-    return value
+    labels = params["data"]["labels"]
+    if labels is None:
+        raise DataError(source, "data.labels", "missing; list your label set, e.g. [cat, dog]")
+    return [str(label) for label in labels]
 
 
 def is_interactive() -> bool:

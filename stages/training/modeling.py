@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-MODELS = ("logistic_regression", "linear_svm", "random_forest", "hist_gradient_boosting")
+from stages.core.params import complete
+
 NOT_FEATURES = ("item_id", "split")
 
 
@@ -20,11 +21,9 @@ def feature_columns(
     items: pd.DataFrame, features: dict[str, Any] | None = None
 ) -> dict[str, list[str]]:
     """Columns per kind; ``numeric: auto`` takes every numeric column not used otherwise."""
-    features = features or {}
-    text = list(features.get("text") or [])
-    categorical = list(features.get("categorical") or [])
-    numeric = features.get("numeric", "auto")
-    if numeric in ("auto", None):
+    features = complete("train.features", features)
+    text, categorical, numeric = features["text"], features["categorical"], features["numeric"]
+    if numeric == "auto":
         taken = set(text) | set(categorical) | set(NOT_FEATURES)
         numeric = [
             c for c in items.columns if c not in taken and pd.api.types.is_numeric_dtype(items[c])
@@ -44,14 +43,15 @@ def build_preprocessor(columns: dict[str, list[str]], features: dict[str, Any], 
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    tfidf = features.get("tfidf") or {}
+    features = complete("train.features", features)
+    tfidf = features["tfidf"]
     parts: list[tuple[str, Any, Any]] = []
     for column in columns["text"]:
         vectorizer = TfidfVectorizer(
-            ngram_range=tuple(tfidf.get("ngram_range", (1, 2))),
-            max_features=tfidf.get("max_features", 20000),
-            min_df=tfidf.get("min_df", 1),
-            sublinear_tf=bool(tfidf.get("sublinear_tf", True)),
+            ngram_range=tuple(tfidf["ngram_range"]),
+            max_features=tfidf["max_features"],
+            min_df=tfidf["min_df"],
+            sublinear_tf=tfidf["sublinear_tf"],
             lowercase=True,
             dtype=np.float64,
         )
@@ -59,10 +59,7 @@ def build_preprocessor(columns: dict[str, list[str]], features: dict[str, Any], 
     if columns["numeric"]:
         # Mean by default: scikit-learn's median goes through numpy masked arrays, 30x slower
         # (9 s a fit at 800k rows x 64 columns, most of train's time at a million items).
-        impute = features.get("impute", "mean")
-        if impute not in ("mean", "median"):
-            raise ValueError(f"unknown train.features.impute '{impute}'; use mean or median")
-        numeric = make_pipeline(SimpleImputer(strategy=impute), StandardScaler())
+        numeric = make_pipeline(SimpleImputer(strategy=features["impute"]), StandardScaler())
         parts.append(("numeric", numeric, columns["numeric"]))
     if columns["categorical"]:
         onehot = OneHotEncoder(handle_unknown="ignore", sparse_output=not dense)
@@ -83,10 +80,9 @@ def build_model(options: dict[str, Any], seed: int) -> Any:
 
     from stages.training.linear import ReproducibleLogisticRegression
 
-    name = options.get("model", "logistic_regression")
-    if name not in MODELS:
-        raise ValueError(f"unknown model '{name}'; use one of {', '.join(MODELS)}")
-    hyper = dict(options.get(name) or {})
+    options = complete("train", options)
+    name = options["model"]
+    hyper = dict(options[name])
     if name == "linear_svm":  # calibrated, so that it gives probabilities
         folds = int(hyper.pop("calibration_folds", 3))
         method = hyper.pop("calibration", "sigmoid")
@@ -105,9 +101,10 @@ def build_model(options: dict[str, Any], seed: int) -> Any:
 def build_estimator(items: pd.DataFrame, options: dict[str, Any], seed: int) -> Any:
     from sklearn.pipeline import Pipeline
 
-    features = options.get("features") or {}
+    options = complete("train", options)
+    features = options["features"]
     columns = feature_columns(items, features)
-    dense = options.get("model") == "hist_gradient_boosting"  # it takes no sparse input
+    dense = options["model"] == "hist_gradient_boosting"  # it takes no sparse input
     return Pipeline(
         [
             ("features", build_preprocessor(columns, features, dense)),
@@ -123,17 +120,17 @@ def sample_weights(labels: pd.DataFrame, options: dict[str, Any]) -> tuple[pd.Se
     confidence, so uncertain labels count less) or ``drop`` (leave out labels whose confidence
     is below ``min_confidence``). Gold labels always count fully.
     """
-    policy = options.get("label_confidence") or {}
-    mode = policy.get("mode", "none")
+    policy = complete("train", options)["label_confidence"]
+    mode = policy["mode"]
     confidence = labels["confidence"].fillna(0.0).where(~labels["is_gold"], 1.0)
     if mode == "none":
         return pd.Series(True, index=labels.index), pd.Series(1.0, index=labels.index)
     if mode == "weight":
         return pd.Series(True, index=labels.index), confidence.clip(lower=1e-3)
     if mode == "drop":
-        keep = confidence >= float(policy.get("min_confidence", 0.6))
+        keep = confidence >= policy["min_confidence"]
         return keep, pd.Series(1.0, index=labels.index)
-    raise ValueError(f"unknown train.label_confidence.mode '{mode}'; use none, weight or drop")
+    raise AssertionError(mode)  # the params schema admits only these three
 
 
 def fit(
@@ -158,7 +155,8 @@ def fit(
     from sklearn.base import clone
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-    grid = options.get("grid") or {}
+    options = complete("train", options)
+    grid = options["grid"]
     fit_params = {"model__sample_weight": weights.to_numpy()}
     search_results: dict[str, Any] = {}
     if grid:
@@ -172,8 +170,8 @@ def fit(
         search = GridSearchCV(
             estimator,
             {names[key]: list(values) for key, values in grid.items()},
-            scoring=options.get("scoring", "f1_macro"),
-            cv=StratifiedKFold(int(options.get("cv_folds", 3)), shuffle=True, random_state=seed),
+            scoring=options["scoring"],
+            cv=StratifiedKFold(options["cv_folds"], shuffle=True, random_state=seed),
             n_jobs=n_jobs,
             refit=False,  # refitted below, in this process, as GridSearchCV's refit would
         )

@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from stages.core.errors import DataError
+from stages.core.params import default
 
 # Overrides train.parallel.scheduler, so that a cluster's address (a fact about where a run
 # happens, not about the model) need not be in params.yaml, where DVC would see it change.
 SCHEDULER_ENV = "STAGES_DASK_SCHEDULER"
 KEY = "train.parallel"
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = default("train.parallel.timeout")
 # What the workers must share with this process for the scores and out-of-fold predictions they
 # compute to be the ones a local run gives (and for what is pickled between them to load at all).
 SAME_VERSIONS = ("scikit-learn", "numpy", "scipy", "pandas", "joblib", "cloudpickle")

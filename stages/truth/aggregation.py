@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-TIE_RULES = ("prior", "random", "abstain")
+from stages.core.params import TIE_RULES
 
 
 @dataclass(frozen=True)

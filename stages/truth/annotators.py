@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stages.core.params import complete
 from stages.truth.aggregation import Judgments, annotator_confusion
 from stages.truth.agreement import (
     cohen_kappa_table,
@@ -148,8 +149,9 @@ def annotator_report(
         minlength=judgments.n_annotators,
     )
     score = spammer_score(confusion)
-    flagged = (score < float(options.get("spammer_threshold", 0.25))) & (
-        per_annotator >= int(options.get("spammer_min_judgments", 20))
+    options = complete("label_merge", options)
+    flagged = (score < options["spammer_threshold"]) & (
+        per_annotator >= options["spammer_min_judgments"]
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         report = pd.DataFrame(

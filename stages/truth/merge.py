@@ -9,15 +9,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stages.core.params import METHODS, complete, default
 from stages.truth.aggregation import EMSetup, Judgments, Result, majority_vote
 from stages.truth.annotators import PairKappas, agreement_by_batch, annotator_report
 from stages.truth.em import MEMBERS, DawidSkene, Mace, OneCoin, ensemble, fit, fit_members
 from stages.truth.method_choice import Choice, choose_method
 
 # auto: the method the team's gold favours by cross-validation, else the ensemble (FALLBACK).
-METHODS = ("auto", "ensemble", "dawid_skene", "mace", "one_coin", "majority_vote")
 CANDIDATES = METHODS[1:]
-DEFAULT_METHOD = "auto"
+DEFAULT_METHOD = default("label_merge.method")
 FALLBACK = "ensemble"
 LABEL_COLUMNS = [
     "item_id",
@@ -93,7 +93,8 @@ def fit_methods(
     """Fit each of ``methods`` (never ``auto``) on one shared setup; the ensemble reuses its
     members' fits when they are fitted too."""
     setup = EMSetup.build(judgments, gold)
-    em = {"max_iter": int(options.get("max_iter", 100)), "tol": float(options.get("tol", 1e-6))}
+    options = complete("label_merge", options)
+    em = {"max_iter": options["max_iter"], "tol": options["tol"]}
     results: dict[str, Result] = {}
     if "ensemble" in methods:
         members = fit_members(setup, gold, **em)
@@ -103,12 +104,12 @@ def fit_methods(
         if method in results:
             continue
         if method == "majority_vote":
-            result = majority_vote(judgments, options.get("tie_rule", "prior"), seed)
+            result = majority_vote(judgments, options["tie_rule"], seed)
             if gold is not None:  # majority vote learns nothing from gold: it only overrides
                 known = gold >= 0
                 result.label[known] = gold[known]
         elif method == "dawid_skene":
-            strength = float(options.get("prior_strength", 0.0))
+            strength = float(options["prior_strength"])
             result = fit(setup, DawidSkene(strength), gold, **em)
         elif method == "mace":
             result = fit(setup, Mace(), gold, **em)
@@ -124,7 +125,7 @@ def choose(
     judgments: Judgments, options: dict[str, Any], seed: int, gold: np.ndarray | None
 ) -> Choice:
     """The method that labels: ``label_merge.method``, or for ``auto`` the one gold favours."""
-    method = options.get("method", DEFAULT_METHOD)
+    method = complete("label_merge", options)["method"]
     if method != "auto":
         return Choice(method, "set by label_merge.method", {}, 0)
     if gold is None or not (gold >= 0).any():
@@ -150,7 +151,7 @@ def run_method(
     """
     method = choose(judgments, options, seed, gold).method
     result = fit_methods(judgments, options, seed, gold, [method])[method]
-    if not options.get("keep_unanimous", False):
+    if not complete("label_merge", options)["keep_unanimous"]:
         return result
     counts = judgments.counts().toarray()
     totals = counts.sum(axis=1)
@@ -181,7 +182,8 @@ def merge_labels(
     gold_by_item = gold.drop_duplicates("item_id").set_index("item_id")["label"].astype(str)
     gold_codes = class_index.get_indexer(gold_by_item.reindex(item_ids).fillna("\0"))
 
-    use_gold = bool(options.get("use_gold", True)) and (gold_codes >= 0).any()
+    options = complete("label_merge", options)
+    use_gold = options["use_gold"] and (gold_codes >= 0).any()
     choice = choose(judgments, options, seed, gold_codes if use_gold else None)
     method = choice.method
     chosen = {**options, "method": method}
@@ -221,10 +223,10 @@ def merge_labels(
         if on_gold.any()
         else float("nan")
     )
-    kappas = PairKappas.of(judgments, int(options.get("min_overlap", 20)))
+    kappas = PairKappas.of(judgments, options["min_overlap"])
     sources = pd.factorize(annotations["source"], sort=True)
     sources = np.asarray(sources[1].astype(str))[sources[0][keep]]
-    agreement = agreement_by_batch(judgments, sources, int(options.get("min_overlap", 20)), kappas)
+    agreement = agreement_by_batch(judgments, sources, options["min_overlap"], kappas)
     annotators = annotator_report(
         judgments,
         annotator_ids,
@@ -258,7 +260,7 @@ def merge_labels(
         "iterations": int(result.iterations),
         "agreement": agreement,
     }
-    if options.get("method", DEFAULT_METHOD) == "auto":
+    if options["method"] == "auto":
         summary["auto"] = {
             "chosen": method,
             "reason": choice.reason,

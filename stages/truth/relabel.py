@@ -11,12 +11,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stages.core.params import complete, default
+
 
 def select(labels: pd.DataFrame, options: dict[str, Any]) -> pd.DataFrame:
     """Non-gold items with low confidence, too few judgments, no label, or a label that no
     annotator chose (the method overruled them all), least sure first."""
-    min_confidence = float(options.get("min_confidence", 0.8))
-    min_annotations = int(options.get("min_annotations", 2))
+    options = _relabel_options(options)
+    min_confidence, min_annotations = options["min_confidence"], options["min_annotations"]
     uncertain = (
         labels["label"].isna()
         | (labels["confidence"].fillna(0.0) < min_confidence)
@@ -26,8 +28,8 @@ def select(labels: pd.DataFrame, options: dict[str, Any]) -> pd.DataFrame:
     chosen = labels[uncertain].copy()
     chosen["_order"] = chosen["confidence"].fillna(-1.0)
     chosen = chosen.sort_values(["_order", "item_id"], kind="stable").drop(columns="_order")
-    limit = options.get("max_tasks")
-    return chosen.head(int(limit)) if limit else chosen
+    limit = options["max_tasks"]
+    return chosen if limit is None else chosen.head(limit)
 
 
 def label_studio_tasks(
@@ -41,9 +43,9 @@ def label_studio_tasks(
     ``item_data`` (item_id plus text columns) fills each task's ``data``; the item id is kept
     under ``item_key`` so the next export maps back to the same item.
     """
-    item_key = options.get("item_key") or "item_id"
-    from_name = options.get("from_name") or "label"
-    to_name = options.get("to_name") or "text"
+    item_key = options.get("item_key") or default("data.annotations.item_key")
+    options = _relabel_options(options)
+    from_name, to_name = options["from_name"], options["to_name"]
     extra: dict[str, dict[str, Any]] = {}
     if item_data is not None and len(item_data):
         columns = [c for c in item_data.columns if c != "item_id"]
@@ -77,3 +79,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return None if value is pd.NA else value
+
+
+def _relabel_options(options: dict[str, Any]) -> dict[str, Any]:
+    """``label_merge.relabel`` completed; ``item_key`` (from data.annotations) rides along."""
+    own = {key: value for key, value in options.items() if key != "item_key"}
+    return complete("label_merge.relabel", own)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from stages.core.errors import DataError
+from stages.core.params import FORMATS
 from stages.ingest.formats.common import ANNOTATION_COLUMNS, GOLD_COLUMNS, Export
 
 __all__ = [
@@ -39,9 +40,6 @@ def _readers() -> dict[str, Callable[[Path, dict[str, Any]], Export]]:
         "sagemaker": sagemaker.read_worker_response,
         "long": long_table.read_long_table,
     }
-
-
-FORMATS = ("labelstudio", "labelstudio-min", "labelstudio-csv", "prodigy", "sagemaker", "long")
 
 
 def detect_format(path: Path) -> str:

@@ -1,0 +1,246 @@
+"""Every param the stages read: its default, its type, its range or choices, defined once.
+
+`load_params` checks params.yaml against this schema and fills in what is left out, so the
+code never carries a default of its own. An unknown key (a typo such as `train.modle`), a
+wrong type or a value out of range stops the stage with one line naming the file and the key.
+Library functions that take a section (``complete``) fill it the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from stages.core.errors import DataError
+
+METHODS = ("auto", "ensemble", "dawid_skene", "mace", "one_coin", "majority_vote")
+TIE_RULES = ("prior", "random", "abstain")
+FORMATS = ("labelstudio", "labelstudio-min", "labelstudio-csv", "prodigy", "sagemaker", "long")
+MODELS = ("logistic_regression", "linear_svm", "random_forest", "hist_gradient_boosting")
+
+
+@dataclass(frozen=True)
+class Field:
+    default: Any
+    accepts: Callable[[Any], bool]
+    expected: str  # what a valid value is, for the error line
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def integer(default: int | None, low: int | None = None, nullable: bool = False) -> Field:
+    def accepts(value: Any) -> bool:
+        if value is None:
+            return nullable
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return ok and (low is None or value >= low)
+
+    bound = f" at least {low}" if low is not None else ""
+    return Field(default, accepts, f"an integer{bound}" + (" or null" if nullable else ""))
+
+
+def number(default: float, low: float, high: float | None = None, open_low: bool = False) -> Field:
+    def accepts(value: Any) -> bool:
+        if not _number(value):
+            return False
+        above = value > low if open_low else value >= low
+        return above and (high is None or value <= high)
+
+    lower = f"{'above' if open_low else 'at least'} {low}"
+    return Field(default, accepts, f"a number {lower}" + (f" and at most {high}" if high else ""))
+
+
+def choice(default: str, options: tuple[str, ...]) -> Field:
+    return Field(default, lambda value: value in options, "one of " + ", ".join(options))
+
+
+def text(default: str | None, nullable: bool = False) -> Field:
+    def accepts(value: Any) -> bool:
+        return (value is None and nullable) or (isinstance(value, str) and value != "")
+
+    return Field(default, accepts, "a non-empty string" + (" or null" if nullable else ""))
+
+
+def flag(default: bool) -> Field:
+    return Field(default, lambda value: isinstance(value, bool), "true or false")
+
+
+def names(default: list[str]) -> Field:
+    def accepts(value: Any) -> bool:
+        return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+
+    return Field(default, accepts, "a list of column names")
+
+
+def mapping(default: dict[str, Any]) -> Field:
+    return Field(default, lambda value: isinstance(value, dict), "a mapping")
+
+
+def _labels(value: Any) -> bool:
+    if value is None:
+        return True
+    scalars = all(isinstance(v, str | int) and not isinstance(v, bool) for v in value or [0])
+    return isinstance(value, list) and len(value) > 0 and scalars
+
+
+def _min_df(value: Any) -> bool:
+    return (isinstance(value, int) and value >= 1) or (_number(value) and 0 < value <= 1)
+
+
+SCHEMA: dict[str, Any] = {
+    "seed": integer(0, low=0),
+    "data": {
+        "labels": Field(None, _labels, "a non-empty list of labels"),
+        "aliases": mapping({}),
+        "annotations": {
+            "format": choice("auto", ("auto", *FORMATS)),
+            "item_key": text("item_id"),
+            "from_name": text(None, nullable=True),
+            "reject_label": text(None, nullable=True),
+        },
+    },
+    "prepare": {
+        "test_size": number(0.2, 0.0, 1.0, open_low=True),
+        "split_salt": text("v1"),
+    },
+    "validate": {"suite": text("expectations/default.yaml")},
+    "label_merge": {
+        "method": choice("auto", METHODS),
+        "tie_rule": choice("prior", TIE_RULES),
+        "max_iter": integer(100, low=1),
+        "tol": number(1e-6, 0.0, open_low=True),
+        "prior_strength": number(0.0, 0.0),
+        "use_gold": flag(True),
+        "keep_unanimous": flag(False),
+        "min_overlap": integer(20, low=1),
+        "spammer_threshold": number(0.25, 0.0, 1.0),
+        "spammer_min_judgments": integer(20, low=0),
+        "relabel": {
+            "min_confidence": number(0.8, 0.0, 1.0),
+            "min_annotations": integer(2, low=0),
+            "max_tasks": integer(None, low=0, nullable=True),
+            "from_name": text("label"),
+            "to_name": text("text"),
+        },
+    },
+    "train": {
+        "model": choice("logistic_regression", MODELS),
+        "features": {
+            "numeric": Field(
+                "auto",
+                lambda v: v == "auto" or names([]).accepts(v),
+                "auto or a list of column names",
+            ),
+            "categorical": names([]),
+            "text": names([]),
+            "tfidf": {
+                "ngram_range": Field(
+                    [1, 2],
+                    lambda v: (
+                        isinstance(v, list)
+                        and len(v) == 2
+                        and all(isinstance(n, int) and n >= 1 for n in v)
+                        and v[0] <= v[1]
+                    ),
+                    "two integers [low, high], 1 <= low <= high",
+                ),
+                "max_features": integer(20000, low=1, nullable=True),
+                "min_df": Field(1, _min_df, "an integer at least 1 or a share in (0, 1]"),
+                "sublinear_tf": flag(True),
+            },
+            "impute": choice("mean", ("mean", "median")),
+        },
+        "label_confidence": {
+            "mode": choice("none", ("none", "weight", "drop")),
+            "min_confidence": number(0.6, 0.0, 1.0),
+        },
+        "logistic_regression": {"C": number(1.0, 0.0, open_low=True), "max_iter": integer(2000, 1)},
+        "linear_svm": {"C": number(0.1, 0.0, open_low=True), "max_iter": integer(5000, 1)},
+        "random_forest": {
+            "n_estimators": integer(200, low=1),
+            "max_depth": integer(None, low=1, nullable=True),
+            "min_samples_leaf": integer(1, low=1),
+        },
+        "hist_gradient_boosting": {
+            "learning_rate": number(0.1, 0.0, open_low=True),
+            "max_iter": integer(200, low=1),
+            "max_leaf_nodes": integer(31, low=2),
+        },
+        "grid": mapping({}),
+        "cv_folds": integer(3, low=2),
+        "scoring": text("f1_macro"),
+        "label_issues": {
+            "enabled": flag(True),
+            "folds": integer(5, low=2),
+            "max_tasks": integer(50, low=0),
+        },
+        "parallel": {
+            "n_jobs": Field(
+                1,
+                lambda v: isinstance(v, int) and not isinstance(v, bool) and (v >= 1 or v == -1),
+                "an integer at least 1, or -1 for every core",
+            ),
+            "scheduler": text(None, nullable=True),
+            "timeout": number(10.0, 0.0, open_low=True),
+        },
+    },
+    "evaluate": {"top_confusions": integer(5, low=0)},
+    "reproducibility": {
+        "metric_tolerance": number(1e-9, 0.0),
+        "value_tolerance": number(1e-6, 0.0),
+    },
+}
+
+
+# Sections that also pass other keys through to scikit-learn (its own errors name them).
+OPEN = {f"train.{model}" for model in MODELS}
+
+
+def default(name: str) -> Any:
+    """The default of one param, by dotted name."""
+    field: Any = SCHEMA
+    for part in name.split("."):
+        field = field[part]
+    return field.default
+
+
+def complete(name: str, given: dict[str, Any] | None, source: object = "params") -> dict[str, Any]:
+    """The section at dotted ``name`` with every key checked and every default filled."""
+    schema: Any = SCHEMA
+    for part in name.split("."):
+        schema = schema[part]
+    return _walk(schema, given or {}, name, source)
+
+
+def validated(raw: dict[str, Any], source: object) -> dict[str, Any]:
+    """The whole params file, checked, with every default filled."""
+    return _walk(SCHEMA, raw, "", source)
+
+
+def _walk(schema: dict[str, Any], given: Any, prefix: str, source: object) -> dict[str, Any]:
+    if not isinstance(given, dict):
+        raise DataError(source, prefix, f"must be a mapping, got {_show(given)}")
+    unknown = sorted(str(key) for key in given if key not in schema)
+    if unknown and prefix not in OPEN:
+        where = f"{prefix}.{unknown[0]}" if prefix else unknown[0]
+        known = ", ".join(schema)
+        raise DataError(source, where, f"unknown key; {prefix or 'the file'} takes: {known}")
+    result: dict[str, Any] = {key: given[key] for key in unknown}
+    for key, spec in schema.items():
+        where = f"{prefix}.{key}" if prefix else key
+        if isinstance(spec, dict):
+            result[key] = _walk(spec, given.get(key) or {}, where, source)
+            continue
+        value = given.get(key, spec.default)
+        if key in given and not spec.accepts(value):
+            raise DataError(source, where, f"must be {spec.expected}, got {_show(value)}")
+        result[key] = value
+    return result
+
+
+def _show(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."

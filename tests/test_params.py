@@ -1,0 +1,58 @@
+"""params.yaml is checked against one schema (stages/core/params.py) that holds every default."""
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from stages.cli import main
+from stages.core.errors import DataError
+from stages.core.params import SCHEMA, complete, validated
+from tests.conftest import PROJECT_ROOT
+
+
+def test_the_template_params_are_valid_and_every_section_is_filled():
+    raw = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    params = validated(raw, "params.yaml")
+    assert (
+        params["label_merge"]["relabel"]["from_name"] == raw["label_merge"]["relabel"]["from_name"]
+    )
+    assert set(params) == set(SCHEMA)
+    assert validated({}, "p")["label_merge"]["method"] == "auto"  # defaults, once
+
+
+@pytest.mark.parametrize(
+    ("raw", "key", "reason"),
+    [
+        ({"train": {"modle": "x"}}, "train.modle", "unknown key; train takes: model, features"),
+        ({"label_merge": {"max_iter": -5}}, "label_merge.max_iter", "an integer at least 1"),
+        ({"prepare": {"test_size": "abc"}}, "prepare.test_size", "got 'abc'"),
+        ({"seed": "abc"}, "seed", "must be an integer at least 0"),
+        ({"data": {"aliases": ["x"]}}, "data.aliases", "must be a mapping"),
+        ({"train": {"label_issues": {"folds": 1}}}, "train.label_issues.folds", "at least 2"),
+        ({"label_merge": {"relabel": {"max_tasks": -1}}}, "label_merge.relabel.max_tasks", "or null"),
+        ({"label_merge": {"method": "best"}}, "label_merge.method", "one of auto, ensemble"),
+    ],
+)  # fmt: skip
+def test_bad_params_name_the_file_the_key_and_what_is_expected(raw, key, reason):
+    with pytest.raises(DataError) as caught:
+        validated(raw, "params.yaml")
+    assert caught.value.line().startswith(f"params.yaml: {key}: ")
+    assert reason in caught.value.line()
+
+
+def test_model_sections_pass_other_hyperparameters_through_to_scikit_learn():
+    train = complete("train", {"random_forest": {"class_weight": "balanced"}})
+    assert train["random_forest"] == {"class_weight": "balanced", "n_estimators": 200,
+                                      "max_depth": None, "min_samples_leaf": 1}  # fmt: skip
+
+
+def test_a_bad_param_stops_a_stage_with_exit_status_2_and_one_line(tmp_path):
+    params = tmp_path / "params.yaml"
+    params.write_text("label_merge:\n  max_iter: -5\n")
+    result = CliRunner().invoke(main, ["evaluate", "--params", str(params)])
+    assert result.exit_code == 2
+    assert (
+        result.output.strip()
+        .splitlines()[-1]
+        .endswith("label_merge.max_iter: must be an integer at least 1, got -5")
+    )
