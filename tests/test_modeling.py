@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from stages.core.errors import DataError
 from stages.core.params import MODELS
 from stages.training import model_io, modeling
 
@@ -107,7 +108,7 @@ def test_label_confidence_modes():
         labels, {"label_confidence": {"mode": "drop", "min_confidence": 0.6}}
     )
     assert keep.tolist() == [True, False, False, True] and (weights == 1.0).all()
-    with pytest.raises(ValueError, match="unknown"):
+    with pytest.raises(DataError, match=r"train\.label_confidence\.mode: must be one of none"):
         modeling.sample_weights(labels, {"label_confidence": {"mode": "maybe"}})
 
 

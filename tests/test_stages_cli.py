@@ -186,7 +186,8 @@ def test_unknown_model_is_a_params_error(project):
         p["models"],
     )
     assert result.exit_code == 2
-    assert "unknown model 'magic_forest'" in result.output
+    assert "train.model: must be one of logistic_regression" in result.output
+    assert "got 'magic_forest'" in result.output
 
 
 def test_grid_search_picks_from_the_grid(project):
