@@ -25,7 +25,7 @@ import yaml
 from common import ROOT, markdown_table
 from pipeline_scale import write_delivery
 
-from tests.test_pipeline_e2e import copy_template, sh
+from tests.helpers import copy_template, sh
 
 BEFORE = "091c10c"
 

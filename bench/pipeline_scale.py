@@ -28,7 +28,7 @@ import pandas as pd
 import yaml
 from common import ROOT, markdown_table
 
-from tests.test_pipeline_e2e import copy_template, sh
+from tests.helpers import copy_template, sh
 
 LABELS = [f"c{k}" for k in range(5)]
 STAGES = ("prepare", "validate", "label-merge", "train", "evaluate")

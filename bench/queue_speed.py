@@ -28,7 +28,7 @@ from pathlib import Path
 
 from common import markdown_table  # also puts the project root on sys.path, for `tests`
 
-from tests.test_pipeline_e2e import copy_template, sh
+from tests.helpers import copy_template, sh
 
 # A 2 x 2 x 2 grid of 8 experiments, each rerunning train and evaluate (random forest is the
 # slower model). None equals the committed params: that one would be restored from the run cache

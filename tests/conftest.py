@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import PROJECT_ROOT
+
 LABELS = ["cat", "dog", "bird"]
 
 
@@ -53,7 +54,7 @@ def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """
     import sys
 
-    from tests.test_pipeline_e2e import copy_template, sh
+    from tests.helpers import copy_template, sh
 
     root = copy_template(tmp_path_factory.mktemp("reproduced") / "project")
     sh(root, sys.executable, "-m", "stages", "demo-data")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.test_pipeline_e2e import sh
+from tests.helpers import sh
 
 pytestmark = pytest.mark.e2e
 
@@ -165,7 +165,7 @@ def test_a_pipeline_killed_mid_run_recovers_on_the_next_repro(project):
     import subprocess
     import time
 
-    from tests.test_pipeline_e2e import _env
+    from tests.helpers import project_env as _env
 
     process = subprocess.Popen(["dvc", "repro", "-f"], cwd=project, env=_env(), stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from tests.conftest import PROJECT_ROOT
-from tests.test_pipeline_e2e import sh
+from tests.helpers import sh
 
 pytestmark = pytest.mark.e2e
 

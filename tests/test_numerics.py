@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from stages.core import numerics
-from tests.test_pipeline_e2e import sh
+from tests.helpers import sh
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.test_pipeline_e2e import ran_stages, sh
+from tests.helpers import ran_stages, sh
 
 pytestmark = pytest.mark.e2e
 

@@ -116,7 +116,7 @@ def test_the_closure_follows_imports_inside_functions_and_packages(tmp_path):
 def test_a_comment_added_to_a_module_makes_dvc_rerun_every_stage_that_imports_it(project, module):
     import json
 
-    from tests.test_pipeline_e2e import sh
+    from tests.helpers import sh
 
     with (project / module).open("a") as handle:
         handle.write("# a comment\n")

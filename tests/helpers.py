@@ -1,0 +1,69 @@
+"""Helpers the tests and benchmarks share: running a command in a project, and copying the
+template into a new Git repository. Nothing imports from a test module."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def project_env(**changes: str | None) -> dict[str, str]:
+    """This environment for a project's commands; ``changes`` set variables (None: unset)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "MAKEFLAGS", "MAKELEVEL")
+    }
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["CI"] = "true"
+    for name, value in changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def sh(
+    cwd: Path, *args: str, check: bool = True, env: dict[str, str | None] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a command in ``cwd``; ``env`` changes variables as ``project_env`` does."""
+    result = subprocess.run(
+        args, cwd=cwd, env=project_env(**(env or {})), capture_output=True, text=True,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def ran_stages(output: str) -> list[str]:
+    return [
+        line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")
+    ]
+
+
+def copy_template(root: Path) -> Path:
+    """The template's tracked and new files, committed in a new Git repository."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=PROJECT_ROOT, capture_output=True, check=True,
+    ).stdout.decode().split("\0")  # fmt: skip
+    for name in filter(None, listed):
+        source = PROJECT_ROOT / name
+        if source.is_file():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, root / name)
+    sh(root, "git", "init", "-q", "-b", "main")
+    sh(root, "git", "config", "user.email", "ci@example.org")
+    sh(root, "git", "config", "user.name", "CI")
+    sh(root, "git", "add", "-A")
+    sh(root, "git", "commit", "-q", "-m", "template")
+    return root
