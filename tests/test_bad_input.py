@@ -184,3 +184,21 @@ def test_outside_project(tmp_path, value, outside):
     from stages.ingest.formats.common import outside_project
 
     assert (outside_project(value, tmp_path) is not None) == outside
+
+
+@pytest.mark.parametrize(
+    ("stage", "missing", "run"),
+    [("train", "validated/items.parquet", "validate"), ("evaluate", "validated/items.parquet", "validate"),
+     ("label-merge", "validated/annotations.parquet", "validate")],
+)  # fmt: skip
+def test_a_missing_upstream_output_is_one_line_naming_the_stage_to_run(
+    tmp_path, stage, missing, run
+):
+    params = tmp_path / "params.yaml"
+    params.write_text('data:\n  labels: ["a", "b"]\n')
+    result = CliRunner().invoke(
+        main, [stage, "--params", str(params), "--validated", str(tmp_path / "validated")]
+    )
+    assert result.exit_code == 2, result.output
+    line = result.output.strip().splitlines()[-1]
+    assert line.endswith(f"missing; run `dvc repro {run}` first") and missing in line

@@ -30,16 +30,20 @@ def path_option(
 params_option = path_option("--params", "params_file", catalog.PARAMS, "The params file.")
 
 
-def existing_table(folder: Path, name: str, stage: str) -> Path:
-    """Where an earlier stage wrote a table (file or partitioned folder); if missing, which
-    stage to run."""
-    from stages.core.datasets import table_path
+def upstream(path: Path, stage: str) -> Path:
+    """What an earlier stage wrote; if it is missing, one line says which stage to run."""
     from stages.core.errors import DataError
 
-    path = table_path(folder, name)
     if not path.exists():
-        raise DataError(path, None, f"table missing; run `dvc repro {stage}` first")
+        raise DataError(path, None, f"missing; run `dvc repro {stage}` first")
     return path
+
+
+def existing_table(folder: Path, name: str, stage: str) -> Path:
+    """Where an earlier stage wrote a table (file or partitioned folder)."""
+    from stages.core.datasets import table_path
+
+    return upstream(table_path(folder, name), stage)
 
 
 def read_tables(folder: Path, names: tuple[str, ...], stage: str) -> dict[str, pd.DataFrame]:

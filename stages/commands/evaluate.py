@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from stages.commands import params_option, path_option
+from stages.commands import existing_table, params_option, path_option, upstream
 from stages.core import catalog
 
 if TYPE_CHECKING:
@@ -42,16 +42,16 @@ def evaluate(
     import pandas as pd
     import yaml
 
-    from stages.core.datasets import read_table, table_path
+    from stages.core.datasets import read_table
     from stages.core.io import label_set, load_params, write_csv, write_json, write_text
     from stages.evaluation import scoring
     from stages.training import model_io, modeling
 
     params = load_params(params_file)
     options, classes = params["evaluate"], label_set(params, params_file)
-    items = table_path(validated_dir, "items")
-    labels = pd.read_parquet(labels_file)
-    model = model_io.load(model_dir / catalog.MODEL_FILE)
+    items = existing_table(validated_dir, "items", "validate")
+    labels = pd.read_parquet(upstream(labels_file, "label-merge"))
+    model = model_io.load(upstream(model_dir / catalog.MODEL_FILE, "train"))
     test = modeling.split_with_labels(read_table(items, where={"split": ["test"]}), labels, "test")
     fitted_classes = [str(label) for label in model.classes_]
     probabilities = np.zeros((len(test), len(classes)))
@@ -88,7 +88,7 @@ def evaluate(
         if raw_dvc.exists()
         else "unknown"
     )
-    fitted = json.loads((model_dir / catalog.TRAIN_SUMMARY).read_text())
+    fitted = json.loads(upstream(model_dir / catalog.TRAIN_SUMMARY, "train").read_text())
     counts = train_rows["label"].astype(str).value_counts().reindex(classes).fillna(0).astype(int)
     write_text(
         model_dir / "model_card.md",

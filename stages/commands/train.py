@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from stages.commands import params_option, path_option
+from stages.commands import existing_table, params_option, path_option, upstream
 from stages.core import catalog
 
 
@@ -38,7 +38,7 @@ def train(
     """
     import pandas as pd
 
-    from stages.core.datasets import read_table, table_path
+    from stages.core.datasets import read_table
     from stages.core.errors import DataError
     from stages.core.io import (
         load_params,
@@ -57,8 +57,11 @@ def train(
     # Connect first: an unreachable scheduler fails before any work is done.
     with parallel.joblib_backend(chosen, params_file) as n_jobs:
         # The train partition only: the test split's rows are never read here.
-        items = read_table(table_path(validated_dir, "items"), where={"split": ["train"]})
-        train_rows = modeling.split_with_labels(items, pd.read_parquet(labels_file), "train")
+        items = read_table(
+            existing_table(validated_dir, "items", "validate"), where={"split": ["train"]}
+        )
+        labels = pd.read_parquet(upstream(labels_file, "label-merge"))
+        train_rows = modeling.split_with_labels(items, labels, "train")
         train_split = len(items)
         try:
             keep, weights = modeling.sample_weights(train_rows, options)
