@@ -98,7 +98,7 @@ def label_merge(
     read_options = {**data["annotations"], **({"format": fmt} if fmt else {})}
     if standalone:
         annotations, gold, classes, items = _standalone_inputs(
-            exports, gold_file, label_list, data, read_options
+            exports, gold_file, label_list, {**data, "annotations": read_options}
         )
     else:
         annotations, gold, items = _prepared_inputs(prepared_dir)
@@ -150,35 +150,12 @@ def _standalone_inputs(
     gold_file: Path | None,
     label_list: str | None,
     data: dict[str, Any],
-    read_options: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str], None]:
-    from stages.ingest import tables
-    from stages.ingest.formats import read_exports
+    from stages.ingest.delivery import read_delivery
 
-    aliases = data["aliases"]
-    given = (
-        [label.strip() for label in label_list.split(",") if label.strip()] if label_list else None
-    )
-    export = read_exports(exports, read_options["format"], {**read_options, "labels": given})
-    for line in export.warnings:
-        click.echo(f"warning: {line}", err=True)
-    raw_gold = tables.read_gold(gold_file, {}) if gold_file else export.gold
-    if given:
-        classes = given
-    else:  # the data's own labels: aliases applied, case variants folded into the commonest
-        import pandas as pd
-
-        found = pd.concat([export.annotations["label"], raw_gold["label"]]).astype(str).str.strip()
-        counts = found.value_counts().rename_axis("label").reset_index(name="n")
-        counts["label"] = [str(aliases.get(label, label)) for label in counts["label"]]
-        counts = counts.groupby("label", as_index=False)["n"].sum()
-        counts["key"] = counts["label"].str.casefold()
-        counts = counts.sort_values(
-            ["key", "n", "label"], ascending=[True, False, True], kind="stable"
-        )
-        classes = sorted(counts.drop_duplicates("key")["label"])
-    mapping = tables.label_normaliser(classes, {k: v for k, v in aliases.items() if v in classes})
+    given = [label.strip() for label in (label_list or "").split(",") if label.strip()] or None
     # No need to sort: merging codes items and annotators by sorted id.
-    annotations = tables.canonical_annotations([export.annotations], mapping, ordered=False)
-    gold = tables.combine_gold(raw_gold.iloc[:0], raw_gold, mapping, gold_file or exports)
-    return annotations, gold, classes, None
+    delivery = read_delivery(exports, gold_file, data, given, ordered=False, strict_aliases=False)
+    for line in delivery.export.warnings:
+        click.echo(f"warning: {line}", err=True)
+    return delivery.annotations, delivery.gold, delivery.labels, None

@@ -23,23 +23,18 @@ def prepare(raw_dir: Path, out_dir: Path, report_file: Path, params_file: Path) 
     """
     from stages.core.io import label_set, load_params, progress, write_json, write_parquet
     from stages.ingest import tables
-    from stages.ingest.formats import read_exports
+    from stages.ingest.delivery import read_delivery
 
     params = load_params(params_file)
-    data, options, labels = params["data"], params["prepare"], label_set(params, params_file)
-    mapping = tables.label_normaliser(labels, data["aliases"])
-    export_options = {**data["annotations"], "labels": labels}
-
+    options, labels = params["prepare"], label_set(params, params_file)
     progress(f"reading items from {raw_dir}")
     items = tables.read_items(_one_of(raw_dir, "items"))
     items = tables.canonical_items(items, options["test_size"], options["split_salt"])
     progress(f"reading annotation exports in {raw_dir / 'annotations'}")
-    export = read_exports(raw_dir / "annotations", export_options["format"], export_options)
-    annotations = tables.canonical_annotations([export.annotations], mapping)
-    gold_file = _one_of(raw_dir, "gold")
-    gold = tables.combine_gold(
-        tables.read_gold(gold_file, mapping), export.gold, mapping, gold_file
+    delivery = read_delivery(
+        raw_dir / "annotations", _one_of(raw_dir, "gold"), params["data"], labels
     )
+    annotations, gold, export = delivery.annotations, delivery.gold, delivery.export
 
     for name, frame in (("items", items), ("annotations", annotations), ("gold", gold)):
         write_parquet(out_dir / f"{name}.parquet", frame)

@@ -110,9 +110,9 @@ def canonical_annotations(
     return _sorted(table, ["item_id", "annotator_id", "created_at", "source"]) if ordered else table
 
 
-def read_gold(path: Path, mapping: Mapping[str, str]) -> pd.DataFrame:
-    """Expert labels: ``item_id, label`` (an absent file means no gold)."""
-    if not path.exists():
+def read_gold(path: Path | None, mapping: Mapping[str, str]) -> pd.DataFrame:
+    """Expert labels: ``item_id, label`` (no file, or an absent one, means no gold)."""
+    if path is None or not path.exists():
         return pd.DataFrame(
             {"item_id": pd.Series(dtype="string"), "label": pd.Series(dtype="string")}
         )

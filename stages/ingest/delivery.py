@@ -1,0 +1,65 @@
+"""A team's delivery of judgments, read once for both users: `prepare` (the pipeline) and
+standalone `label-merge` (any folder of exports, before anything else)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from stages.ingest import tables
+from stages.ingest.formats import Export, read_exports
+
+
+@dataclass(frozen=True)
+class Delivery:
+    annotations: pd.DataFrame  # canonical: ANNOTATION_COLUMNS, labels normalised
+    gold: pd.DataFrame  # item_id, label: the gold file and ground truth marked in exports
+    labels: list[str]  # the label set the labels were normalised against
+    export: Export  # what the readers skipped and warned about
+
+
+def read_delivery(
+    exports: Path,
+    gold_file: Path | None,
+    data: dict[str, Any],
+    labels: list[str] | None = None,
+    ordered: bool = True,
+    strict_aliases: bool = True,
+) -> Delivery:
+    """Judgments and gold, normalised against ``labels``, or without a label set against the
+    data's own labels (aliases applied, case variants folded into the commonest spelling).
+
+    With ``strict_aliases`` (a label set from params) every alias must name one of its labels;
+    otherwise (a set from the command line or the data) aliases to other labels are left out.
+    """
+    annotation_options = {**data["annotations"], "labels": labels}
+    export = read_exports(exports, annotation_options["format"], annotation_options)
+    file_gold = tables.read_gold(
+        gold_file, {}
+    )  # labels as written (trimmed) until the set is known
+    aliases = data["aliases"]
+    if labels is None:
+        found = pd.concat([export.annotations["label"], file_gold["label"], export.gold["label"]])
+        labels = labels_in(found, aliases)
+    if labels is None or not strict_aliases:
+        aliases = {alias: target for alias, target in aliases.items() if target in labels}
+    mapping = tables.label_normaliser(labels, aliases)
+    annotations = tables.canonical_annotations([export.annotations], mapping, ordered)
+    file_gold = file_gold.assign(label=tables.normalise_labels(file_gold["label"], mapping))
+    gold = tables.combine_gold(file_gold, export.gold, mapping, gold_file or exports)
+    return Delivery(annotations, gold, labels, export)
+
+
+def labels_in(values: pd.Series, aliases: dict[str, Any]) -> list[str]:
+    """The distinct labels of ``values``: aliases applied, case variants folded into the
+    commonest spelling, sorted."""
+    found = values.dropna().astype(str).str.strip()
+    counts = found.value_counts().rename_axis("label").reset_index(name="n")
+    counts["label"] = [str(aliases.get(label, label)) for label in counts["label"]]
+    counts = counts.groupby("label", as_index=False)["n"].sum()
+    counts["key"] = counts["label"].str.casefold()
+    counts = counts.sort_values(["key", "n", "label"], ascending=[True, False, True], kind="stable")
+    return sorted(counts.drop_duplicates("key")["label"])
