@@ -40,105 +40,47 @@ def train(
 
     from stages.core.datasets import read_table
     from stages.core.errors import DataError
-    from stages.core.io import (
-        load_params,
-        progress,
-        write_bytes,
-        write_csv,
-        write_json,
-        write_json_records,
-    )
-    from stages.training import label_issues, model_io, modeling, parallel
+    from stages.core.io import load_params, write_bytes, write_csv, write_json, write_json_records
+    from stages.training import label_issues, parallel
+    from stages.training.run import UntrustedModel, text_columns_of, train_model
     from stages.truth.relabel import label_studio_tasks
 
     params = load_params(params_file)
-    options, seed = params["train"], params["seed"]
+    options = params["train"]
     chosen = parallel.settings(options["parallel"], params_file)
     # Connect first: an unreachable scheduler fails before any work is done.
     with parallel.joblib_backend(chosen, params_file) as n_jobs:
         # The train partition only: the test split's rows are never read here.
-        items = read_table(
-            existing_table(validated_dir, "items", "validate"), where={"split": ["train"]}
-        )
+        items_path = existing_table(validated_dir, "items", "validate")
+        items = read_table(items_path, where={"split": ["train"]})
         labels = pd.read_parquet(upstream(labels_file, "label-merge"))
-        train_rows = modeling.split_with_labels(items, labels, "train")
-        train_split = len(items)
+        where = f" on {chosen.scheduler}" if chosen.scheduler else ""
         try:
-            keep, weights = modeling.sample_weights(train_rows, options)
-            dropped_low_confidence = int((~keep).sum())
-            train_rows, weights = (
-                train_rows[keep].reset_index(drop=True),
-                weights[keep].reset_index(drop=True),
+            trained = train_model(
+                items, labels, options, params["seed"], n_jobs, chosen.n_jobs, where
             )
-            estimator = modeling.build_estimator(items, options, seed)
-            if train_rows["label"].nunique() < 2:
-                raise ValueError("fewer than two classes among the train split's labels")
-            where = f" on {chosen.scheduler}" if chosen.scheduler else ""
-            progress(f"fitting {options['model']} on {len(train_rows)} items{where}")
-            targets = train_rows["label"].astype(str)
-            model, search = modeling.fit(
-                train_rows,
-                targets,
-                weights,
-                estimator,
-                options,
-                seed,
-                n_jobs=n_jobs,
-                threads=chosen.n_jobs,
-            )
+        except UntrustedModel as error:
+            raise DataError(params_file, "train", str(error)) from None
         except (ValueError, TypeError) as error:
-            raise DataError(
-                params_file, f"train.{options['model']}", str(error).splitlines()[0]
-            ) from None
-        data = model_io.to_bytes(model)
-        unknown = model_io.untrusted(data)
-        if unknown:
-            raise DataError(
-                params_file,
-                "train",
-                f"model holds types not in TRUSTED_TYPES: {', '.join(unknown)}",
-            )
-        write_bytes(model_dir / catalog.MODEL_FILE, data)
-
-        issues_options = options["label_issues"]
-        issues = pd.DataFrame(columns=label_issues.ISSUE_COLUMNS)
-        if issues_options["enabled"]:
-            progress("ranking likely label errors (confident learning)")
-            scored = label_issues.out_of_fold_probabilities(
-                estimator,
-                train_rows,
-                targets,
-                weights,
-                issues_options["folds"],
-                seed,
-                n_jobs=n_jobs,
-            )
-            if scored is not None:
-                issues = label_issues.rank_issues(train_rows["item_id"], targets, *scored)
-    write_csv(issues_file, issues)
-    candidates = label_issues.relabel_candidates(issues, issues_options["max_tasks"])
-    relabel = dict(params["label_merge"]["relabel"])
-    relabel.setdefault("item_key", params["data"]["annotations"]["item_key"])
-    text = items[
-        [c for c in items.columns if c != "split" and not pd.api.types.is_numeric_dtype(items[c])]
-    ]
-    write_json_records(
-        relabel_file, label_studio_tasks(candidates, text, relabel, "train-confident-learning")
+            key = f"train.{options['model']}"
+            raise DataError(params_file, key, str(error).splitlines()[0]) from None
+    write_bytes(model_dir / catalog.MODEL_FILE, trained.model)
+    write_csv(issues_file, trained.issues)
+    candidates = label_issues.relabel_candidates(
+        trained.issues, options["label_issues"]["max_tasks"]
     )
-    write_json(
-        model_dir / catalog.TRAIN_SUMMARY,
-        {
-            "model": options["model"],
-            "train_items": len(train_rows),
-            # Train-split items that did not reach the model, by reason (never silently lost).
-            "without_merged_label": train_split - len(train_rows) - dropped_low_confidence,
-            "dropped_low_confidence": dropped_low_confidence,
-            "label_issues": int(issues["is_issue"].sum()) if len(issues) else 0,
-            **search,
-        },
+    relabel = {
+        "item_key": params["data"]["annotations"]["item_key"],
+        **params["label_merge"]["relabel"],
+    }
+    tasks = label_studio_tasks(
+        candidates, text_columns_of(items), relabel, "train-confident-learning"
     )
+    write_json_records(relabel_file, tasks)
+    write_json(model_dir / catalog.TRAIN_SUMMARY, trained.summary)
+    summary = trained.summary
     click.echo(
-        f"train: {options['model']} fitted on {len(train_rows)} items; "
-        f"{int(issues['is_issue'].sum()) if len(issues) else 0} likely label errors",
+        f"train: {options['model']} fitted on {summary['train_items']} items; "
+        f"{summary['label_issues']} likely label errors",
         err=True,
     )
