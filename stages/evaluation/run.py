@@ -1,0 +1,62 @@
+"""One evaluation: the model against the test split's merged labels (and its gold items), as
+the metrics, plots, report and model card the evaluate command writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stages.evaluation import scoring
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    metrics: dict[str, Any]  # reports/metrics.json
+    plots: dict[str, pd.DataFrame]  # file name in reports/plots/ -> rows
+    report: str  # reports/evaluation.md
+
+
+def evaluate_model(model: Any, test: pd.DataFrame, classes: list[str], top: int) -> Evaluation:
+    """Probabilities for every class of the label set (0 for a class the model never saw)."""
+    probabilities = np.zeros((len(test), len(classes)))
+    if len(test):
+        predicted = model.predict_proba(test)
+        for column, label in enumerate(str(label) for label in model.classes_):
+            if label in classes:
+                probabilities[:, classes.index(label)] = predicted[:, column]
+    actual = test["label"].astype(str)
+    gold = test["is_gold"].to_numpy()
+    metrics = {
+        "test": scoring.score(actual, probabilities, classes),
+        "gold": scoring.score(actual[gold], probabilities[gold], classes),
+    }
+    predicted_labels = pd.Series(
+        np.asarray(classes)[probabilities.argmax(axis=1)] if len(test) else [], dtype=object
+    )
+    rows = scoring.confusion_rows(test["item_id"], actual, predicted_labels)
+    precision_recall, roc = scoring.curves(actual, probabilities, classes)
+    plots = {
+        "confusion.csv": rows,
+        "precision_recall.csv": precision_recall,
+        "roc.csv": roc,
+        "calibration.csv": scoring.calibration_table(actual, probabilities, classes),
+    }
+    return Evaluation(metrics, plots, scoring.markdown_report(metrics, rows, classes, top))
+
+
+def data_version(raw_dvc: Path) -> str:
+    """The md5 that data/raw.dvc records for the delivery ("unknown" without one)."""
+    import yaml
+
+    if not raw_dvc.exists():
+        return "unknown"
+    return (yaml.safe_load(raw_dvc.read_text()) or {}).get("outs", [{}])[0].get("md5", "unknown")
+
+
+def merged_by(labels: pd.DataFrame) -> str:
+    """The method(s) named in the labels table (one, unless the table was edited by hand)."""
+    return ", ".join(sorted(labels["method"].dropna().astype(str).unique()))
