@@ -7,6 +7,7 @@ import click
 
 from stages.commands import PATH, existing_table, params_option, path_option, read_tables
 from stages.core import catalog
+from stages.core.params import FORMATS, METHODS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,11 +33,14 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--method",
-    type=click.Choice(["auto", "ensemble", "dawid_skene", "mace", "one_coin", "majority_vote"]),
+    type=click.Choice(METHODS),
     help="Override label_merge.method.",
 )
 @click.option(
-    "--format", "fmt", help="Override data.annotations.format (auto, labelstudio, prodigy, ...)."
+    "--format",
+    "fmt",
+    type=click.Choice(("auto", *FORMATS)),
+    help="Override data.annotations.format.",
 )
 @path_option("--validated", "prepared_dir", catalog.VALIDATED)
 @path_option("--labels-file", "labels_file", catalog.LABELS)
