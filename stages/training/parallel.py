@@ -61,7 +61,7 @@ def settings(
         raise DataError(
             params_file, KEY, f"unknown key {unknown[0]!r}; use n_jobs, scheduler or timeout"
         )
-    n_jobs = options.get("n_jobs", 1)
+    n_jobs = options.get("n_jobs", default("train.parallel.n_jobs"))
     if n_jobs is None:
         n_jobs = 1
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
