@@ -1,0 +1,1 @@
+"""Facts with one home each: paths (catalog), params (schema), errors, atomic I/O, tables, numerics."""

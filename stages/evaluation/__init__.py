@@ -1,0 +1,1 @@
+"""Step 5, evaluate: metrics, plots, report and model card."""

@@ -1,0 +1,1 @@
+"""check-repro: does this commit reproduce, and if not, what differs."""

@@ -1,0 +1,1 @@
+"""Step 4, train: the scikit-learn model from params, and the likely label errors."""
