@@ -1,1 +1,1 @@
-"""Facts with one home each: paths (catalog), params (schema), errors, atomic I/O, tables, numerics."""
+"""Facts with one home each: paths, params, errors, atomic I/O, tables, numerics."""
