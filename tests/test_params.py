@@ -56,3 +56,10 @@ def test_a_bad_param_stops_a_stage_with_exit_status_2_and_one_line(tmp_path):
         .splitlines()[-1]
         .endswith("label_merge.max_iter: must be an integer at least 1, got -5")
     )
+
+
+def test_test_size_must_leave_both_splits_something():
+    with pytest.raises(
+        DataError, match=r"prepare\.test_size: must be a number above 0\.0 and below"
+    ):
+        validated({"prepare": {"test_size": 1.0}}, "params.yaml")

@@ -2,6 +2,7 @@ import pandas as pd
 import pytest
 
 from stages.core.errors import DataError
+from stages.core.params import validated
 from stages.ingest.tables import (
     assign_split,
     canonical_annotations,
@@ -38,8 +39,10 @@ def test_split_is_stable_proportional_and_ignores_other_items():
 
 @pytest.mark.parametrize("size", [0.0, 1.0, 1.5])
 def test_split_size_must_be_a_fraction(size):
-    with pytest.raises(DataError):
+    with pytest.raises(ValueError, match="test_size must be in"):
         assign_split(pd.Series(["a"]), size, "s")
+    with pytest.raises(DataError, match=r"prepare\.test_size"):  # params stop it first
+        validated({"prepare": {"test_size": size}}, "params.yaml")
 
 
 def test_annotations_are_sorted_with_fixed_columns():

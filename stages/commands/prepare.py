@@ -32,7 +32,11 @@ def prepare(raw_dir: Path, out_dir: Path, report_file: Path, params_file: Path) 
     items = tables.canonical_items(items, options["test_size"], options["split_salt"])
     progress(f"reading annotation exports in {raw_dir / 'annotations'}")
     delivery = read_delivery(
-        raw_dir / "annotations", _one_of(raw_dir, "gold"), params["data"], labels
+        raw_dir / "annotations",
+        _one_of(raw_dir, "gold"),
+        params["data"],
+        labels,
+        params_file=params_file,
     )
     annotations, gold, export = delivery.annotations, delivery.gold, delivery.export
 

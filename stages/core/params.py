@@ -42,15 +42,20 @@ def integer(default: int | None, low: int | None = None, nullable: bool = False)
     return Field(default, accepts, f"an integer{bound}" + (" or null" if nullable else ""))
 
 
-def number(default: float, low: float, high: float | None = None, open_low: bool = False) -> Field:
+def number(
+    default: float, low: float, high: float | None = None, open_low: bool = False,
+    open_high: bool = False,
+) -> Field:  # fmt: skip
     def accepts(value: Any) -> bool:
         if not _number(value):
             return False
         above = value > low if open_low else value >= low
-        return above and (high is None or value <= high)
+        below = high is None or (value < high if open_high else value <= high)
+        return above and below
 
     lower = f"{'above' if open_low else 'at least'} {low}"
-    return Field(default, accepts, f"a number {lower}" + (f" and at most {high}" if high else ""))
+    upper = f" and {'below' if open_high else 'at most'} {high}" if high is not None else ""
+    return Field(default, accepts, f"a number {lower}{upper}")
 
 
 def choice(default: str, options: tuple[str, ...]) -> Field:
@@ -103,7 +108,7 @@ SCHEMA: dict[str, Any] = {
         },
     },
     "prepare": {
-        "test_size": number(0.2, 0.0, 1.0, open_low=True),
+        "test_size": number(0.2, 0.0, 1.0, open_low=True, open_high=True),
         "split_salt": text("v1"),
     },
     "validate": {"suite": text("expectations/default.yaml")},

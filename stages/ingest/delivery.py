@@ -28,6 +28,7 @@ def read_delivery(
     labels: list[str] | None = None,
     ordered: bool = True,
     strict_aliases: bool = True,
+    params_file: object = "params.yaml",
 ) -> Delivery:
     """Judgments and gold, normalised against ``labels``, or without a label set against the
     data's own labels (aliases applied, case variants folded into the commonest spelling).
@@ -46,7 +47,7 @@ def read_delivery(
         labels = labels_in(found, aliases)
     if labels is None or not strict_aliases:
         aliases = {alias: target for alias, target in aliases.items() if target in labels}
-    mapping = tables.label_normaliser(labels, aliases)
+    mapping = tables.label_normaliser(labels, aliases, params_file)
     annotations = tables.canonical_annotations([export.annotations], mapping, ordered)
     file_gold = file_gold.assign(label=tables.normalise_labels(file_gold["label"], mapping))
     gold = tables.combine_gold(file_gold, export.gold, mapping, gold_file or exports)

@@ -18,7 +18,9 @@ from stages.ingest.formats.common import ANNOTATION_COLUMNS
 SPLITS = ("train", "test")
 
 
-def label_normaliser(labels: Iterable[str], aliases: Mapping[str, str] | None) -> dict[str, str]:
+def label_normaliser(
+    labels: Iterable[str], aliases: Mapping[str, str] | None, source: object = "params.yaml"
+) -> dict[str, str]:
     """Map case- and space-insensitive spellings and aliases onto the label set.
 
     A value that maps nowhere is kept as written (trimmed) so that validate can report it.
@@ -27,9 +29,7 @@ def label_normaliser(labels: Iterable[str], aliases: Mapping[str, str] | None) -
     mapping = {label.strip().casefold(): label for label in canonical}
     for alias, target in (aliases or {}).items():
         if str(target) not in canonical:
-            raise DataError(
-                "params.yaml", f"data.aliases.{alias}", f"'{target}' is not in data.labels"
-            )
+            raise DataError(source, f"data.aliases.{alias}", f"'{target}' is not in data.labels")
         mapping[str(alias).strip().casefold()] = str(target)
     return mapping
 
@@ -54,7 +54,7 @@ def assign_split(item_ids: pd.Series, test_size: float, salt: str) -> pd.Series:
     Depends on nothing but the id, so adding items never moves an old item across.
     """
     if not 0.0 < test_size < 1.0:
-        raise DataError("params.yaml", "prepare.test_size", f"must be in (0, 1), got {test_size}")
+        raise ValueError(f"test_size must be in (0, 1), got {test_size}")  # params checks it
     threshold = int(test_size * 2**64)
     prefix = f"{salt}:".encode()
     is_test = [

@@ -77,6 +77,12 @@ def majority_vote(judgments: Judgments, tie_rule: str = "prior", seed: int = 0) 
     return Result(posterior=posterior, label=label, confusion=None, iterations=0)
 
 
+def unanimous(counts: np.ndarray) -> np.ndarray:
+    """Items whose judgments all chose one label (``counts``: items x classes, dense)."""
+    totals = counts.sum(axis=1)
+    return (totals > 0) & (counts.max(axis=1) == totals)
+
+
 def by_pair_matrix(judgments: Judgments) -> sparse.csr_matrix:
     """(annotator, observed label) pairs x items: ``M @ posterior`` sums posteriors per pair."""
     rows = judgments.annotator * judgments.n_classes + judgments.label

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from stages.core.params import METHODS, complete, default
-from stages.truth.aggregation import EMSetup, Judgments, Result, majority_vote
+from stages.truth.aggregation import EMSetup, Judgments, Result, majority_vote, unanimous
 from stages.truth.annotators import PairKappas, agreement_by_batch, annotator_report
 from stages.truth.em import MEMBERS, DawidSkene, Mace, OneCoin, ensemble, fit, fit_members
 from stages.truth.method_choice import Choice, choose_method
@@ -154,12 +154,9 @@ def run_method(
     if not complete("label_merge", options)["keep_unanimous"]:
         return result
     counts = judgments.counts().toarray()
-    totals = counts.sum(axis=1)
-    unanimous = (totals > 0) & (counts.max(axis=1) == totals)
-    if gold is not None:
-        unanimous &= gold < 0
+    agreed = unanimous(counts) & ((gold < 0) if gold is not None else True)
     label = result.label.copy()
-    label[unanimous] = counts[unanimous].argmax(axis=1)
+    label[agreed] = counts[agreed].argmax(axis=1)
     return Result(result.posterior, label, result.confusion, result.iterations)
 
 
@@ -215,8 +212,8 @@ def merge_labels(
     if use_gold:
         labels = _add_gold_only_items(labels, gold_by_item, method)
 
-    unanimous = (n_judgments > 0) & (counts.max(axis=1) == n_judgments) & (gold_codes < 0)
-    overridden = unanimous & has_label & (result.label != counts.argmax(axis=1))
+    agreed = unanimous(counts) & (gold_codes < 0)
+    overridden = agreed & has_label & (result.label != counts.argmax(axis=1))
     on_gold = (gold_codes >= 0) & (blind.label >= 0)
     gold_accuracy = (
         float((blind.label[on_gold] == gold_codes[on_gold]).mean())
@@ -252,7 +249,7 @@ def merge_labels(
         "mean_agreement": float(labels["agreement"].mean()),
         # Items whose judgments all agree, and those the method labelled otherwise (they go to
         # the relabel tasks: a human settles a model that overrules every annotator).
-        "unanimous_items": int(unanimous.sum()),
+        "unanimous_items": int(agreed.sum()),
         "unanimous_overridden": int(overridden.sum()),
         "gold_items": len(gold_by_item),
         "gold_items_judged": int(on_gold.sum()),
