@@ -296,3 +296,17 @@ def test_label_studio_object_instead_of_array(tmp_path):
     path.write_text(json.dumps({"id": 1}))
     with pytest.raises(DataError):
         _read(path, "labelstudio")
+
+
+def test_a_parquet_long_table_counts_rows_from_one(tmp_path):
+    import pandas as pd
+
+    from stages.core.errors import DataError
+    from stages.ingest.formats import read_export
+
+    path = tmp_path / "batch.parquet"
+    pd.DataFrame(
+        {"item_id": ["i1", ""], "annotator_id": ["a", "b"], "label": ["x", "y"]}
+    ).to_parquet(path)
+    with pytest.raises(DataError, match="row 2: empty item_id"):
+        read_export(path, "long", {"labels": ["x", "y"]})

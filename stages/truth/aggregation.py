@@ -77,6 +77,13 @@ def majority_vote(judgments: Judgments, tie_rule: str = "prior", seed: int = 0) 
     return Result(posterior=posterior, label=label, confusion=None, iterations=0)
 
 
+def class_prior(posterior: np.ndarray, judged: np.ndarray, pseudo_count: float = 0.0) -> np.ndarray:
+    """Each class's share of the judged items' posterior mass, ``pseudo_count`` added per class:
+    the one estimate of the class prior (maximum likelihood at 0)."""
+    mass = (posterior.sum(axis=0) if judged.all() else posterior[judged].sum(axis=0)) + pseudo_count
+    return mass / mass.sum()
+
+
 def unanimous(counts: np.ndarray) -> np.ndarray:
     """Items whose judgments all chose one label (``counts``: items x classes, dense)."""
     totals = counts.sum(axis=1)
@@ -101,8 +108,7 @@ def annotator_confusion(
     """
     n_classes = judgments.n_classes
     judged = np.bincount(judgments.item, minlength=judgments.n_items) > 0
-    prior = posterior[judged].sum(axis=0) + smoothing
-    prior /= prior.sum()
+    prior = class_prior(posterior, judged, smoothing)
     observed = (by_pair_matrix(judgments) @ posterior).reshape(
         judgments.n_annotators, n_classes, n_classes
     )

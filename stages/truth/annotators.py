@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from stages.core.params import complete
-from stages.truth.aggregation import Judgments, annotator_confusion
+from stages.truth.aggregation import Judgments, annotator_confusion, class_prior
 from stages.truth.agreement import (
     cohen_kappa_table,
     fleiss_kappa,
@@ -135,8 +135,7 @@ def annotator_report(
         confusion, prior = annotator_confusion(judgments, posterior, smoothing)
     else:  # the method's own matrices: only the class prior is left to compute
         judged = np.bincount(judgments.item, minlength=judgments.n_items) > 0
-        prior = posterior[judged].sum(axis=0) + smoothing
-        confusion, prior = fitted_confusion, prior / prior.sum()
+        confusion, prior = fitted_confusion, class_prior(posterior, judged, smoothing)
     estimated = (confusion.diagonal(axis1=1, axis2=2) * prior).sum(axis=1)
     per_annotator = np.bincount(judgments.annotator, minlength=judgments.n_annotators)
     agrees = final_label[judgments.item] == judgments.label

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import digamma
 
-from stages.truth.aggregation import EMSetup, Judgments, Result, clamp
+from stages.truth.aggregation import EMSetup, Judgments, Result, clamp, class_prior
 
 _TINY = 1e-300
 MEMBERS = ("dawid_skene", "mace", "one_coin")
@@ -30,8 +30,7 @@ def _log(values: np.ndarray) -> np.ndarray:
 
 def _class_shares(setup: EMSetup, posterior: np.ndarray) -> np.ndarray:
     """The class prior's maximum-likelihood estimate: the posterior mass of each class."""
-    shares = setup.judged_sum(posterior)
-    return shares / shares.sum()
+    return class_prior(posterior, setup.judged)
 
 
 @dataclass

@@ -37,7 +37,8 @@ def read_long_table(path: Path, options: dict[str, Any]) -> Export:
         empty = values.isna() | (values == "")
         if empty.any():
             row = int(empty.to_numpy().nonzero()[0][0])
-            record = f"line {row + first_record}" if first_record else f"row {row}"
+            # Rows count from 1 everywhere; a CSV names its line (the header is line 1).
+            record = f"line {row + first_record}" if first_record else f"row {row + 1}"
             raise DataError(path, record, f"empty {column}")
         frame[column] = values
     if "created_at" in frame:
