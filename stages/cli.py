@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "label-merge": ("stages.commands.label_merge", "label_merge", "Merge judgments per item."),
     "train": ("stages.commands.train", "train", "Fit the scikit-learn model from params."),
     "evaluate": ("stages.commands.evaluate", "evaluate", "Score the model on the test split."),
+    "params": ("stages.commands.params", "params", "Check params.yaml, or print its schema."),
     "check-repro": (
         "stages.commands.check_repro",
         "check_repro",

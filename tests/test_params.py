@@ -23,7 +23,7 @@ def test_the_template_params_are_valid_and_every_section_is_filled():
 @pytest.mark.parametrize(
     ("raw", "key", "reason"),
     [
-        ({"train": {"modle": "x"}}, "train.modle", "unknown key; train takes: model, features"),
+        ({"train": {"modle": "x"}}, "train.modle", "did you mean 'model'? train takes: model, features"),
         ({"label_merge": {"max_iter": -5}}, "label_merge.max_iter", "an integer at least 1"),
         ({"prepare": {"test_size": "abc"}}, "prepare.test_size", "got 'abc'"),
         ({"seed": "abc"}, "seed", "must be an integer at least 0"),
@@ -63,3 +63,39 @@ def test_test_size_must_leave_both_splits_something():
         DataError, match=r"prepare\.test_size: must be a number above 0\.0 and below"
     ):
         validated({"prepare": {"test_size": 1.0}}, "params.yaml")
+
+
+def test_the_committed_json_schema_is_the_one_the_code_exports():
+    import json
+
+    from stages.core.params import json_schema
+
+    committed = json.loads((PROJECT_ROOT / "params.schema.json").read_text())
+    assert committed == json_schema(), "run: python -m stages params --schema > params.schema.json"
+
+
+def test_editors_and_the_stages_agree_on_what_is_valid():
+    import jsonschema
+
+    from stages.core.params import json_schema
+
+    schema = json_schema()
+    jsonschema.validate(yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text()), schema)
+    for bad in ({"label_merge": {"max_iter": -5}}, {"train": {"modle": 1}},
+                {"prepare": {"test_size": 1.0}}, {"train": {"parallel": {"n_jobs": 0}}}):  # fmt: skip
+        with pytest.raises(DataError):
+            validated(bad, "params.yaml")
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)
+
+
+def test_params_check_suggests_the_key_that_was_meant(tmp_path):
+    params = tmp_path / "params.yaml"
+    params.write_text("train:\n  modle: random_forest\n")
+    result = CliRunner().invoke(main, ["params", "--check", "--params", str(params)])
+    assert result.exit_code == 2
+    assert "train.modle: unknown key; did you mean 'model'?" in result.output
+    good = CliRunner().invoke(
+        main, ["params", "--check", "--params", str(PROJECT_ROOT / "params.yaml")]
+    )
+    assert good.exit_code == 0

@@ -8,8 +8,9 @@ Library functions that take a section (``complete``) fill it the same way.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from stages.core.errors import DataError
@@ -25,6 +26,7 @@ class Field:
     default: Any
     accepts: Callable[[Any], bool]
     expected: str  # what a valid value is, for the error line
+    json: dict[str, Any] = field(default_factory=dict)  # the same rule as JSON Schema, for editors
 
 
 def _number(value: Any) -> bool:
@@ -39,7 +41,9 @@ def integer(default: int | None, low: int | None = None, nullable: bool = False)
         return ok and (low is None or value >= low)
 
     bound = f" at least {low}" if low is not None else ""
-    return Field(default, accepts, f"an integer{bound}" + (" or null" if nullable else ""))
+    json: dict[str, Any] = {"type": ["integer", "null"] if nullable else "integer"}
+    json.update({"minimum": low} if low is not None else {})
+    return Field(default, accepts, f"an integer{bound}" + (" or null" if nullable else ""), json)
 
 
 def number(
@@ -55,33 +59,41 @@ def number(
 
     lower = f"{'above' if open_low else 'at least'} {low}"
     upper = f" and {'below' if open_high else 'at most'} {high}" if high is not None else ""
-    return Field(default, accepts, f"a number {lower}{upper}")
+    json: dict[str, Any] = {"type": "number", ("exclusiveMinimum" if open_low else "minimum"): low}
+    if high is not None:
+        json["exclusiveMaximum" if open_high else "maximum"] = high
+    return Field(default, accepts, f"a number {lower}{upper}", json)
 
 
 def choice(default: str, options: tuple[str, ...]) -> Field:
-    return Field(default, lambda value: value in options, "one of " + ", ".join(options))
+    expected = "one of " + ", ".join(options)
+    return Field(default, lambda value: value in options, expected, {"enum": list(options)})
 
 
 def text(default: str | None, nullable: bool = False) -> Field:
     def accepts(value: Any) -> bool:
         return (value is None and nullable) or (isinstance(value, str) and value != "")
 
-    return Field(default, accepts, "a non-empty string" + (" or null" if nullable else ""))
+    json = {"type": ["string", "null"] if nullable else "string", "minLength": 1}
+    return Field(default, accepts, "a non-empty string" + (" or null" if nullable else ""), json)
 
 
 def flag(default: bool) -> Field:
-    return Field(default, lambda value: isinstance(value, bool), "true or false")
+    return Field(
+        default, lambda value: isinstance(value, bool), "true or false", {"type": "boolean"}
+    )
 
 
 def names(default: list[str]) -> Field:
     def accepts(value: Any) -> bool:
         return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
 
-    return Field(default, accepts, "a list of column names")
+    json = {"type": "array", "items": {"type": "string", "minLength": 1}}
+    return Field(default, accepts, "a list of column names", json)
 
 
 def mapping(default: dict[str, Any]) -> Field:
-    return Field(default, lambda value: isinstance(value, dict), "a mapping")
+    return Field(default, lambda value: isinstance(value, dict), "a mapping", {"type": "object"})
 
 
 def _labels(value: Any) -> bool:
@@ -98,7 +110,12 @@ def _min_df(value: Any) -> bool:
 SCHEMA: dict[str, Any] = {
     "seed": integer(0, low=0),
     "data": {
-        "labels": Field(None, _labels, "a non-empty list of labels"),
+        "labels": Field(
+            None,
+            _labels,
+            "a non-empty list of labels",
+            {"type": ["array", "null"], "items": {"type": ["string", "integer"]}, "minItems": 1},
+        ),
         "aliases": mapping({}),
         "annotations": {
             "format": choice("auto", ("auto", *FORMATS)),
@@ -138,6 +155,7 @@ SCHEMA: dict[str, Any] = {
                 "auto",
                 lambda v: v == "auto" or names([]).accepts(v),
                 "auto or a list of column names",
+                {"anyOf": [{"const": "auto"}, names([]).json]},
             ),
             "categorical": names([]),
             "text": names([]),
@@ -151,9 +169,25 @@ SCHEMA: dict[str, Any] = {
                         and v[0] <= v[1]
                     ),
                     "two integers [low, high], 1 <= low <= high",
+                    {
+                        "type": "array",
+                        "items": {"type": "integer", "minimum": 1},
+                        "minItems": 2,
+                        "maxItems": 2,
+                    },
                 ),
                 "max_features": integer(20000, low=1, nullable=True),
-                "min_df": Field(1, _min_df, "an integer at least 1 or a share in (0, 1]"),
+                "min_df": Field(
+                    1,
+                    _min_df,
+                    "an integer at least 1 or a share in (0, 1]",
+                    {
+                        "anyOf": [
+                            {"type": "integer", "minimum": 1},
+                            {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                        ]
+                    },
+                ),
                 "sublinear_tf": flag(True),
             },
             "impute": choice("mean", ("mean", "median")),
@@ -187,6 +221,7 @@ SCHEMA: dict[str, Any] = {
                 1,
                 lambda v: isinstance(v, int) and not isinstance(v, bool) and (v >= 1 or v == -1),
                 "an integer at least 1, or -1 for every core",
+                {"anyOf": [{"type": "integer", "minimum": 1}, {"const": -1}]},
             ),
             "scheduler": text(None, nullable=True),
             "timeout": number(10.0, 0.0, open_low=True),
@@ -231,8 +266,10 @@ def _walk(schema: dict[str, Any], given: Any, prefix: str, source: object) -> di
     unknown = sorted(str(key) for key in given if key not in schema)
     if unknown and prefix not in OPEN:
         where = f"{prefix}.{unknown[0]}" if prefix else unknown[0]
+        close = difflib.get_close_matches(unknown[0], list(schema), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
         known = ", ".join(schema)
-        raise DataError(source, where, f"unknown key; {prefix or 'the file'} takes: {known}")
+        raise DataError(source, where, f"unknown key; {hint}{prefix or 'the file'} takes: {known}")
     result: dict[str, Any] = {key: given[key] for key in unknown}
     for key, spec in schema.items():
         where = f"{prefix}.{key}" if prefix else key
@@ -244,6 +281,27 @@ def _walk(schema: dict[str, Any], given: Any, prefix: str, source: object) -> di
             raise DataError(source, where, f"must be {spec.expected}, got {_show(value)}")
         result[key] = value
     return result
+
+
+def json_schema() -> dict[str, Any]:
+    """The schema as JSON Schema (draft 2020-12), so that editors complete params.yaml."""
+    document = _json_section(SCHEMA, "")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "params.yaml of the DVC labeling template (stages/core/params.py)",
+        **document,
+    }
+
+
+def _json_section(schema: dict[str, Any], prefix: str) -> dict[str, Any]:
+    properties = {}
+    for key, spec in schema.items():
+        where = f"{prefix}.{key}" if prefix else key
+        if isinstance(spec, dict):
+            properties[key] = _json_section(spec, where)
+        else:
+            properties[key] = {**spec.json, "default": spec.default, "description": spec.expected}
+    return {"type": "object", "properties": properties, "additionalProperties": prefix in OPEN}
 
 
 def _show(value: Any) -> str:
