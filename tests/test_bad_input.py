@@ -108,6 +108,21 @@ CASES = [
         {"a.csv": b"item_id,annotator_id,label,created_at\ni1,a,cat,last tuesday\n"},
         "a.csv: record 1: unreadable created_at",
     ),
+    (  # pandas would make item_id the index and shift every column left, silently
+        "one extra field on every row",
+        {"a.csv": b"item_id,annotator_id,label\ni1,ann,dog,looks fine\ni2,bo,cat,ok\n"},
+        "a.csv: line 2: 4 fields where the header has 3",
+    ),
+    (
+        "one extra field on a later row",
+        {"a.csv": b"item_id,annotator_id,label\ni1,ann,dog\ni2,bo,cat,extra\n"},
+        "a.csv: line 3: 4 fields where the header has 3",
+    ),
+    (  # pandas would keep one of the twins, silently
+        "a column named twice",
+        {"a.csv": b"item_id,annotator_id,label,label\ni1,ann,dog,cat\n"},
+        "a.csv: header: column named more than once: label",
+    ),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,12 +201,37 @@ def load_json(path: Path) -> Any:
 
 
 def read_csv_strings(path: Path) -> pd.DataFrame:
-    """Every cell as a string ("" for empty), header names trimmed."""
+    """Every cell as a string ("" for empty), header names trimmed.
+
+    A record with more or fewer fields than the header, or a header naming a column twice, is
+    an error: pandas would otherwise shift the columns (extra fields turn the first column into
+    an index) or drop one of the twins, silently.
+    """
     try:
-        frame = pd.read_csv(path, dtype="string", encoding="utf-8-sig", keep_default_na=False)
+        raw = pd.read_csv(
+            path, dtype="string", encoding="utf-8-sig", keep_default_na=False, header=None
+        )
     except UnicodeDecodeError as error:
         raise DataError(path, None, f"not UTF-8 text ({error.reason})") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+    except pd.errors.EmptyDataError:
+        raise DataError(path, None, "empty file: expected a header line") from None
+    except pd.errors.ParserError as error:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+        if found:
+            expected, line, saw = found.groups()
+            reason = f"{saw} fields where the header has {expected}"
+            raise DataError(path, f"line {line}", reason) from None
         raise DataError(path, None, f"malformed CSV ({error})".replace("\n", " ")) from None
-    frame.columns = [str(name).strip() for name in frame.columns]
+    header = [str(name).strip() for name in raw.iloc[0]]
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:
+        raise DataError(path, "header", f"column named more than once: {', '.join(twice)}")
+    frame = raw.iloc[1:].reset_index(drop=True)
+    frame.columns = header
+    short = frame.isna().any(axis=1).to_numpy()
+    if short.any():
+        row = int(short.nonzero()[0][0])
+        fields = int(frame.iloc[row].notna().sum())
+        reason = f"{fields} fields where the header has {len(header)}"
+        raise DataError(path, f"line {row + 2}", reason)
     return frame
