@@ -64,3 +64,57 @@ def test_model_card_names_data_version_params_labels_and_metrics():
         "mace",
     ):
         assert text in card
+
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "[click](javascript:alert(1))",
+    "a|b\nc",
+    "`code` **bold**",
+]
+
+
+def test_labels_from_the_data_cannot_put_markup_in_the_markdown_pages():
+    """Rendered as GitHub would (raw HTML allowed), no executable markup survives."""
+    from markdown_it import MarkdownIt
+
+    from stages.evaluation.run import evaluate_model
+
+    classes = HOSTILE[:4]
+
+    class Model:
+        classes_ = np.array(classes)
+
+        def predict_proba(self, test):
+            return np.tile([0.1, 0.2, 0.3, 0.4], (len(test), 1))
+
+    test = pd.DataFrame(
+        {"item_id": ["i1", "i2", "i3"], "label": classes[:3], "is_gold": [False, True, False]}
+    )
+    result = evaluate_model(Model(), test, classes, top=5)
+    counts = pd.Series([3, 2, 1, 0], index=classes)
+    card = scoring.model_card(result.metrics, {"train": {}}, "md5", counts, {}, HOSTILE[4])
+    for page in (result.report, card):
+        rendered = MarkdownIt("commonmark", {"html": True}).enable("table").render(page)
+        tags = _tags(rendered)
+        assert not {name for name, _ in tags} & {"script", "img", "iframe", "svg"}, rendered
+        attributes = [(key, value or "") for _, attrs in tags for key, value in attrs]
+        assert not [key for key, _ in attributes if key.startswith("on")], rendered
+        assert not [v for _, v in attributes if v.strip().lower().startswith("javascript:")]
+    table_rows = [line for line in result.report.splitlines() if line.startswith("| ")]
+    assert all(line.count(" | ") == line.replace("\\|", "").count(" | ") for line in table_rows)
+
+
+def _tags(page: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    """Every element a browser would build from ``page``: its name and attributes."""
+    from html.parser import HTMLParser
+
+    found: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, attrs))
+
+    Collector().feed(page)
+    return found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import numpy as np
@@ -141,13 +143,16 @@ def markdown_report(
         row = metrics["test"].get("per_class", {}).get(label)
         if row:
             scores = " | ".join(_fmt(row[key]) for key in ("precision", "recall", "f1"))
-            lines.append(f"| {label} | {scores} | {row['support']} |")
+            lines.append(f"| {markdown_text(label)} | {scores} | {row['support']} |")
     mistakes = rows[rows["actual"] != rows["predicted"]]
     counts = (
         mistakes.groupby(["actual", "predicted"]).size().sort_values(ascending=False, kind="stable")
     )
     lines += ["", "Most frequent mistakes:", "", "| actual | predicted | items |", "|---|---|---|"]
-    lines += [f"| {a} | {p} | {n} |" for (a, p), n in counts.head(top).items()]
+    lines += [
+        f"| {markdown_text(a)} | {markdown_text(p)} | {n} |"
+        for (a, p), n in counts.head(top).items()
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -178,7 +183,8 @@ def model_card(
         "with skops as `models/model.skops`; load it with `stages.training.model_io.load`, which "
         "refuses untrusted types.",
         f"- Data version: `data/raw.dvc` md5 `{data_version}`.",
-        f"- Labels: merged by `{merged_by or method}` (`label_merge.method: {method}`) from the "
+        f"- Labels: merged by {markdown_text(merged_by or method)} "
+        f"(`label_merge.method: {method}`) from the "
         "annotators' judgments; "
         f"{fitted.get('train_items', 0)} training items.",
         f"- Seed: {params.get('seed')}.",
@@ -194,7 +200,7 @@ def model_card(
         "| label | items |",
         "|---|---|",
     ]
-    lines += [f"| {label} | {count} |" for label, count in label_counts.items()]
+    lines += [f"| {markdown_text(label)} | {count} |" for label, count in label_counts.items()]
     lines += ["", "## Test metrics", "", "| metric | test split | gold items |", "|---|---|---|"]
     for key in ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "brier", "ece"):
         lines.append(
@@ -212,3 +218,14 @@ def _fmt(value: Any) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "n/a"
     return f"{value:.4f}"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")  # inline markup, links, table cells
+
+
+def markdown_text(value: object) -> str:
+    """Text from the data (labels, ids) as inert Markdown: HTML characters become entities and
+    Markdown punctuation is backslash-escaped, so a label can neither add markup nor break a
+    table; line breaks become spaces."""
+    text = html.escape(" ".join(str(value).split()), quote=True)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
