@@ -324,3 +324,29 @@ def test_markup_in_the_data_is_escaped_in_data_docs(tmp_path):
     for page in pages:
         text = page.read_text()
         assert "<script>alert(1)" not in text and "<img src=x" not in text, page
+
+
+def test_markup_in_a_row_valued_failure_is_escaped_in_data_docs(tmp_path):
+    """One annotator judging one item twice fails a check whose unexpected values are rows
+    (dicts): Data Docs print them field by field, ids and file names included."""
+    tables = valid_tables()
+    tables = _set("annotations", "annotator_id", 0, "<svg onload=alert(1)>")(tables)
+    tables = _set("annotations", "source", 0, "<b onmouseover=alert(3)>.csv")(tables)
+    tables = _duplicate_judgment(tables)
+    prepared = tmp_path / "prepared"
+    prepared.mkdir()
+    for name, frame in tables.items():
+        frame.to_parquet(prepared / f"{name}.parquet", index=False)
+    (tmp_path / "params.yaml").write_text(
+        yaml.safe_dump({"data": {"labels": LABELS}, "validate": {"suite": str(DEFAULT_SUITE)}})
+    )
+    args = ["validate", "--prepared", str(prepared), "--validated", str(tmp_path / "v"), "--quarantine", str(tmp_path / "q"),
+            "--reports", str(tmp_path / "reports"), "--params", str(tmp_path / "params.yaml")]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert "one_judgment_per_annotator_and_item_in_a_batch" in result.output
+    pages = list((tmp_path / "reports" / "docs").rglob("*.html"))
+    assert pages
+    for page in pages:
+        text = page.read_text()
+        assert "<svg onload" not in text and "<b onmouseover" not in text, page

@@ -118,8 +118,12 @@ def _outcome(check: Check, item: Any) -> Outcome:
     unexpected = details.get("unexpected_count")
     if unexpected is None:
         unexpected = 0 if item.success else 1
-    shown = tuple(sorted({str(value) for value in (details.get("partial_unexpected_list") or [])}))
-    examples = list(shown[:3])
+    values = details.get("partial_unexpected_list") or []
+    examples = sorted({str(value) for value in values})[:3]
+    # Data Docs print a row-valued failure (a dict) field by field: every field is shown too.
+    shown = tuple(
+        sorted(set(_strings(values)) | set(_strings(details.get("partial_unexpected_counts"))))
+    )
     rows = details.get("unexpected_index_list")
     return Outcome(
         check=check,
@@ -130,6 +134,15 @@ def _outcome(check: Check, item: Any) -> Outcome:
         rows=np.asarray(rows, dtype=np.int64) if rows is not None else None,
         shown=shown,
     )
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string a value holds, however deep: keys and values of dicts, items of lists."""
+    if isinstance(value, dict):
+        return [text for key, item in value.items() for text in (*_strings(key), *_strings(item))]
+    if isinstance(value, list | tuple | set):
+        return [text for item in value for text in _strings(item)]
+    return [] if value is None else [str(value)]
 
 
 def validate_tables(
