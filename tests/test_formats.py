@@ -66,7 +66,7 @@ def test_label_studio_full_export(tmp_path):
     ]
     path.write_text(json.dumps(tasks))
     assert detect_format(path) == "labelstudio"
-    export = _read(path)
+    export = _read(path, tool_id_fallback=True)
     table = export.annotations
     assert list(table.columns) == ANNOTATION_COLUMNS
     assert table["item_id"].tolist() == ["item-1", "item-1", "3"]
@@ -120,7 +120,7 @@ def test_label_studio_csv_quoted_with_json_cells(tmp_path):
         '102,"7","2026-01-02T03:04:06.000000Z",12,1.0,"{""choices"": [""Negative""]}","bad","2026-01-02"\n'
     )
     assert detect_format(path) == "labelstudio-csv"
-    table = _read(path, labels=["Positive", "Negative"]).annotations
+    table = _read(path, tool_id_fallback=True, labels=["Positive", "Negative"]).annotations
     assert table[["item_id", "annotator_id", "label"]].values.tolist() == [
         ["11", "ann@x.org", "Positive"],
         ["12", "7", "Negative"],
@@ -134,8 +134,14 @@ def test_label_studio_flat_records_pick_the_control_by_label_set(tmp_path):
     ]
     path = tmp_path / "min.json"
     path.write_text(json.dumps(records))
-    assert _read(path, labels=["pos", "neg"]).annotations["label"].tolist() == ["pos", "neg", "pos"]
-    assert _read(path, from_name="lang").annotations["label"].tolist() == ["en", "en", "en"]
+    assert _read(path, tool_id_fallback=True, labels=["pos", "neg"]).annotations[
+        "label"
+    ].tolist() == ["pos", "neg", "pos"]
+    assert _read(path, tool_id_fallback=True, from_name="lang").annotations["label"].tolist() == [
+        "en",
+        "en",
+        "en",
+    ]
 
 
 def test_prodigy_binary_and_choice_tasks(tmp_path):
@@ -180,7 +186,7 @@ def test_prodigy_binary_and_choice_tasks(tmp_path):
     path = tmp_path / "db-out.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     assert detect_format(path) == "prodigy"
-    table = _read(path, labels=["SPAM", "HAM"]).annotations
+    table = _read(path, tool_id_fallback=True, labels=["SPAM", "HAM"]).annotations
     assert table[["item_id", "annotator_id", "label"]].values.tolist() == [
         ["i1", "news-alice", "SPAM"],
         ["i2", "news-bob", "HAM"],
@@ -188,9 +194,9 @@ def test_prodigy_binary_and_choice_tasks(tmp_path):
     ]
     assert table["created_at"].iloc[0] == pd.Timestamp("2026-01-01T00:00:00Z")
     with pytest.raises(DataError, match="reject_label"):
-        _read(path, labels=["SPAM", "HAM", "OTHER"])
+        _read(path, tool_id_fallback=True, labels=["SPAM", "HAM", "OTHER"])
     assert (
-        _read(path, labels=["SPAM", "HAM", "OTHER"], reject_label="HAM")
+        _read(path, tool_id_fallback=True, labels=["SPAM", "HAM", "OTHER"], reject_label="HAM")
         .annotations["label"]
         .tolist()[1]
         == "HAM"
@@ -310,3 +316,16 @@ def test_a_parquet_long_table_counts_rows_from_one(tmp_path):
     ).to_parquet(path)
     with pytest.raises(DataError, match="row 2: empty item_id"):
         read_export(path, "long", {"labels": ["x", "y"]})
+
+
+def test_a_record_without_the_item_key_is_an_error_unless_the_tool_id_is_asked_for(tmp_path):
+    """Label Studio task ids (and Prodigy input hashes) may be other items' ids: falling back to
+    them silently attached judgments to the wrong items."""
+    path = tmp_path / "export.json"
+    task = {"id": 2, "data": {"text": "no id key"}, "annotations": [_annotation(7, "Positive")]}
+    path.write_text(json.dumps([task]))
+    with pytest.raises(DataError, match=r"task 2: no 'item_id' \(data\.annotations\.item_key\)"):
+        _read(path)
+    export = _read(path, tool_id_fallback=True)
+    assert export.annotations["item_id"].tolist() == ["2"]
+    assert "1 record(s) without an item id (first: task 2)" in export.warnings[0]

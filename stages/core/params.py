@@ -122,6 +122,7 @@ SCHEMA: dict[str, Any] = {
             "item_key": text("item_id"),
             "from_name": text(None, nullable=True),
             "reject_label": text(None, nullable=True),
+            "tool_id_fallback": flag(False),
         },
     },
     "prepare": {

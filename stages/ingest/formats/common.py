@@ -43,7 +43,25 @@ class Rows:
         self.gold: dict[str, str] = {}
         self.skipped: dict[str, int] = {}
         self.outside: list[str] = []  # records whose data names a file outside the project
+        self.tool_ids: list[str] = []  # records whose item id is the tool's own id
         self.root = Path.cwd().resolve()
+
+    def item_id(self, record: str, found: Any, tool_id: Any, options: dict[str, Any]) -> Any:
+        """The item id under ``item_key``; the tool's own id (Label Studio task id, Prodigy
+        input hash) only with ``tool_id_fallback``, and then counted and warned about: never
+        silently, since those ids may name other items of the delivery."""
+        if found not in (None, ""):
+            return found
+        key = options.get("item_key") or "item_id"
+        if not options.get("tool_id_fallback"):
+            raise DataError(
+                self.path,
+                record,
+                f"no '{key}' (data.annotations.item_key) in the record; set item_key to the key "
+                "that holds your item id, or tool_id_fallback: true to use the tool's own id",
+            )
+        self.tool_ids.append(record)
+        return tool_id
 
     def skip(self, reason: str) -> None:
         """A record that holds no judgment (cancelled, ignored, ...): counted, never silent."""
@@ -94,6 +112,11 @@ class Rows:
             warnings.append(
                 f"{self.path}: {self.outside[0]}, a file outside the project{more}; "
                 "it is not read (labels need no media), check where the export came from"
+            )
+        if self.tool_ids:
+            warnings.append(
+                f"{self.path}: {len(self.tool_ids)} record(s) without an item id (first: "
+                f"{self.tool_ids[0]}) use the tool's own id (data.annotations.tool_id_fallback)"
             )
         return Export(
             annotations, gold if len(gold) else empty_gold(), dict(self.skipped), warnings

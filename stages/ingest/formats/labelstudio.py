@@ -31,7 +31,7 @@ def read_full_json(path: Path, options: dict[str, Any]) -> Export:
     """The full export: ``[{id, data, annotations: [{completed_by, result, ...}], ...}]``.
 
     ``completed_by`` is an int user id or an object (its email is used when present). The item
-    id is ``data[item_key]`` when the task has it, else the task id.
+    id is ``data[item_key]`` (the task id only with ``tool_id_fallback``).
     """
     item_key = options.get("item_key") or "item_id"
     from_name = options.get("from_name")
@@ -50,7 +50,7 @@ def read_full_json(path: Path, options: dict[str, Any]) -> Export:
         annotations = task.get("annotations")
         if not isinstance(annotations, list):
             raise DataError(path, record, "task has no 'annotations' array")
-        item = task["data"].get(item_key, task.get("id"))
+        item = rows.item_id(record, task["data"].get(item_key), task.get("id"), options)
         rows.check_data(record, task["data"])
         for annotation in annotations:
             if not isinstance(annotation, dict):
@@ -100,7 +100,7 @@ def _flat_records(
         if label is None:
             rows.skip("record without a choice")
             continue
-        item = entry.get(item_key) if entry.get(item_key) not in (None, "") else entry.get("id")
+        item = rows.item_id(record, entry.get(item_key), entry.get("id"), options)
         rows.add(record, item, entry.get("annotator"), label, entry.get("created_at") or None)
     return rows.export()
 

@@ -47,7 +47,8 @@ def read_jsonl(path: Path, options: dict[str, Any]) -> Export:
             rows.skip("rejected choice task")
             continue
         meta = task.get("meta") if isinstance(task.get("meta"), dict) else {}
-        item = task.get(item_key, meta.get(item_key, task.get("_input_hash")))
+        found = task.get(item_key, meta.get(item_key))
+        item = rows.item_id(record, found, task.get("_input_hash"), options)
         annotator = task.get("_annotator_id") or task.get("_session_id")
         rows.add(record, item, annotator, label, task.get("_timestamp"))
     return rows.export()
