@@ -59,3 +59,32 @@ def test_annotations_are_sorted_with_fixed_columns():
         ["a", "y", "cat"],
         ["b", "x", "dog"],
     ]
+
+
+def test_labels_equal_up_to_unicode_form_are_one_class():
+    """NFC and NFD accents, full-width letters: spellings that print alike map to one label."""
+    mapping = label_normaliser(["négatif", "Positive"], {})
+    values = pd.Series(
+        [
+            "ne\u0301gatif",
+            "n\u00e9gatif",
+            "\uff30\uff4f\uff53\uff49\uff54\uff49\uff56\uff45",
+            " positive ",
+        ],
+        dtype="string",
+    )
+    assert normalise_labels(values, mapping).tolist() == [
+        "négatif",
+        "négatif",
+        "Positive",
+        "Positive",
+    ]
+
+
+def test_labels_read_from_the_data_fold_unicode_forms_too():
+    from stages.ingest.delivery import labels_in
+
+    found = pd.Series(
+        ["ne\u0301gatif", "n\u00e9gatif", "n\u00e9gatif", "\uff30\uff4f\uff53", "Pos"]
+    )
+    assert len(labels_in(found, {})) == 2

@@ -61,6 +61,6 @@ def labels_in(values: pd.Series, aliases: dict[str, Any]) -> list[str]:
     counts = found.value_counts().rename_axis("label").reset_index(name="n")
     counts["label"] = [str(aliases.get(label, label)) for label in counts["label"]]
     counts = counts.groupby("label", as_index=False)["n"].sum()
-    counts["key"] = counts["label"].str.casefold()
+    counts["key"] = [tables.label_key(label) for label in counts["label"]]
     counts = counts.sort_values(["key", "n", "label"], ascending=[True, False, True], kind="stable")
     return sorted(counts.drop_duplicates("key")["label"])

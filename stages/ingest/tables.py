@@ -6,6 +6,7 @@ Column order is fixed and rows are sorted by key so that the Parquet files are b
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -21,17 +22,23 @@ SPLITS = ("train", "test")
 def label_normaliser(
     labels: Iterable[str], aliases: Mapping[str, str] | None, source: object = "params.yaml"
 ) -> dict[str, str]:
-    """Map case- and space-insensitive spellings and aliases onto the label set.
+    """Map spellings that differ in case, surrounding space or Unicode form (NFKC: composed or
+    decomposed accents, full-width letters) and aliases onto the label set.
 
     A value that maps nowhere is kept as written (trimmed) so that validate can report it.
     """
     canonical = [str(label) for label in labels]
-    mapping = {label.strip().casefold(): label for label in canonical}
+    mapping = {label_key(label): label for label in canonical}
     for alias, target in (aliases or {}).items():
         if str(target) not in canonical:
             raise DataError(source, f"data.aliases.{alias}", f"'{target}' is not in data.labels")
-        mapping[str(alias).strip().casefold()] = str(target)
+        mapping[label_key(str(alias))] = str(target)
     return mapping
+
+
+def label_key(text: str) -> str:
+    """What two spellings of one label share: NFKC form, no surrounding space, case folded."""
+    return unicodedata.normalize("NFKC", text).strip().casefold()
 
 
 def normalise_labels(values: pd.Series, mapping: Mapping[str, str]) -> pd.Series:
@@ -39,9 +46,8 @@ def normalise_labels(values: pd.Series, mapping: Mapping[str, str]) -> pd.Series
     codes, uniques = pd.factorize(values.astype("string"))
     stripped = pd.Series(uniques, dtype="string").str.strip()
     lookup = pd.Series(dict(mapping), dtype="string")
-    mapped = pd.Series(
-        lookup.reindex(stripped.str.casefold().to_numpy()).to_numpy(), dtype="string"
-    )
+    keys = [label_key(value) for value in stripped.fillna("")]  # once per distinct spelling
+    mapped = pd.Series(lookup.reindex(keys).to_numpy(), dtype="string")
     normalised = mapped.fillna(stripped).to_numpy()
     result = pd.array(normalised.take(np.maximum(codes, 0)), dtype="string")
     result[codes < 0] = pd.NA
