@@ -6,10 +6,13 @@ Importing pandas, scikit-learn or Great Expectations costs seconds, so ``--help`
 from __future__ import annotations
 
 import importlib
+import os
 
 import click
 
 from stages.core.errors import EXIT_DATA_ERROR, DataError
+
+EXIT_INTERNAL_ERROR = 1
 
 # command name -> (module, attribute, one-line help shown by `python -m stages --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -49,8 +52,28 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except DataError as error:
-            click.echo(f"error: {error.line()}", err=True)
+            click.echo(f"error: {_capped(error.line())}", err=True)
             ctx.exit(EXIT_DATA_ERROR)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as error:  # a bug, not bad input: one line, the trace on request
+            if os.environ.get("STAGES_DEBUG"):
+                raise
+            where = f"{type(error).__name__}: {error}".splitlines()[0] if str(error) else ""
+            click.echo(
+                f"internal error: {_capped(where or type(error).__name__)} "
+                "(STAGES_DEBUG=1 shows the trace; please report it)",
+                err=True,
+            )
+            ctx.exit(EXIT_INTERNAL_ERROR)
+
+
+def _capped(line: str, limit: int = 300) -> str:
+    """One line, at most ``limit`` characters: a 50 MB label must not make a 50 MB message."""
+    line = " ".join(line.split())
+    if len(line) <= limit:
+        return line
+    return f"{line[: limit - 40]}... ({len(line)} characters in all)"
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

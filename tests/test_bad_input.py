@@ -217,3 +217,59 @@ def test_a_missing_upstream_output_is_one_line_naming_the_stage_to_run(
     assert result.exit_code == 2, result.output
     line = result.output.strip().splitlines()[-1]
     assert line.endswith(f"missing; run `dvc repro {run}` first") and missing in line
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"PK\x03\x04 truncated", bytes(range(256)) * 4],
+    ids=["empty", "truncated", "random"],
+)
+def test_a_broken_model_file_is_one_line(tmp_path, content):
+    from stages.core.errors import DataError
+    from stages.training import model_io
+
+    path = tmp_path / "model.skops"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match="not a model file skops can read"):
+        model_io.load(path)
+
+
+def test_json_nested_too_deep_is_one_line(tmp_path):
+    result = run_prepare(tmp_path, {"deep.json": b"[" * 200_000 + b"]" * 200_000})
+    assert result.exit_code == 2, result.output
+    assert "deep.json: JSON nested too deeply" in result.output
+
+
+def test_a_bug_is_one_line_with_the_trace_on_request(tmp_path, monkeypatch):
+    from stages.ingest import tables
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(tables, "read_items", broken)
+    result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"})
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "internal error: RuntimeError: boom (STAGES_DEBUG=1 shows the trace; please report it)"
+    ]
+    monkeypatch.setenv("STAGES_DEBUG", "1")
+    (tmp_path / "again").mkdir()
+    result = run_prepare(tmp_path / "again", {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"})
+    assert isinstance(result.exception, RuntimeError)
+
+
+def test_a_huge_value_makes_a_short_line(tmp_path):
+    """An alias to a 1 MB label: the error names it, in at most 300 characters."""
+    huge = "x" * 1_000_000
+    raw = tmp_path / "raw"
+    (raw / "annotations").mkdir(parents=True)
+    (raw / "items.csv").write_text(GOOD_ITEMS)
+    (raw / "annotations" / "a.csv").write_text("item_id,annotator_id,label\ni1,a,cat\n")
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump({"data": {"labels": ["cat"], "aliases": {"kitty": huge}}}))
+    args = ["prepare", "--raw", str(raw), "--out", str(tmp_path / "out"), "--report",
+            str(tmp_path / "r.json"), "--params", str(params)]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    line = result.output.strip().splitlines()[-1]
+    assert len(line) <= 300 and "data.aliases.kitty" in line and "characters in all" in line

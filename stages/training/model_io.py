@@ -109,12 +109,20 @@ def untrusted(data: bytes) -> list[str]:
 
 def load(path: Path) -> Any:
     """Load a model file; types outside the trusted list are refused, never executed."""
+    import zipfile
+
     import skops.io as sio
 
     from stages.core.errors import DataError
 
     data = path.read_bytes()
-    unknown = untrusted(data)
-    if unknown:
-        raise DataError(path, None, f"untrusted types in the model file: {', '.join(unknown)}")
-    return sio.loads(data, trusted=sio.get_untrusted_types(data=data))
+    try:
+        unknown = untrusted(data)
+        if unknown:
+            raise DataError(path, None, f"untrusted types in the model file: {', '.join(unknown)}")
+        return sio.loads(data, trusted=sio.get_untrusted_types(data=data))
+    except (zipfile.BadZipFile, ValueError, KeyError, EOFError, TypeError) as error:
+        reason = (
+            f"not a model file skops can read ({type(error).__name__}); rerun `dvc repro train`"
+        )
+        raise DataError(path, None, reason) from None

@@ -221,6 +221,8 @@ def load_json(path: Path) -> Any:
         raise DataError(path, None, f"not UTF-8 text ({error.reason})") from None
     except json.JSONDecodeError as error:
         raise DataError(path, f"line {error.lineno}", f"invalid JSON ({error.msg})") from None
+    except RecursionError:
+        raise DataError(path, None, "JSON nested too deeply to be an export") from None
 
 
 def read_csv_strings(path: Path) -> pd.DataFrame:
