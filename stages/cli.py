@@ -68,7 +68,7 @@ class LazyGroup(click.Group):
             ctx.exit(EXIT_INTERNAL_ERROR)
 
 
-def _capped(line: str, limit: int = 300) -> str:
+def _capped(line: str, limit: int = 1000) -> str:
     """One line, at most ``limit`` characters: a 50 MB label must not make a 50 MB message."""
     line = " ".join(line.split())
     if len(line) <= limit:
