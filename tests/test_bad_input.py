@@ -273,3 +273,17 @@ def test_a_huge_value_makes_a_short_line(tmp_path):
     assert result.exit_code == 2
     line = result.output.strip().splitlines()[-1]
     assert len(line) <= 1000 and "data.aliases.kitty" in line and "characters in all" in line
+
+
+def test_standalone_gold_outside_the_label_set_is_an_error(tmp_path):
+    annotations = tmp_path / "batch.csv"
+    annotations.write_text("item_id,annotator_id,label\ni1,a,cat\ni1,b,dog\ni2,a,dog\n")
+    gold = tmp_path / "gold.csv"
+    gold.write_text("item_id,label\ni1,horse\n")
+    args = ["label-merge", "--annotations", str(annotations), "--gold", str(gold), "--labels",
+            "cat,dog", "--out", str(tmp_path / "out"), "--params", str(tmp_path / "none.yaml")]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().endswith(
+        "gold.csv: item i1: gold label 'horse' is not in the label set (cat, dog)"
+    )

@@ -162,4 +162,11 @@ def _standalone_inputs(
     delivery = read_delivery(exports, gold_file, data, given, ordered=False, strict_aliases=False)
     for line in delivery.export.warnings:
         click.echo(f"warning: {line}", err=True)
+    outside = ~delivery.gold["label"].isin(delivery.labels)
+    if outside.any():  # in the pipeline, validate stops it; here nothing else would
+        from stages.core.errors import DataError
+
+        item, label = delivery.gold.loc[outside, ["item_id", "label"]].iloc[0]
+        reason = f"gold label {label!r} is not in the label set ({', '.join(delivery.labels)})"
+        raise DataError(gold_file or exports, f"item {item}", reason)
     return delivery.annotations, delivery.gold, delivery.labels, None
