@@ -38,7 +38,7 @@ def valid_tables() -> dict[str, pd.DataFrame]:
 
 
 def run_validate(
-    tmp_path: Path, tables: dict[str, pd.DataFrame], suite: Path = DEFAULT_SUITE
+    tmp_path: Path, tables: dict[str, pd.DataFrame], suite: Path = DEFAULT_SUITE, docs: bool = False
 ) -> object:
     prepared = tmp_path / "prepared"
     prepared.mkdir(exist_ok=True)
@@ -48,8 +48,8 @@ def run_validate(
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     args = ["validate", "--prepared", str(prepared), "--validated", str(tmp_path / "validated"),
             "--quarantine", str(tmp_path / "quarantine"), "--reports", str(tmp_path / "reports"),
-            "--no-docs", "--params", str(tmp_path / "params.yaml")]  # fmt: skip
-    return CliRunner().invoke(main, args)
+            "--params", str(tmp_path / "params.yaml")]  # fmt: skip
+    return CliRunner().invoke(main, args if docs else [*args, "--no-docs"])
 
 
 def _set(table: str, column: str, row: int, value: object):
@@ -308,16 +308,7 @@ def test_markup_in_the_data_is_escaped_in_data_docs(tmp_path):
         text=pd.array(["<script>alert(1)</script>" * 5000] + ["ok"] * 29, dtype="string")
     )
     tables = _set("annotations", "label", 4, "<img src=x onerror=alert(2)>")(tables)
-    prepared = tmp_path / "prepared"
-    prepared.mkdir()
-    for name, frame in tables.items():
-        frame.to_parquet(prepared / f"{name}.parquet", index=False)
-    (tmp_path / "params.yaml").write_text(
-        yaml.safe_dump({"data": {"labels": LABELS}, "validate": {"suite": str(DEFAULT_SUITE)}})
-    )
-    args = ["validate", "--prepared", str(prepared), "--validated", str(tmp_path / "v"), "--quarantine", str(tmp_path / "q"),
-            "--reports", str(tmp_path / "reports"), "--params", str(tmp_path / "params.yaml")]  # fmt: skip
-    result = CliRunner().invoke(main, args)
+    result = run_validate(tmp_path, tables, docs=True)
     assert result.exit_code == 2  # the long text and the odd label are critical failures
     pages = list((tmp_path / "reports" / "docs").rglob("*.html"))
     assert pages
@@ -333,16 +324,7 @@ def test_markup_in_a_row_valued_failure_is_escaped_in_data_docs(tmp_path):
     tables = _set("annotations", "annotator_id", 0, "<svg onload=alert(1)>")(tables)
     tables = _set("annotations", "source", 0, "<b onmouseover=alert(3)>.csv")(tables)
     tables = _duplicate_judgment(tables)
-    prepared = tmp_path / "prepared"
-    prepared.mkdir()
-    for name, frame in tables.items():
-        frame.to_parquet(prepared / f"{name}.parquet", index=False)
-    (tmp_path / "params.yaml").write_text(
-        yaml.safe_dump({"data": {"labels": LABELS}, "validate": {"suite": str(DEFAULT_SUITE)}})
-    )
-    args = ["validate", "--prepared", str(prepared), "--validated", str(tmp_path / "v"), "--quarantine", str(tmp_path / "q"),
-            "--reports", str(tmp_path / "reports"), "--params", str(tmp_path / "params.yaml")]  # fmt: skip
-    result = CliRunner().invoke(main, args)
+    result = run_validate(tmp_path, tables, docs=True)
     assert result.exit_code == 2, result.output
     assert "one_judgment_per_annotator_and_item_in_a_batch" in result.output
     pages = list((tmp_path / "reports" / "docs").rglob("*.html"))

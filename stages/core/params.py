@@ -242,18 +242,20 @@ OPEN = {f"train.{model}" for model in MODELS}
 
 def default(name: str) -> Any:
     """The default of one param, by dotted name."""
-    field: Any = SCHEMA
+    return _at(name).default
+
+
+def _at(name: str) -> Any:
+    """The schema's field or section at a dotted name."""
+    found: Any = SCHEMA
     for part in name.split("."):
-        field = field[part]
-    return field.default
+        found = found[part]
+    return found
 
 
 def complete(name: str, given: dict[str, Any] | None, source: object = "params") -> dict[str, Any]:
     """The section at dotted ``name`` with every key checked and every default filled."""
-    schema: Any = SCHEMA
-    for part in name.split("."):
-        schema = schema[part]
-    return _walk(schema, given or {}, name, source)
+    return _walk(_at(name), given or {}, name, source)
 
 
 def validated(raw: dict[str, Any], source: object) -> dict[str, Any]:

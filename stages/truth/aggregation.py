@@ -80,8 +80,13 @@ def majority_vote(judgments: Judgments, tie_rule: str = "prior", seed: int = 0) 
 def class_prior(posterior: np.ndarray, judged: np.ndarray, pseudo_count: float = 0.0) -> np.ndarray:
     """Each class's share of the judged items' posterior mass, ``pseudo_count`` added per class:
     the one estimate of the class prior (maximum likelihood at 0)."""
-    mass = (posterior.sum(axis=0) if judged.all() else posterior[judged].sum(axis=0)) + pseudo_count
+    mass = judged_sum(posterior, judged) + pseudo_count
     return mass / mass.sum()
+
+
+def judged_sum(values: np.ndarray, judged: np.ndarray) -> np.ndarray:
+    """Sum over judged items (axis 0); a plain sum when every item is judged, as usual."""
+    return values.sum(axis=0) if judged.all() else values[judged].sum(axis=0)
 
 
 def unanimous(counts: np.ndarray) -> np.ndarray:
@@ -146,8 +151,7 @@ class EMSetup:
         return cls(by_pair, by_pair.T.tocsr(), start, judged, label_counts, len(judgments.item))
 
     def judged_sum(self, values: np.ndarray) -> np.ndarray:
-        """Sum over judged items (axis 0); a plain sum when every item is judged, as usual."""
-        return values.sum(axis=0) if self.judged.all() else values[self.judged].sum(axis=0)
+        return judged_sum(values, self.judged)
 
     def observed(self, posterior: np.ndarray) -> np.ndarray:
         """Expected judgments per annotator, true class and observed label (a x true x observed)."""
