@@ -118,3 +118,13 @@ def _tags(page: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
 
     Collector().feed(page)
     return found
+
+
+def test_plot_rows_break_script_sequences_and_keep_numbers():
+    from stages.core.markup import WORD_JOINER, plot_rows
+
+    rows = pd.DataFrame({"class": ["</script>", "<!--x", "ok"], "recall": [0.5, 1.0, 0.0]})
+    safe = plot_rows(rows)
+    assert "</script" not in "".join(safe["class"]) and "<!--" not in "".join(safe["class"])
+    assert [text.replace(WORD_JOINER, "") for text in safe["class"]] == list(rows["class"])
+    assert safe["recall"].tolist() == rows["recall"].tolist()

@@ -38,6 +38,7 @@ def evaluate(
 
     from stages.core.datasets import read_table
     from stages.core.io import label_set, load_params, write_csv, write_json, write_text
+    from stages.core.markup import plot_rows
     from stages.evaluation import scoring
     from stages.evaluation.run import data_version, evaluate_model, merged_by
     from stages.training import model_io, modeling
@@ -52,7 +53,7 @@ def evaluate(
     result = evaluate_model(model, test, classes, params["evaluate"]["top_confusions"])
     write_json(reports_dir / "metrics.json", result.metrics)
     for name, rows in result.plots.items():
-        write_csv(reports_dir / "plots" / name, rows)
+        write_csv(reports_dir / "plots" / name, plot_rows(rows))
     write_text(reports_dir / "evaluation.md", result.report)
     train_ids = read_table(items, ["item_id", "split"], where={"split": ["train"]})
     train_rows = modeling.split_with_labels(train_ids, labels, "train")

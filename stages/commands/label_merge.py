@@ -64,8 +64,9 @@ def label_merge(
 
     \b
     In the pipeline: reads data/validated/, writes data/labels/labels.parquet,
-    reports/label_merge.json (agreement metrics), reports/annotators.csv and the
-    next round's Label Studio tasks in data/relabel/tasks.json.
+    reports/label_merge.json (agreement metrics), reports/annotators.csv, its plot
+    reports/plots/annotators.csv and the next round's Label Studio tasks in
+    data/relabel/tasks.json.
     Standalone, on any delivery, from any folder:
       python -m stages label-merge --annotations exports/ --out merged/
     writes merged/labels.csv, label_merge.json, annotators.csv and tasks.json. The label
@@ -86,6 +87,7 @@ def label_merge(
         write_parquet,
     )
     from stages.core.params import validated
+    from stages.truth.annotators import annotator_plot_rows
     from stages.truth.merge import merge_labels
     from stages.truth.relabel import label_studio_tasks, select
 
@@ -127,6 +129,7 @@ def label_merge(
         write_parquet(labels_file, merged.labels)
     write_json(reports_dir / "label_merge.json", merged.summary)
     write_csv(reports_dir / "annotators.csv", merged.annotators)
+    write_csv(reports_dir / catalog.ANNOTATORS_PLOT, annotator_plot_rows(merged.annotators))
     write_json_records(relabel_file, tasks)
     summary = merged.summary
     click.echo(

@@ -21,6 +21,7 @@ REPORTS = "reports"  # label-merge and evaluate write their reports here
 PREPARE_REPORT = "reports/prepare.json"
 VALIDATION_REPORTS = "reports/validation"
 LABEL_ISSUES = "reports/label_issues.csv"
+ANNOTATORS_PLOT = "plots/annotators.csv"  # in the reports folder: what the plot shows
 
 MODEL_FILE = "model.skops"  # in MODELS
 TRAIN_SUMMARY = "train.json"  # in MODELS

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import html
-import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from stages.core.markup import markdown_text
 
 CALIBRATION_BINS = 10
 
@@ -218,14 +218,3 @@ def _fmt(value: Any) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "n/a"
     return f"{value:.4f}"
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")  # inline markup, links, table cells
-
-
-def markdown_text(value: object) -> str:
-    """Text from the data (labels, ids) as inert Markdown: HTML characters become entities and
-    Markdown punctuation is backslash-escaped, so a label can neither add markup nor break a
-    table; line breaks become spaces."""
-    text = html.escape(" ".join(str(value).split()), quote=True)
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)

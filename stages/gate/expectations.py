@@ -7,6 +7,8 @@ annotations are checked against the items that passed.
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,10 +122,9 @@ def _outcome(check: Check, item: Any) -> Outcome:
         unexpected = 0 if item.success else 1
     values = details.get("partial_unexpected_list") or []
     examples = sorted({str(value) for value in values})[:3]
-    # Data Docs print a row-valued failure (a dict) field by field: every field is shown too.
-    shown = tuple(
-        sorted(set(_strings(values)) | set(_strings(details.get("partial_unexpected_counts"))))
-    )
+    # Data Docs print the result: values, counts, failing rows (a dict, field by field: ids,
+    # text, file names) and the check's own arguments (a label set). Every string is shown.
+    shown = tuple(sorted(set(_strings(details)) | set(_strings(check.kwargs))))
     rows = details.get("unexpected_index_list")
     return Outcome(
         check=check,
@@ -153,6 +154,7 @@ def validate_tables(
     kept = {name: frame.reset_index(drop=True) for name, frame in tables.items()}
     quarantined: dict[str, pd.DataFrame] = {}
     outcomes: list[Outcome] = []
+    shown: list[str] = []
     for table in ORDER:
         if table == "item_judgments":  # derived from what passed so far
             kept.update(derived_tables(kept["annotations"], kept["items"], labels))
@@ -166,16 +168,22 @@ def validate_tables(
         quarantine = suite.quarantine.get(table, False)
         checked = add_reference_columns(frame, applies, kept)
         table_outcomes = runner.run(table, checked, active, with_rows=quarantine) if active else []
+        shown += [value for outcome in table_outcomes for value in outcome.shown]
         if quarantine:
             kept[table], quarantined[table], table_outcomes = _set_aside(frame, table_outcomes)
         outcomes += table_outcomes + skipped
-    if docs_dir is not None:
-        escape_data_docs(docs_dir, [value for outcome in outcomes for value in outcome.shown])
+    if docs_dir is not None:  # what the pages show, quarantined rows included
+        escape_data_docs(docs_dir, shown)
     for table in ("items", "annotations", "gold"):
         quarantined.setdefault(
             table, tables[table].iloc[:0].assign(reason=pd.Series(dtype="string"))
         )
     return Validation(outcomes, {name: kept[name] for name in tables}, quarantined)
+
+
+# Text that can open a tag, a comment or a declaration: only such values are escaped, so that
+# a value such as ">" or '"' never rewrites the page's own markup.
+_OPENS_MARKUP = re.compile(r"<[A-Za-z!/?]")
 
 
 def escape_data_docs(docs_dir: Path, values: list[str]) -> None:
@@ -184,18 +192,14 @@ def escape_data_docs(docs_dir: Path, values: list[str]) -> None:
     A delivery's text may hold HTML or script (``<script>...``); opening the report must not
     run it. Each value with markup characters is replaced by its HTML-escaped form.
     """
-    import html
-
-    risky = sorted(
-        {value for value in values if any(ch in value for ch in "<>&\"'")}, key=len, reverse=True
-    )
+    risky = sorted({value for value in values if _OPENS_MARKUP.search(value)}, key=len)
     if not risky:
         return
+    # One pass, longest value first, so that no text is escaped twice.
+    pattern = re.compile("|".join(re.escape(value) for value in reversed(risky)))
     for page in docs_dir.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
-        cleaned = text
-        for value in risky:
-            cleaned = cleaned.replace(value, html.escape(value))
+        cleaned = pattern.sub(lambda found: html.escape(found.group()), text)
         if cleaned != text:
             page.write_text(cleaned, encoding="utf-8")
 

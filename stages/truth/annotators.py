@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stages.core.markup import plot_rows
 from stages.core.params import complete
 from stages.truth.aggregation import Judgments, annotator_confusion, class_prior
 from stages.truth.agreement import (
@@ -167,3 +168,15 @@ def annotator_report(
             }
         )
     return report[ANNOTATOR_COLUMNS].round(6)
+
+
+def annotator_plot_rows(report: pd.DataFrame) -> pd.DataFrame:
+    """What the annotators plot shows: estimated and gold accuracy, and the spammer flag.
+
+    A display copy of ``report`` (reports/annotators.csv keeps the exact ids): ids are made
+    safe for the page DVC embeds them in (stages.core.markup).
+    """
+    rows = report[["annotator_id", "estimated_accuracy", "gold_accuracy", "judgments"]].copy()
+    rows["annotator_id"] = rows["annotator_id"].astype(object)
+    rows["flag"] = np.where(report["likely_spammer"], "likely spammer", "ok")
+    return plot_rows(rows)

@@ -1,0 +1,42 @@
+"""Text from the data (ids, labels, file names) made inert for the pages it reaches.
+
+Every page a person opens renders text that came from outside. Each target has its own rule,
+kept here so that every writer uses the same one:
+
+- Markdown (evaluation.md, the model card): HTML characters become entities and Markdown
+  punctuation is backslash-escaped.
+- DVC plots: `dvc plots show` embeds each plot's rows as JSON inside a ``<script>`` block,
+  where ``</script>`` or ``<!--`` in a value would end or derail the script. A word joiner
+  (U+2060, invisible) after every ``<`` breaks both sequences without changing what a person
+  reads.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pandas as pd
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")  # inline markup, links, table cells
+WORD_JOINER = "\u2060"
+
+
+def markdown_text(value: object) -> str:
+    """Text as inert Markdown: no markup, no broken table; line breaks become spaces."""
+    text = html.escape(" ".join(str(value).split()), quote=True)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def plot_text(value: str) -> str:
+    """Text that cannot end or derail the ``<script>`` block DVC embeds plot rows in."""
+    return value.replace("<", "<" + WORD_JOINER)
+
+
+def plot_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows with every text cell made safe for `dvc plots show` (numbers untouched)."""
+    safe = rows.copy()
+    for column in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[column]):
+            safe[column] = safe[column].map(lambda v: plot_text(v) if isinstance(v, str) else v)
+    return safe
