@@ -111,12 +111,12 @@ CASES = [
     (  # pandas would make item_id the index and shift every column left, silently
         "one extra field on every row",
         {"a.csv": b"item_id,annotator_id,label\ni1,ann,dog,looks fine\ni2,bo,cat,ok\n"},
-        "a.csv: line 2: 4 fields where the header has 3",
+        "a.csv: record 1 after the header: 4 field(s) where the header has 3",
     ),
     (
         "one extra field on a later row",
         {"a.csv": b"item_id,annotator_id,label\ni1,ann,dog\ni2,bo,cat,extra\n"},
-        "a.csv: line 3: 4 fields where the header has 3",
+        "a.csv: record 2 after the header: 4 field(s) where the header has 3",
     ),
     (  # pandas would keep one of the twins, silently
         "a column named twice",
@@ -165,6 +165,29 @@ def test_a_broken_items_table(tmp_path):
     )
     assert result.exit_code == 2
     assert "items.csv: header: missing required column: item_id" in result.output
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [  # pandas would pad the short record, index by item_id, or rename the twin "x.1"
+        ("item_id,x,y\ni1,1,2\ni2,3\n", "record 2 after the header: 2 field(s) where"),
+        ("item_id,x\ni1,1,2\ni2,3,4\n", "record 1 after the header: 3 field(s) where"),
+        ("item_id,x,x\ni1,1,2\n", "header: column named more than once: x"),
+    ],
+)
+def test_a_misshapen_items_table_names_the_record(tmp_path, items, message):
+    result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"}, items)
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("error: ") and f"items.csv: {message}" in line
+
+
+def test_a_misshapen_gold_table_names_the_record(tmp_path):
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "gold.csv").write_text("item_id,label\ni1,cat,dog\n")
+    result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"})
+    assert result.exit_code == 2, result.output
+    assert "gold.csv: record 1 after the header: 3 field(s) where the header has 2" in result.output
 
 
 def test_task_data_naming_files_outside_the_project_is_a_warning(tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from stages.core.errors import DataError
-from stages.ingest.formats.common import ANNOTATION_COLUMNS
+from stages.ingest.formats.common import ANNOTATION_COLUMNS, check_csv_shape
 
 SPLITS = ("train", "test")
 
@@ -80,6 +80,7 @@ def read_items(path: Path) -> pd.DataFrame:
         if path.suffix == ".parquet":
             frame = pd.read_parquet(path)
         else:
+            check_csv_shape(path)
             frame = pd.read_csv(path, dtype={"item_id": "string"}, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as error:
         raise DataError(
@@ -126,6 +127,7 @@ def read_gold(path: Path | None, mapping: Mapping[str, str]) -> pd.DataFrame:
         if path.suffix == ".parquet":
             gold = pd.read_parquet(path).astype("string")
         else:
+            check_csv_shape(path)
             gold = pd.read_csv(path, dtype="string", encoding="utf-8-sig", keep_default_na=False)
     except (UnicodeDecodeError, pd.errors.ParserError, OSError, ValueError) as error:
         raise DataError(path, None, f"unreadable gold table ({error})".replace("\n", " ")) from None

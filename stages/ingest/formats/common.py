@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -226,37 +225,66 @@ def load_json(path: Path) -> Any:
 
 
 def read_csv_strings(path: Path) -> pd.DataFrame:
-    """Every cell as a string ("" for empty), header names trimmed.
-
-    A record with more or fewer fields than the header, or a header naming a column twice, is
-    an error: pandas would otherwise shift the columns (extra fields turn the first column into
-    an index) or drop one of the twins, silently.
-    """
+    """Every cell as a string ("" for empty), header names trimmed, the shape checked first
+    (``check_csv_shape``)."""
+    check_csv_shape(path)
     try:
-        raw = pd.read_csv(
-            path, dtype="string", encoding="utf-8-sig", keep_default_na=False, header=None
-        )
+        frame = pd.read_csv(path, dtype="string", encoding="utf-8-sig", keep_default_na=False)
     except UnicodeDecodeError as error:
         raise DataError(path, None, f"not UTF-8 text ({error.reason})") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(path, None, "empty file: expected a header line") from None
     except pd.errors.ParserError as error:
-        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
-        if found:
-            expected, line, saw = found.groups()
-            reason = f"{saw} fields where the header has {expected}"
-            raise DataError(path, f"line {line}", reason) from None
         raise DataError(path, None, f"malformed CSV ({error})".replace("\n", " ")) from None
-    header = [str(name).strip() for name in raw.iloc[0]]
+    frame.columns = [str(name).strip() for name in frame.columns]
+    return frame
+
+
+def _no_column_twice(path: Path, header: list[str]) -> None:
     twice = sorted({name for name in header if header.count(name) > 1})
     if twice:
         raise DataError(path, "header", f"column named more than once: {', '.join(twice)}")
-    frame = raw.iloc[1:].reset_index(drop=True)
-    frame.columns = header
-    short = frame.isna().any(axis=1).to_numpy()
-    if short.any():
-        row = int(short.nonzero()[0][0])
-        fields = int(frame.iloc[row].notna().sum())
-        reason = f"{fields} fields where the header has {len(header)}"
-        raise DataError(path, f"line {row + 2}", reason)
-    return frame
+
+
+def check_csv_shape(path: Path) -> None:
+    """Every record of a CSV has as many fields as its header, and no column is named twice.
+
+    For tables read with their types (items, gold): pandas would otherwise pad a short record
+    with missing values, turn the first column into an index when records are one field too
+    long, and rename a twin column ``name.1``, all silently. The scan parses the file once
+    in C (pyarrow) and converts only the first column: about a third of the read's time.
+    """
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as arrow_csv
+
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        header = [name.strip() for name in next(csv.reader(handle), [])]
+    if not header:
+        raise DataError(path, None, "empty file: expected a header line")
+    _no_column_twice(path, header)
+    bad: list[tuple[int | None, int, int]] = []
+
+    def note(row: Any) -> str:
+        bad.append((row.number, row.actual_columns, row.expected_columns))
+        return "skip"
+
+    try:
+        batches = arrow_csv.open_csv(
+            path,
+            read_options=arrow_csv.ReadOptions(use_threads=False, block_size=1 << 24),
+            parse_options=arrow_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=note),
+            convert_options=arrow_csv.ConvertOptions(
+                include_columns=[header[0]],
+                column_types={header[0]: pa.string()},
+                check_utf8=False,  # pandas names the encoding problem
+            ),
+        )
+        for _ in batches:
+            if bad:
+                break
+    except (pa.ArrowInvalid, StopIteration) as error:
+        raise DataError(path, None, f"malformed CSV ({error})".replace("\n", " ")) from None
+    if bad:
+        number, fields, expected = bad[0]  # counts records, the header first
+        record = f"record {number - 1} after the header" if number is not None else "a record"
+        raise DataError(path, record, f"{fields} field(s) where the header has {expected}")
