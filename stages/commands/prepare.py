@@ -50,11 +50,21 @@ def prepare(raw_dir: Path, out_dir: Path, report_file: Path, params_file: Path) 
             "test_items": int((items["split"] == "test").sum()),
             "annotations": len(annotations),
             "gold": len(gold),
-            "files": {source: {"judgments": int(n)} for source, n in per_file.items()},
+            "files": {
+                source: {
+                    "format": export.formats.get(source, "unknown"),
+                    "judgments": int(per_file.get(source, 0)),
+                    "annotator_ids": delivery.annotator_ids.get(source, "none"),
+                }
+                for source in sorted(export.formats)
+            },
             # Records that hold no judgment (cancelled, ignored, ...): counted, never silently lost.
             "skipped_records": sum(export.skipped.values()),
+            # Judgments repeating an (annotator, item) pair: kept; label-merge uses the latest.
+            "repeated_judgments": int(annotations.duplicated(["item_id", "annotator_id"]).sum()),
             "skipped": export.skipped,
-            # Worth a look, not an error: e.g. task data naming files outside the project.
+            # Worth a look, not an error: task data naming files outside the project, annotator
+            # ids of different kinds across files, exports that cannot carry gold marks.
             "warnings": export.warnings,
         },
     )

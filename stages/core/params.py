@@ -96,6 +96,19 @@ def mapping(default: dict[str, Any]) -> Field:
     return Field(default, lambda value: isinstance(value, dict), "a mapping", {"type": "object"})
 
 
+def renames(default: dict[str, str]) -> Field:
+    """Raw id -> the id it stands for (YAML may read a key such as 7 as a number)."""
+
+    def accepts(value: Any) -> bool:
+        return isinstance(value, dict) and all(
+            isinstance(k, str | int) and not isinstance(k, bool) and isinstance(v, str) and v
+            for k, v in value.items()
+        )
+
+    json = {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}}
+    return Field(default, accepts, "a mapping of ids to non-empty strings", json)
+
+
 def _labels(value: Any) -> bool:
     if value is None:
         return True
@@ -123,6 +136,7 @@ SCHEMA: dict[str, Any] = {
             "from_name": text(None, nullable=True),
             "reject_label": text(None, nullable=True),
             "tool_id_fallback": flag(False),
+            "annotator_aliases": renames({}),
         },
     },
     "prepare": {

@@ -3,13 +3,14 @@ standalone `label-merge` (any folder of exports, before anything else)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from stages.ingest import tables
+from stages.ingest import identities, tables
 from stages.ingest.formats import Export, read_exports
 
 
@@ -18,7 +19,8 @@ class Delivery:
     annotations: pd.DataFrame  # canonical: ANNOTATION_COLUMNS, labels normalised
     gold: pd.DataFrame  # item_id, label: the gold file and ground truth marked in exports
     labels: list[str]  # the label set the labels were normalised against
-    export: Export  # what the readers skipped and warned about
+    export: Export  # what the readers skipped and warned about, each file's format
+    annotator_ids: dict[str, str]  # per file, how it names annotators (identities.id_kind)
 
 
 def read_delivery(
@@ -48,10 +50,18 @@ def read_delivery(
     if labels is None or not strict_aliases:
         aliases = {alias: target for alias, target in aliases.items() if target in labels}
     mapping = tables.label_normaliser(labels, aliases, params_file)
-    annotations = tables.canonical_annotations([export.annotations], mapping, ordered)
+    raw = export.annotations.assign(
+        annotator_id=identities.apply_aliases(
+            export.annotations["annotator_id"], annotation_options["annotator_aliases"]
+        )
+    )
+    kinds = identities.file_id_kinds(raw)
+    notes = identities.identity_warnings(kinds) + identities.gold_mark_warnings(export.formats)
+    annotations = tables.canonical_annotations([raw], mapping, ordered)
     file_gold = file_gold.assign(label=tables.normalise_labels(file_gold["label"], mapping))
     gold = tables.combine_gold(file_gold, export.gold, mapping, gold_file or exports)
-    return Delivery(annotations, gold, labels, export)
+    export = dataclasses.replace(export, warnings=export.warnings + notes)
+    return Delivery(annotations, gold, labels, export, kinds)
 
 
 def labels_in(values: pd.Series, aliases: dict[str, Any]) -> list[str]:

@@ -33,26 +33,24 @@ ALPHABET = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 class Annotator:
     user_id: int
     email: str
-    first_name: str
-    last_name: str
     accuracy: float  # probability of the true label; a spammer has about 1/10
     confusion_share: float  # of the errors, the share that picks the look-alike digit
     workload: float  # relative number of items this person labels
 
 
 TEAM = (
-    Annotator(1, "amira.haddad@labelco.example", "Amira", "Haddad", 0.96, 0.80, 1.4),
-    Annotator(2, "bo.chen@labelco.example", "Bo", "Chen", 0.93, 0.75, 1.2),
-    Annotator(3, "carla.mendes@labelco.example", "Carla", "Mendes", 0.90, 0.85, 1.0),
-    Annotator(4, "dmitri.volkov@labelco.example", "Dmitri", "Volkov", 0.88, 0.70, 1.0),
-    Annotator(5, "emeka.obi@labelco.example", "Emeka", "Obi", 0.85, 0.90, 1.1),
-    Annotator(6, "fatima.zahra@labelco.example", "Fatima", "Zahra", 0.82, 0.80, 0.9),
-    Annotator(7, "gustav.lind@labelco.example", "Gustav", "Lind", 0.78, 0.85, 0.9),
-    Annotator(8, "hana.sato@labelco.example", "Hana", "Sato", 0.74, 0.90, 0.8),
-    Annotator(9, "ivan.petrov@labelco.example", "Ivan", "Petrov", 0.70, 0.75, 0.7),
-    Annotator(10, "julia.rossi@labelco.example", "Julia", "Rossi", 0.66, 0.80, 0.6),
-    Annotator(11, "kofi.mensah@labelco.example", "Kofi", "Mensah", 0.91, 0.60, 0.5),
-    Annotator(12, "spam.bot@labelco.example", "Sam", "Pham", 0.10, 0.00, 0.8),
+    Annotator(1, "amira.haddad@labelco.example", 0.96, 0.80, 1.4),
+    Annotator(2, "bo.chen@labelco.example", 0.93, 0.75, 1.2),
+    Annotator(3, "carla.mendes@labelco.example", 0.90, 0.85, 1.0),
+    Annotator(4, "dmitri.volkov@labelco.example", 0.88, 0.70, 1.0),
+    Annotator(5, "emeka.obi@labelco.example", 0.85, 0.90, 1.1),
+    Annotator(6, "fatima.zahra@labelco.example", 0.82, 0.80, 0.9),
+    Annotator(7, "gustav.lind@labelco.example", 0.78, 0.85, 0.9),
+    Annotator(8, "hana.sato@labelco.example", 0.74, 0.90, 0.8),
+    Annotator(9, "ivan.petrov@labelco.example", 0.70, 0.75, 0.7),
+    Annotator(10, "julia.rossi@labelco.example", 0.66, 0.80, 0.6),
+    Annotator(11, "kofi.mensah@labelco.example", 0.91, 0.60, 0.5),
+    Annotator(12, "spam.bot@labelco.example", 0.10, 0.00, 0.8),
 )
 
 
@@ -173,12 +171,7 @@ def label_studio_json(judgments: list[Judgment], batch: int, rng: np.random.Gene
             annotations.append(
                 {
                     "id": annotation_id,
-                    "completed_by": {
-                        "id": j.annotator.user_id,
-                        "email": j.annotator.email,
-                        "first_name": j.annotator.first_name,
-                        "last_name": j.annotator.last_name,
-                    },
+                    "completed_by": j.annotator.user_id,  # as Label Studio exports: the user id
                     "result": result,
                     "was_cancelled": j.cancelled,
                     "ground_truth": False,

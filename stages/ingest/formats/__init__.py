@@ -8,6 +8,7 @@ is detected from the file's content, not its name; ``data.annotations.format`` c
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -95,7 +96,7 @@ def read_export(
         raise DataError(
             path, None, f"unknown format '{fmt}'; use auto or one of {', '.join(FORMATS)}"
         )
-    return readers[fmt](path, options)
+    return dataclasses.replace(readers[fmt](path, options), formats={options["source"]: fmt})
 
 
 def export_files(path: Path) -> list[Path]:
@@ -139,4 +140,5 @@ def read_exports(path: Path, fmt: str = "auto", options: dict[str, Any] | None =
         for reason, count in sorted(export.skipped.items())
     }
     warnings = [line for export in exports for line in export.warnings]
-    return Export(annotations, gold, skipped, warnings)
+    formats = {source: fmt for export in exports for source, fmt in export.formats.items()}
+    return Export(annotations, gold, skipped, warnings, formats)

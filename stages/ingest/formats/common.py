@@ -23,6 +23,7 @@ class Export:
     gold: pd.DataFrame
     skipped: dict[str, int] = field(default_factory=dict)  # records left out, by reason
     warnings: list[str] = field(default_factory=list)  # one line each: file, record, reason
+    formats: dict[str, str] = field(default_factory=dict)  # source file -> format read
 
 
 def empty_gold() -> pd.DataFrame:

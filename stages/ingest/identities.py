@@ -1,0 +1,77 @@
+"""What a delivery's files can and cannot say: whose judgment it is, and which items are gold.
+
+Label Studio names annotators by integer user id in its own exports, while a team's other
+batches (or an older export holding user objects) may use e-mails: one person would count as
+two annotators. ``data.annotations.annotator_aliases`` joins them; ids of different kinds
+across files are reported until it does. JSON-MIN and CSV exports carry no ground-truth mark,
+so a team's gold vanishes with the export format they picked unless it comes from the gold
+file: that is reported too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+# Export formats whose records cannot mark an annotation as ground truth.
+NO_GOLD_MARKS = {"labelstudio-min": "Label Studio JSON-MIN", "labelstudio-csv": "Label Studio CSV"}
+
+
+def apply_aliases(annotator_ids: pd.Series, aliases: Mapping[object, str]) -> pd.Series:
+    """Each raw id replaced by the id it stands for (keys compared as text)."""
+    if not aliases:
+        return annotator_ids
+    table = {str(raw): str(target) for raw, target in aliases.items()}
+    return annotator_ids.map(lambda value: table.get(value, value)).astype("string")
+
+
+def id_kind(ids: pd.Series) -> str:
+    """How a file names its annotators: integer user ids, e-mails, or names."""
+    text = ids.dropna().astype(str)
+    if len(text) and text.str.fullmatch(r"\d+").all():
+        return "integer user ids"
+    if len(text) and text.str.contains("@", regex=False).all():
+        return "e-mails"
+    return "names"
+
+
+def file_id_kinds(annotations: pd.DataFrame) -> dict[str, str]:
+    """Per source file, the kind of its annotator ids (after aliases)."""
+    pairs = annotations[["source", "annotator_id"]].drop_duplicates()
+    return {
+        str(source): id_kind(group["annotator_id"])
+        for source, group in pairs.groupby("source", sort=True)
+    }
+
+
+def _files(names: list[str]) -> str:
+    shown = ", ".join(names[:3])
+    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def identity_warnings(kinds: Mapping[str, str]) -> list[str]:
+    """One line when files name annotators in different ways."""
+    by_kind: dict[str, list[str]] = {}
+    for source, kind in sorted(kinds.items()):
+        by_kind.setdefault(kind, []).append(source)
+    if len(by_kind) < 2:
+        return []
+    listed = "; ".join(f"{kind} in {_files(files)}" for kind, files in sorted(by_kind.items()))
+    return [
+        f"annotator ids differ in kind between files ({listed}): one person may count as two "
+        "annotators; map one kind onto the other with data.annotations.annotator_aliases"
+    ]
+
+
+def gold_mark_warnings(formats: Mapping[str, str]) -> list[str]:
+    """One line per export format that cannot carry ground-truth marks."""
+    lines = []
+    for fmt, name in NO_GOLD_MARKS.items():
+        files = sorted(source for source, used in formats.items() if used == fmt)
+        if files:
+            lines.append(
+                f"{_files(files)}: {name} exports carry no ground-truth marks; gold for these "
+                "items comes only from the gold file (export as full JSON to keep the marks)"
+            )
+    return lines

@@ -1,0 +1,74 @@
+"""Who is who across batches, and which exports cannot carry gold: reported, and joinable."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from stages.core.params import complete
+from stages.ingest.delivery import read_delivery
+from stages.ingest.identities import (
+    apply_aliases,
+    gold_mark_warnings,
+    id_kind,
+    identity_warnings,
+)
+
+
+def _delivery(tmp_path, aliases=None):
+    """A Label Studio full export naming users by id, and a CSV batch naming them by e-mail."""
+    folder = tmp_path / "annotations"
+    folder.mkdir()
+    tasks = [
+        {
+            "id": n,
+            "data": {"item_id": f"i{n}"},
+            "annotations": [
+                {"completed_by": 7, "result": [{"type": "choices", "value": {"choices": ["cat"]}}]}
+            ],
+        }
+        for n in (1, 2)
+    ]
+    (folder / "a-labelstudio.json").write_text(json.dumps(tasks))
+    (folder / "b.csv").write_text(
+        "item_id,annotator_id,label\ni1,ann@x.org,dog\ni3,ann@x.org,cat\n"
+    )
+    minimal = [{"id": 1, "item_id": "i4", "annotator": 7, "annotation_id": 9, "choice": "cat"}]
+    (folder / "c-min.json").write_text(json.dumps(minimal))
+    data = complete("data", {"labels": ["cat", "dog"]})
+    data["annotations"]["annotator_aliases"] = aliases or {}
+    return read_delivery(folder, None, data, ["cat", "dog"])
+
+
+def test_id_kinds():
+    assert id_kind(pd.Series(["7", "12"])) == "integer user ids"
+    assert id_kind(pd.Series(["a@x.org"])) == "e-mails"
+    assert id_kind(pd.Series(["ann", "7"])) == "names"
+
+
+def test_ids_of_different_kinds_and_formats_without_gold_marks_are_reported(tmp_path):
+    delivery = _delivery(tmp_path)
+    assert delivery.annotator_ids == {
+        "a-labelstudio.json": "integer user ids",
+        "b.csv": "e-mails",
+        "c-min.json": "integer user ids",
+    }
+    warnings = delivery.export.warnings
+    assert any("annotator ids differ in kind" in line and "b.csv" in line for line in warnings)
+    assert any(line.startswith("c-min.json: Label Studio JSON-MIN") for line in warnings)
+    assert delivery.export.formats["c-min.json"] == "labelstudio-min"
+    assert sorted(delivery.annotations["annotator_id"].unique()) == ["7", "ann@x.org"]
+
+
+def test_aliases_join_one_person_across_batches(tmp_path):
+    delivery = _delivery(tmp_path, aliases={7: "ann@x.org"})  # YAML reads the key as a number
+    assert set(delivery.annotations["annotator_id"]) == {"ann@x.org"}
+    assert not any("differ in kind" in line for line in delivery.export.warnings)
+    assert len(delivery.annotations) == 5  # nothing dropped: a repeat on i1 is label-merge's
+
+
+def test_one_kind_and_full_exports_say_nothing():
+    assert identity_warnings({"a.csv": "e-mails", "b.json": "e-mails"}) == []
+    assert gold_mark_warnings({"a.json": "labelstudio", "b.csv": "long"}) == []
+    assert apply_aliases(pd.Series(["1"], dtype="string"), {}).tolist() == ["1"]
