@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
+from stages.core.errors import DataError
 from stages.core.params import complete
 from stages.ingest.delivery import read_delivery
 from stages.ingest.identities import (
@@ -72,3 +74,32 @@ def test_one_kind_and_full_exports_say_nothing():
     assert identity_warnings({"a.csv": "e-mails", "b.json": "e-mails"}) == []
     assert gold_mark_warnings({"a.json": "labelstudio", "b.csv": "long"}) == []
     assert apply_aliases(pd.Series(["1"], dtype="string"), {}).tolist() == ["1"]
+
+
+def test_ids_in_other_unicode_forms_name_one_item_and_the_collapse_is_reported(tmp_path):
+    import unicodedata
+
+    from stages.ingest.tables import label_normaliser, normalised_ids
+
+    composed, decomposed = "caf\u00e9", unicodedata.normalize("NFD", "caf\u00e9")
+    ids, warnings = normalised_ids(pd.Series([composed, decomposed, "x", None]), "annotations")
+    assert ids.tolist()[:3] == [composed, composed, "x"] and ids.isna().tolist()[3]
+    assert warnings == [
+        "annotations: 'cafe\\u0301' and 'caf\\xe9' are one id, 'caf\\xe9', "
+        "after Unicode normalisation (NFKC)"
+    ]
+    ascii_only = pd.Series(["a", "b"])
+    assert normalised_ids(ascii_only, "items")[0] is ascii_only  # nothing to do, nothing copied
+    folder = tmp_path / "annotations"
+    folder.mkdir()
+    wide = "\uff23\uff41\uff54"  # "Cat" in full-width letters
+    (folder / "a.csv").write_text(
+        f"item_id,annotator_id,label\n{decomposed},ann,cat\n{composed},bo,{wide}\n{composed},cy,dog\n"
+    )
+    data = complete("data", {"labels": ["cat", "dog"]})
+    delivery = read_delivery(folder, None, data, ["cat", "dog"])
+    assert set(delivery.annotations["item_id"]) == {composed}
+    assert delivery.label_spellings == {"cat": ["cat", wide]}
+    assert any("are one id" in line for line in delivery.export.warnings)
+    with pytest.raises(DataError, match="'Cat' and 'cat' are one label"):
+        label_normaliser(["Cat", "cat"], {})

@@ -29,6 +29,7 @@ def prepare(raw_dir: Path, out_dir: Path, report_file: Path, params_file: Path) 
     options, labels = params["prepare"], label_set(params, params_file)
     progress(f"reading items from {raw_dir}")
     items = tables.read_items(_one_of(raw_dir, "items"))
+    items["item_id"], collapsed = tables.normalised_ids(items["item_id"], "items: item_id")
     items = tables.canonical_items(items, options["test_size"], options["split_salt"])
     progress(f"reading annotation exports in {raw_dir / 'annotations'}")
     delivery = read_delivery(
@@ -39,6 +40,7 @@ def prepare(raw_dir: Path, out_dir: Path, report_file: Path, params_file: Path) 
         params_file=params_file,
     )
     annotations, gold, export = delivery.annotations, delivery.gold, delivery.export
+    warnings = collapsed + export.warnings
 
     for name, frame in (("items", items), ("annotations", annotations), ("gold", gold)):
         write_parquet(out_dir / f"{name}.parquet", frame)
@@ -60,15 +62,16 @@ def prepare(raw_dir: Path, out_dir: Path, report_file: Path, params_file: Path) 
             },
             # Records that hold no judgment (cancelled, ignored, ...): counted, never silently lost.
             "skipped_records": sum(export.skipped.values()),
+            "label_spellings": delivery.label_spellings,
             # Judgments repeating an (annotator, item) pair: kept; label-merge uses the latest.
             "repeated_judgments": int(annotations.duplicated(["item_id", "annotator_id"]).sum()),
             "skipped": export.skipped,
             # Worth a look, not an error: task data naming files outside the project, annotator
             # ids of different kinds across files, exports that cannot carry gold marks.
-            "warnings": export.warnings,
+            "warnings": warnings,
         },
     )
-    for line in export.warnings:
+    for line in warnings:
         click.echo(f"warning: {line}", err=True)
     click.echo(
         f"prepare: {len(items)} items ({int((items['split'] == 'test').sum())} test), "

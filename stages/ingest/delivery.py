@@ -21,6 +21,7 @@ class Delivery:
     labels: list[str]  # the label set the labels were normalised against
     export: Export  # what the readers skipped and warned about, each file's format
     annotator_ids: dict[str, str]  # per file, how it names annotators (identities.id_kind)
+    label_spellings: dict[str, list[str]]  # label -> its raw spellings, where there are several
 
 
 def read_delivery(
@@ -50,18 +51,26 @@ def read_delivery(
     if labels is None or not strict_aliases:
         aliases = {alias: target for alias, target in aliases.items() if target in labels}
     mapping = tables.label_normaliser(labels, aliases, params_file)
-    raw = export.annotations.assign(
-        annotator_id=identities.apply_aliases(
-            export.annotations["annotator_id"], annotation_options["annotator_aliases"]
-        )
+    raw, notes = export.annotations.copy(), []
+    for column in ("item_id", "annotator_id"):
+        raw[column], collapsed = tables.normalised_ids(raw[column], f"annotations: {column}")
+        notes += collapsed
+    raw["annotator_id"] = identities.apply_aliases(
+        raw["annotator_id"], annotation_options["annotator_aliases"]
     )
     kinds = identities.file_id_kinds(raw)
-    notes = identities.identity_warnings(kinds) + identities.gold_mark_warnings(export.formats)
+    notes += identities.identity_warnings(kinds) + identities.gold_mark_warnings(export.formats)
+    spellings = tables.label_spellings(raw["label"], mapping)
     annotations = tables.canonical_annotations([raw], mapping, ordered)
-    file_gold = file_gold.assign(label=tables.normalise_labels(file_gold["label"], mapping))
-    gold = tables.combine_gold(file_gold, export.gold, mapping, gold_file or exports)
+    golds = []
+    for where, frame in (("gold file", file_gold), ("gold marks", export.gold)):
+        ids, collapsed = tables.normalised_ids(frame["item_id"], f"{where}: item_id")
+        golds.append(frame.assign(item_id=ids))
+        notes += collapsed
+    file_gold = golds[0].assign(label=tables.normalise_labels(golds[0]["label"], mapping))
+    gold = tables.combine_gold(file_gold, golds[1], mapping, gold_file or exports)
     export = dataclasses.replace(export, warnings=export.warnings + notes)
-    return Delivery(annotations, gold, labels, export, kinds)
+    return Delivery(annotations, gold, labels, export, kinds, spellings)
 
 
 def labels_in(values: pd.Series, aliases: dict[str, Any]) -> list[str]:

@@ -10,6 +10,7 @@ file: that is reported too.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 
 import pandas as pd
@@ -19,10 +20,13 @@ NO_GOLD_MARKS = {"labelstudio-min": "Label Studio JSON-MIN", "labelstudio-csv": 
 
 
 def apply_aliases(annotator_ids: pd.Series, aliases: Mapping[object, str]) -> pd.Series:
-    """Each raw id replaced by the id it stands for (keys compared as text)."""
+    """Each id replaced by the id it stands for (keys compared as text, in NFKC form like the
+    ids themselves)."""
     if not aliases:
         return annotator_ids
-    table = {str(raw): str(target) for raw, target in aliases.items()}
+    table = {
+        unicodedata.normalize("NFKC", str(raw)): str(target) for raw, target in aliases.items()
+    }
     return annotator_ids.map(lambda value: table.get(value, value)).astype("string")
 
 

@@ -28,12 +28,46 @@ def label_normaliser(
     A value that maps nowhere is kept as written (trimmed) so that validate can report it.
     """
     canonical = [str(label) for label in labels]
-    mapping = {label_key(label): label for label in canonical}
+    mapping: dict[str, str] = {}
+    for label in canonical:
+        twin = mapping.setdefault(label_key(label), label)
+        if twin != label:
+            raise DataError(
+                source,
+                "data.labels",
+                f"{twin!a} and {label!a} are one label (compared ignoring case, "
+                "surrounding space and Unicode form): keep one, map the other in data.aliases",
+            )
     for alias, target in (aliases or {}).items():
         if str(target) not in canonical:
             raise DataError(source, f"data.aliases.{alias}", f"'{target}' is not in data.labels")
         mapping[label_key(str(alias))] = str(target)
     return mapping
+
+
+def normalised_ids(values: pd.Series, where: str) -> tuple[pd.Series, list[str]]:
+    """Ids in Unicode NFKC form, so that composed and decomposed accents or full-width digits
+    name one item (or annotator), and one warning per id that several raw spellings became.
+
+    Work is per distinct value, and ASCII ids (NFKC leaves them as they are) cost nothing.
+    """
+    codes, uniques = pd.factorize(values)
+    raw = [str(value) for value in uniques]
+    normal = [value if value.isascii() else unicodedata.normalize("NFKC", value) for value in raw]
+    if normal == raw:
+        return values, []
+    result = pd.array(np.asarray(normal, dtype=object).take(np.maximum(codes, 0)), dtype="string")
+    result[codes < 0] = pd.NA
+    spellings: dict[str, list[str]] = {}
+    for before, after in zip(raw, normal, strict=True):
+        spellings.setdefault(after, []).append(before)
+    warnings = [
+        f"{where}: {' and '.join(ascii(v) for v in sorted(found))} are one id, {after!a}, "
+        "after Unicode normalisation (NFKC)"
+        for after, found in sorted(spellings.items())
+        if len(found) > 1
+    ]
+    return pd.Series(result, index=values.index, dtype="string"), warnings
 
 
 def label_key(text: str) -> str:
@@ -52,6 +86,17 @@ def normalise_labels(values: pd.Series, mapping: Mapping[str, str]) -> pd.Series
     result = pd.array(normalised.take(np.maximum(codes, 0)), dtype="string")
     result[codes < 0] = pd.NA
     return pd.Series(result, index=values.index, dtype="string")
+
+
+def label_spellings(values: pd.Series, mapping: Mapping[str, str]) -> dict[str, list[str]]:
+    """Each label that more than one raw spelling became (case, space, Unicode form, alias),
+    with those spellings: reported, since two spellings that print alike can hide here."""
+    raw = pd.Series(values.dropna().unique(), dtype="string")
+    labels = normalise_labels(raw, mapping)
+    found: dict[str, list[str]] = {}
+    for spelling, label in zip(raw, labels, strict=True):
+        found.setdefault(str(label), []).append(str(spelling))
+    return {label: sorted(seen) for label, seen in sorted(found.items()) if len(seen) > 1}
 
 
 def assign_split(item_ids: pd.Series, test_size: float, salt: str) -> pd.Series:
