@@ -41,7 +41,7 @@ def run_validate(
     tmp_path: Path, tables: dict[str, pd.DataFrame], suite: Path = DEFAULT_SUITE, docs: bool = False
 ) -> object:
     prepared = tmp_path / "prepared"
-    prepared.mkdir(exist_ok=True)
+    prepared.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
         frame.to_parquet(prepared / f"{name}.parquet", index=False)
     params = {"data": {"labels": LABELS}, "validate": {"suite": str(suite)}}
@@ -325,3 +325,16 @@ def test_markup_in_a_row_valued_failure_is_escaped_in_data_docs(tmp_path):
     for page in pages:
         text = page.read_text()
         assert "<svg onload" not in text and "<b onmouseover" not in text, page
+
+
+def test_data_docs_are_the_same_bytes_for_the_same_tables(tmp_path):
+    """They are a DVC output: no render time, no random element id, no remote logo."""
+    sites = []
+    for run in ("a", "b"):
+        assert run_validate(tmp_path / run, valid_tables(), docs=True).exit_code == 0
+        docs = tmp_path / run / "reports" / "docs"
+        sites.append({p.relative_to(docs): p.read_bytes() for p in docs.rglob("*") if p.is_file()})
+    assert sites[0] == sites[1]
+    pages = b"".join(page for name, page in sites[0].items() if name.suffix == ".html")
+    assert b"great-expectations-web-assets" not in pages and b"__none__" not in pages
+    assert b"check item_id_unique (critical)" in pages

@@ -7,6 +7,7 @@ a no-op one, a params change, experiments, and last a fresh clone set up by `mak
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -73,6 +74,20 @@ def test_editing_an_expectation_reruns_only_validate(repo):
     finally:
         suite.write_text(original)
         sh(repo, "dvc", "repro")
+    assert sh(repo, "git", "status", "--porcelain").stdout == ""
+
+
+def test_data_docs_come_back_with_the_data_they_describe(repo):
+    """Data Docs are an output of validate, byte-stable: a site lost (a kill while validate
+    swapped it in, a stray rm) comes back from DVC's cache, identical, and `dvc status` sees it."""
+    docs = repo / "reports" / "validation" / "docs"
+    before = {p.relative_to(docs): p.read_bytes() for p in docs.rglob("*") if p.is_file()}
+    assert any(p.name == "index.html" for p in before)
+    shutil.rmtree(docs)
+    assert "validate" in sh(repo, "dvc", "status").stdout
+    sh(repo, "dvc", "repro")
+    after = {p.relative_to(docs): p.read_bytes() for p in docs.rglob("*") if p.is_file()}
+    assert after == before
     assert sh(repo, "git", "status", "--porcelain").stdout == ""
 
 

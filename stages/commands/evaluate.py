@@ -37,10 +37,17 @@ def evaluate(
     import pandas as pd
 
     from stages.core.datasets import read_table
-    from stages.core.io import label_set, load_params, write_csv, write_json, write_text
+    from stages.core.io import (
+        data_version,
+        label_set,
+        load_params,
+        write_csv,
+        write_json,
+        write_text,
+    )
     from stages.core.markup import plot_rows
     from stages.evaluation import scoring
-    from stages.evaluation.run import data_version, evaluate_model, merged_by
+    from stages.evaluation.run import evaluate_model, merged_by
     from stages.training import model_io, modeling
 
     params = load_params(params_file)

@@ -29,14 +29,23 @@ def validate(
     \b
     The suite is a YAML file (validate.suite in params.yaml, default expectations/default.yaml).
     Writes reports/validation/summary.json (a DVC metric, byte-stable) and Data Docs HTML in
-    reports/validation/docs/. A critical failure exits with status 2 and prints one line per
-    failed expectation. Otherwise the rows that pass go to data/validated/ for the next stages,
-    and rows of quarantined tables that fail row-level checks go to data/quarantine/.
+    reports/validation/docs/ (a DVC output, byte-stable too: the run is named by a digest of
+    the prepared tables, at a fixed time). A critical failure exits with
+    status 2 and prints one line per failed expectation. Otherwise the rows that pass go to
+    data/validated/ for the next stages, and rows of quarantined tables that fail row-level
+    checks go to data/quarantine/.
     """
 
     from stages.core.datasets import write_partitioned
     from stages.core.errors import EXIT_DATA_ERROR
-    from stages.core.io import label_set, load_params, progress, write_json, write_parquet
+    from stages.core.io import (
+        label_set,
+        load_params,
+        progress,
+        tables_digest,
+        write_json,
+        write_parquet,
+    )
     from stages.gate.expectations import describe_failure, summarise, validate_tables
     from stages.gate.suites import CRITICAL, load_suite
 
@@ -45,9 +54,16 @@ def validate(
     tables = read_tables(prepared_dir, ("items", "annotations", "gold"), "prepare")
     progress(f"running {len(suite.checks)} expectations with Great Expectations")
     docs_dir = None if no_docs else reports_dir / "docs"
-    if docs_dir is not None:  # the latest run only: Data Docs would otherwise pile up runs
+    # Data Docs are built aside and swapped in whole: a kill never leaves half a site, and
+    # the latest run's pages only (Great Expectations would otherwise pile up runs).
+    building = None if docs_dir is None else reports_dir / ".docs-building"
+    if building is not None:
+        shutil.rmtree(building, ignore_errors=True)
+    run_name = f"prepared-{tables_digest(prepared_dir)}"
+    validation = validate_tables(tables, suite, label_set(params, params_file), building, run_name)
+    if docs_dir is not None and building is not None:
         shutil.rmtree(docs_dir, ignore_errors=True)
-    validation = validate_tables(tables, suite, label_set(params, params_file), docs_dir)
+        building.rename(docs_dir)
     summary = summarise(tables, validation)
     write_json(reports_dir / "summary.json", summary)
     failed = [o for o in validation.outcomes if not o.success]

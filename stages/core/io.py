@@ -148,6 +148,29 @@ def label_set(params: dict[str, Any], source: object) -> list[str]:
     return [str(label) for label in labels]
 
 
+def data_version(raw_dvc: Path) -> str:
+    """The md5 that data/raw.dvc records for the delivery ("unknown" without one)."""
+    import yaml
+
+    if not raw_dvc.exists():
+        return "unknown"
+    return (yaml.safe_load(raw_dvc.read_text()) or {}).get("outs", [{}])[0].get("md5", "unknown")
+
+
+def tables_digest(folder: Path) -> str:
+    """A short SHA-256 of every file under ``folder`` (names and bytes, in name order): what
+    names a validation run, so that the same tables give the same Data Docs."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:12]
+
+
 def is_interactive() -> bool:
     """Progress lines are for people at a terminal; CI logs stay quiet."""
     return sys.stderr.isatty() and not os.environ.get("CI")

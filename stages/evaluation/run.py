@@ -4,7 +4,6 @@ the metrics, plots, report and model card the evaluate command writes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,15 +45,6 @@ def evaluate_model(model: Any, test: pd.DataFrame, classes: list[str], top: int)
         "calibration.csv": scoring.calibration_table(actual, probabilities, classes),
     }
     return Evaluation(metrics, plots, scoring.markdown_report(metrics, rows, classes, top))
-
-
-def data_version(raw_dvc: Path) -> str:
-    """The md5 that data/raw.dvc records for the delivery ("unknown" without one)."""
-    import yaml
-
-    if not raw_dvc.exists():
-        return "unknown"
-    return (yaml.safe_load(raw_dvc.read_text()) or {}).get("outs", [{}])[0].get("md5", "unknown")
 
 
 def merged_by(labels: pd.DataFrame) -> str:

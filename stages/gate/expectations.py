@@ -7,15 +7,15 @@ annotations are checked against the items that passed.
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from stages.gate.data_docs import finish_data_docs
 from stages.gate.suites import (
     CRITICAL,
     WARNING,
@@ -48,14 +48,18 @@ class Validation:
     quarantined: dict[str, pd.DataFrame]  # the rows set aside, with a `reason` column
 
 
+RUN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 class Runner:
     """An ephemeral Great Expectations context that can write Data Docs to a folder."""
 
-    def __init__(self, docs_dir: Path | None) -> None:
+    def __init__(self, docs_dir: Path | None, run_name: str = "validate") -> None:
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         self.gx = gx
+        self.run_name = run_name
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.source = self.context.data_sources.add_pandas("prepared")
@@ -91,7 +95,10 @@ class Runner:
                     f"{table}.{check.name}",
                     f"unknown expectation {check.expectation}",
                 )
-            suite.add_expectation(expectation(**check.kwargs, meta={"check": check.name}))
+            # The suite's own name and severity, shown under each expectation in Data Docs.
+            notes = f"check {check.name} ({check.severity})"
+            meta = {"check": check.name}
+            suite.add_expectation(expectation(**check.kwargs, meta=meta, notes=notes))
         definition = self.context.validation_definitions.add(
             gx.ValidationDefinition(data=batch, suite=suite, name=table)
         )
@@ -108,7 +115,11 @@ class Runner:
                 result_format={"result_format": "COMPLETE" if with_rows else "SUMMARY"},
             )
         )
-        result = checkpoint.run(batch_parameters={"dataframe": frame})
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        # Named by the data, at a fixed time: the same data gives the same pages, byte for byte.
+        run_id = RunIdentifier(run_name=self.run_name, run_time=RUN_TIME)
+        result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run_id)
         (validation,) = result.run_results.values()
         # Results do not come back in suite order: match them by the name kept in `meta`.
         by_name = {item.expectation_config.meta["check"]: item for item in validation.results}
@@ -147,10 +158,14 @@ def _strings(value: Any) -> list[str]:
 
 
 def validate_tables(
-    tables: dict[str, pd.DataFrame], suite: Suite, labels: list[str], docs_dir: Path | None = None
+    tables: dict[str, pd.DataFrame],
+    suite: Suite,
+    labels: list[str],
+    docs_dir: Path | None = None,
+    run_name: str = "validate",
 ) -> Validation:
     """Validate every table; quarantine rows where the suite asks for it."""
-    runner = Runner(docs_dir)
+    runner = Runner(docs_dir, run_name)
     kept = {name: frame.reset_index(drop=True) for name, frame in tables.items()}
     quarantined: dict[str, pd.DataFrame] = {}
     outcomes: list[Outcome] = []
@@ -173,35 +188,12 @@ def validate_tables(
             kept[table], quarantined[table], table_outcomes = _set_aside(frame, table_outcomes)
         outcomes += table_outcomes + skipped
     if docs_dir is not None:  # what the pages show, quarantined rows included
-        escape_data_docs(docs_dir, shown)
+        finish_data_docs(docs_dir, shown)
     for table in ("items", "annotations", "gold"):
         quarantined.setdefault(
             table, tables[table].iloc[:0].assign(reason=pd.Series(dtype="string"))
         )
     return Validation(outcomes, {name: kept[name] for name in tables}, quarantined)
-
-
-# Text that can open a tag, a comment or a declaration: only such values are escaped, so that
-# a value such as ">" or '"' never rewrites the page's own markup.
-_OPENS_MARKUP = re.compile(r"<[A-Za-z!/?]")
-
-
-def escape_data_docs(docs_dir: Path, values: list[str]) -> None:
-    """Great Expectations writes unexpected values into Data Docs unescaped: escape them.
-
-    A delivery's text may hold HTML or script (``<script>...``); opening the report must not
-    run it. Each value with markup characters is replaced by its HTML-escaped form.
-    """
-    risky = sorted({value for value in values if _OPENS_MARKUP.search(value)}, key=len)
-    if not risky:
-        return
-    # One pass, longest value first, so that no text is escaped twice.
-    pattern = re.compile("|".join(re.escape(value) for value in reversed(risky)))
-    for page in docs_dir.rglob("*.html"):
-        text = page.read_text(encoding="utf-8")
-        cleaned = pattern.sub(lambda found: html.escape(found.group()), text)
-        if cleaned != text:
-            page.write_text(cleaned, encoding="utf-8")
 
 
 def _applies(check: Check, frame: pd.DataFrame) -> bool:
