@@ -114,18 +114,30 @@ def write_csv(path: str | os.PathLike[str], frame: pd.DataFrame) -> None:
         spreadsheet_safe(frame).to_csv(tmp, index=False, lineterminator="\n")
 
 
-def load_params(path: str | os.PathLike[str] = catalog.PARAMS) -> dict[str, Any]:
+def read_yaml(path: str | os.PathLike[str], missing: str) -> Any:
+    """A YAML file's document; anything wrong with the file is a DataError (``missing`` says
+    what to do when it does not exist)."""
     import yaml
 
     from stages.core.errors import DataError
 
     try:
         with open(path, encoding="utf-8") as handle:
-            params = yaml.safe_load(handle)
+            return yaml.safe_load(handle)
     except FileNotFoundError:
-        raise DataError(path, None, "params file not found; run from the project root") from None
+        raise DataError(path, None, missing) from None
+    except UnicodeDecodeError as error:
+        raise DataError(path, None, f"not UTF-8 text ({error.reason})") from None
     except yaml.YAMLError as error:
         raise DataError(path, None, f"invalid YAML ({error})".replace("\n", " ")) from None
+    except RecursionError:
+        raise DataError(path, None, "YAML nested too deeply") from None
+
+
+def load_params(path: str | os.PathLike[str] = catalog.PARAMS) -> dict[str, Any]:
+    from stages.core.errors import DataError
+
+    params = read_yaml(path, "params file not found; run from the project root")
     if not isinstance(params, dict):
         raise DataError(path, None, "expected a mapping of sections at the top level")
     from stages.core.params import validated
@@ -150,11 +162,10 @@ def label_set(params: dict[str, Any], source: object) -> list[str]:
 
 def data_version(raw_dvc: Path) -> str:
     """The md5 that data/raw.dvc records for the delivery ("unknown" without one)."""
-    import yaml
-
-    if not raw_dvc.exists():
-        return "unknown"
-    return (yaml.safe_load(raw_dvc.read_text()) or {}).get("outs", [{}])[0].get("md5", "unknown")
+    document = read_yaml(raw_dvc, "") if raw_dvc.exists() else None
+    outs = document.get("outs") if isinstance(document, dict) else None
+    first = outs[0] if isinstance(outs, list) and outs and isinstance(outs[0], dict) else {}
+    return str(first.get("md5", "unknown"))
 
 
 def tables_digest(folder: Path) -> str:

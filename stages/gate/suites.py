@@ -46,16 +46,9 @@ class Suite:
 
 def load_suite(path: Path) -> Suite:
     """Read and check a suite file; any mistake in it is a DataError naming the entry."""
-    import yaml
+    from stages.core.io import read_yaml
 
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise DataError(
-            path, None, "suite file not found (validate.suite in params.yaml)"
-        ) from None
-    except yaml.YAMLError as error:
-        raise DataError(path, None, f"invalid YAML ({error})".replace("\n", " ")) from None
+    document = read_yaml(path, "suite file not found (validate.suite in params.yaml)") or {}
     if not isinstance(document, dict):
         raise DataError(path, None, "expected a mapping of table names")
     checks, quarantine = [], {}

@@ -269,21 +269,24 @@ def check_csv_shape(path: Path) -> None:
         bad.append((row.number, row.actual_columns, row.expected_columns))
         return "skip"
 
+    names = [f"c{position}" for position in range(len(header))]  # ours: no decoding issue
     try:
         batches = arrow_csv.open_csv(
             path,
-            read_options=arrow_csv.ReadOptions(use_threads=False, block_size=1 << 24),
+            read_options=arrow_csv.ReadOptions(
+                use_threads=False, block_size=1 << 24, column_names=names, skip_rows=1
+            ),
             parse_options=arrow_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=note),
             convert_options=arrow_csv.ConvertOptions(
-                include_columns=[header[0]],
-                column_types={header[0]: pa.string()},
+                include_columns=names[:1],
+                column_types={names[0]: pa.string()},
                 check_utf8=False,  # pandas names the encoding problem
             ),
         )
         for _ in batches:
             if bad:
                 break
-    except (pa.ArrowInvalid, StopIteration) as error:
+    except (pa.ArrowException, StopIteration) as error:
         raise DataError(path, None, f"malformed CSV ({error})".replace("\n", " ")) from None
     if bad:
         number, fields, expected = bad[0]  # counts records, the header first
