@@ -28,9 +28,9 @@ def test_the_report_shows_main_beside_the_branch_with_no_dvc_cache(project):
     report = sh(project, sys.executable, str(PROJECT_ROOT / ".ci" / "report.py"), "main").stdout
     lines = report.splitlines()
     assert lines[0] == "<!-- dvc-reproduce-report -->"  # how the workflow finds its one comment
-    accuracy = next(line for line in lines if "| test.accuracy " in line)
+    accuracy = next(line for line in lines if "| accuracy " in line)
     cells = [cell.strip() for cell in accuracy.strip("|").split("|")]
-    assert cells[:2] == ["reports/metrics.json", "test.accuracy"]
+    assert cells[:2] == ["metrics/evaluate.json", "accuracy"]
     assert [float(cells[2]), float(cells[3])] == pytest.approx([before, after], abs=1e-5)
     c_row = next(line for line in lines if "train.logistic_regression.C" in line)
     assert "| 1.0 " in c_row and "| 0.02 " in c_row

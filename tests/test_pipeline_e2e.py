@@ -127,7 +127,7 @@ def test_experiments_with_different_params_are_compared(repo):
     for experiment in experiments:
         data = experiment["data"]
         c = data["params"]["params.yaml"]["data"]["train"]["logistic_regression"]["C"]
-        seen[c] = data["metrics"]["reports/metrics.json"]["data"]["test"]["accuracy"]
+        seen[c] = data["metrics"]["metrics/evaluate.json"]["data"]["accuracy"]
     assert set(seen) == {0.05, 20}
     assert all(0.5 < accuracy <= 1.0 for accuracy in seen.values())
     assert seen[0.05] != seen[20]
@@ -171,7 +171,7 @@ def test_a_queued_grid_runs_and_the_best_experiment_applies(repo):
         key = (train["logistic_regression"]["C"], train["label_confidence"]["mode"])
         grid[key] = (
             experiment["name"],
-            data["metrics"]["reports/metrics.json"]["data"]["test"]["macro_f1"],
+            data["metrics"]["metrics/evaluate.json"]["data"]["macro_f1"],
         )
     assert set(grid) == {(0.02, "weight"), (2.0, "weight")}
     assert len({score for _, score in grid.values()}) > 1  # the params made a difference
@@ -193,7 +193,7 @@ def test_fresh_clone_make_repro_reproduces_the_commit(repo, tmp_path):
     assert not (clone / "data" / "raw").exists()
     result = sh(clone, "make", "repro")
     assert ran_stages(result.stdout) == STAGES
-    assert "reports/metrics.json" in result.stdout  # `dvc metrics show` printed the metrics
+    assert "metrics/evaluate.json" in result.stdout  # `dvc metrics show` printed the metrics
     assert sh(clone, "dvc", "status", "-q", check=False).returncode == 0
     assert sh(clone, "git", "status", "--porcelain").stdout == ""
     raw_hash = yaml.safe_load((clone / "data/raw.dvc").read_text())["outs"][0]["md5"]

@@ -24,7 +24,15 @@ def test_scores_against_hand_computed_values():
         ]
     )
     assert result["brier"] == pytest.approx(brier)
-    assert result["per_class"]["mid"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
+    # "mid" is never predicted, yet its one item has the highest "mid" probability: ranked first.
+    assert result["per_class"]["mid"] == {
+        "precision": 0.0,
+        "recall": 0.0,
+        "f1": 0.0,
+        "support": 1,
+        "average_precision": 1.0,
+        "roc_auc": 1.0,
+    }
     assert 0.0 <= result["ece"] <= 1.0
 
 
@@ -128,3 +136,26 @@ def test_plot_rows_break_script_sequences_and_keep_numbers():
     assert "</script" not in "".join(safe["class"]) and "<!--" not in "".join(safe["class"])
     assert [text.replace(WORD_JOINER, "") for text in safe["class"]] == list(rows["class"])
     assert safe["recall"].tolist() == rows["recall"].tolist()
+
+
+def test_curves_equal_scikit_learns():
+    """The PR curve is scikit-learn's, interpolated (best precision at recall >= r), the ROC
+    curve scikit-learn's points joined by lines; with overlapping scores neither is flat."""
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    rng = np.random.default_rng(0)
+    actual = pd.Series(rng.choice(CLASSES, 300))
+    truth = (actual.to_numpy()[:, None] == np.asarray(CLASSES)[None, :]).astype(float)
+    probabilities = truth + rng.uniform(0, 1.5, truth.shape)
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    pr, roc = scoring.curves(actual, probabilities, CLASSES, points=51)
+    for k, label in enumerate(CLASSES):
+        positive = (actual == label).astype(int)
+        precision, recall, _ = precision_recall_curve(positive, probabilities[:, k])
+        ours = pr[pr["class"] == label]
+        for r, p in zip(ours["recall"], ours["precision"], strict=True):
+            assert p == pytest.approx(precision[recall >= r].max(), abs=1e-6)
+        assert ours["precision"].nunique() > 3  # not the all-1.0 curve of old
+        fpr, tpr, _ = roc_curve(positive, probabilities[:, k])
+        theirs = np.interp(roc[roc["class"] == label]["fpr"], fpr, tpr)
+        assert roc[roc["class"] == label]["tpr"].to_numpy() == pytest.approx(theirs, abs=1e-6)

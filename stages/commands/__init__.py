@@ -30,6 +30,12 @@ def path_option(
 params_option = path_option("--params", "params_file", catalog.PARAMS, "The params file.")
 
 
+def metrics_option(stage: str) -> Callable[[Any], Any]:
+    """Where the stage writes its headline numbers (DVC metrics; stages.core.headline)."""
+    default = f"{catalog.METRICS}/{stage}.json"
+    return path_option("--metrics", "metrics_file", default, "Headline metrics (DVC metrics).")
+
+
 def upstream(path: Path, stage: str) -> Path:
     """What an earlier stage wrote; if it is missing, one line says which stage to run."""
     from stages.core.errors import DataError

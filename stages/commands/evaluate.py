@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from stages.commands import existing_table, params_option, path_option, upstream
+from stages.commands import existing_table, metrics_option, params_option, path_option, upstream
 from stages.core import catalog
 
 
@@ -14,6 +14,7 @@ from stages.core import catalog
 @path_option("--model", "model_dir", catalog.MODELS)
 @path_option("--reports", "reports_dir", catalog.REPORTS)
 @path_option("--data-version", "raw_dvc", catalog.DATA_VERSION)
+@metrics_option("evaluate")
 @params_option
 def evaluate(
     validated_dir: Path,
@@ -21,6 +22,7 @@ def evaluate(
     model_dir: Path,
     reports_dir: Path,
     raw_dvc: Path,
+    metrics_file: Path,
     params_file: Path,
 ) -> None:
     """Score the model on the test split; write metrics, plots, a report and the model card.
@@ -37,6 +39,7 @@ def evaluate(
     import pandas as pd
 
     from stages.core.datasets import read_table
+    from stages.core.headline import headline
     from stages.core.io import (
         data_version,
         label_set,
@@ -59,6 +62,7 @@ def evaluate(
     test = modeling.split_with_labels(read_table(items, where={"split": ["test"]}), labels, "test")
     result = evaluate_model(model, test, classes, params["evaluate"]["top_confusions"])
     write_json(reports_dir / "metrics.json", result.metrics)
+    write_json(metrics_file, headline("evaluate", result.metrics))
     for name, rows in result.plots.items():
         write_csv(reports_dir / "plots" / name, plot_rows(rows))
     write_text(reports_dir / "evaluation.md", result.report)

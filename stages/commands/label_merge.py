@@ -5,7 +5,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from stages.commands import PATH, existing_table, params_option, path_option, read_tables
+from stages.commands import (
+    PATH,
+    existing_table,
+    metrics_option,
+    params_option,
+    path_option,
+    read_tables,
+)
 from stages.core import catalog
 from stages.core.params import FORMATS, METHODS
 
@@ -46,6 +53,7 @@ if TYPE_CHECKING:
 @path_option("--labels-file", "labels_file", catalog.LABELS)
 @path_option("--reports", "reports_dir", catalog.REPORTS)
 @path_option("--relabel", "relabel_file", catalog.RELABEL_TASKS)
+@metrics_option("label-merge")
 @params_option
 def label_merge(
     exports: Path | None,
@@ -58,6 +66,7 @@ def label_merge(
     labels_file: Path,
     reports_dir: Path,
     relabel_file: Path,
+    metrics_file: Path,
     params_file: Path,
 ) -> None:
     """Merge every annotator's judgments into one label per item, with its confidence.
@@ -77,6 +86,7 @@ def label_merge(
     heads with the tie rule in label_merge.tie_rule.
     """
     from stages.core.errors import DataError
+    from stages.core.headline import headline
     from stages.core.io import (
         label_set,
         load_params,
@@ -127,11 +137,13 @@ def label_merge(
         reports_dir, relabel_file = out_dir, out_dir / "tasks.json"
     else:
         write_parquet(labels_file, merged.labels)
-    write_json(reports_dir / "label_merge.json", merged.summary)
+    summary = {**merged.summary, "relabel_tasks": len(tasks)}
+    write_json(reports_dir / "label_merge.json", summary)
+    if not standalone:
+        write_json(metrics_file, headline("label-merge", summary))
     write_csv(reports_dir / "annotators.csv", merged.annotators)
     write_csv(reports_dir / catalog.ANNOTATORS_PLOT, annotator_plot_rows(merged.annotators))
     write_json_records(relabel_file, tasks)
-    summary = merged.summary
     click.echo(
         f"label-merge: {summary['labelled_items']} items labelled by {summary['method']}, "
         f"alpha {summary['krippendorff_alpha']:.3f}, gold accuracy {summary['gold_accuracy']:.3f}, "

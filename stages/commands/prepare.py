@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from stages.commands import params_option, path_option
+from stages.commands import metrics_option, params_option, path_option
 from stages.core import catalog
 
 
@@ -12,8 +12,11 @@ from stages.core import catalog
 @path_option("--raw", "raw_dir", catalog.RAW)
 @path_option("--out", "out_dir", catalog.PREPARED)
 @path_option("--report", "report_file", catalog.PREPARE_REPORT)
+@metrics_option("prepare")
 @params_option
-def prepare(raw_dir: Path, out_dir: Path, report_file: Path, params_file: Path) -> None:
+def prepare(
+    raw_dir: Path, out_dir: Path, report_file: Path, metrics_file: Path, params_file: Path
+) -> None:
     """Read items, every annotation batch and gold into canonical Parquet tables.
 
     Labels are normalised against data.labels (aliases, case, spaces); each item gets a stable
@@ -21,6 +24,7 @@ def prepare(raw_dir: Path, out_dir: Path, report_file: Path, params_file: Path) 
     reports/prepare.json: judgments per file and every record that held no judgment
     (cancelled, ignored, ...), by reason.
     """
+    from stages.core.headline import headline
     from stages.core.io import label_set, load_params, progress, write_json, write_parquet
     from stages.ingest import tables
     from stages.ingest.delivery import read_delivery
@@ -45,32 +49,31 @@ def prepare(raw_dir: Path, out_dir: Path, report_file: Path, params_file: Path) 
     for name, frame in (("items", items), ("annotations", annotations), ("gold", gold)):
         write_parquet(out_dir / f"{name}.parquet", frame)
     per_file = annotations["source"].value_counts().sort_index()
-    write_json(
-        report_file,
-        {
-            "items": len(items),
-            "test_items": int((items["split"] == "test").sum()),
-            "annotations": len(annotations),
-            "gold": len(gold),
-            "files": {
-                source: {
-                    "format": export.formats.get(source, "unknown"),
-                    "judgments": int(per_file.get(source, 0)),
-                    "annotator_ids": delivery.annotator_ids.get(source, "none"),
-                }
-                for source in sorted(export.formats)
-            },
-            # Records that hold no judgment (cancelled, ignored, ...): counted, never silently lost.
-            "skipped_records": sum(export.skipped.values()),
-            "label_spellings": delivery.label_spellings,
-            # Judgments repeating an (annotator, item) pair: kept; label-merge uses the latest.
-            "repeated_judgments": int(annotations.duplicated(["item_id", "annotator_id"]).sum()),
-            "skipped": export.skipped,
-            # Worth a look, not an error: task data naming files outside the project, annotator
-            # ids of different kinds across files, exports that cannot carry gold marks.
-            "warnings": warnings,
+    report = {
+        "items": len(items),
+        "test_items": int((items["split"] == "test").sum()),
+        "annotations": len(annotations),
+        "gold": len(gold),
+        "files": {
+            source: {
+                "format": export.formats.get(source, "unknown"),
+                "judgments": int(per_file.get(source, 0)),
+                "annotator_ids": delivery.annotator_ids.get(source, "none"),
+            }
+            for source in sorted(export.formats)
         },
-    )
+        # Records that hold no judgment (cancelled, ignored, ...): counted, never silently lost.
+        "skipped_records": sum(export.skipped.values()),
+        "label_spellings": delivery.label_spellings,
+        # Judgments repeating an (annotator, item) pair: kept; label-merge uses the latest.
+        "repeated_judgments": int(annotations.duplicated(["item_id", "annotator_id"]).sum()),
+        "skipped": export.skipped,
+        # Worth a look, not an error: task data naming files outside the project, annotator
+        # ids of different kinds across files, exports that cannot carry gold marks.
+        "warnings": warnings,
+    }
+    write_json(report_file, report)
+    write_json(metrics_file, headline("prepare", report))
     for line in warnings:
         click.echo(f"warning: {line}", err=True)
     click.echo(

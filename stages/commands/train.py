@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from stages.commands import existing_table, params_option, path_option, upstream
+from stages.commands import existing_table, metrics_option, params_option, path_option, upstream
 from stages.core import catalog
 
 
@@ -14,6 +14,7 @@ from stages.core import catalog
 @path_option("--out", "model_dir", catalog.MODELS)
 @path_option("--issues", "issues_file", catalog.LABEL_ISSUES)
 @path_option("--relabel", "relabel_file", catalog.RELABEL_ISSUES)
+@metrics_option("train")
 @params_option
 def train(
     validated_dir: Path,
@@ -21,6 +22,7 @@ def train(
     model_dir: Path,
     issues_file: Path,
     relabel_file: Path,
+    metrics_file: Path,
     params_file: Path,
 ) -> None:
     """Fit the scikit-learn pipeline from params on the train split's merged labels.
@@ -40,6 +42,7 @@ def train(
 
     from stages.core.datasets import read_table
     from stages.core.errors import DataError
+    from stages.core.headline import headline
     from stages.core.io import load_params, write_bytes, write_csv, write_json, write_json_records
     from stages.training import label_issues, parallel
     from stages.training.run import UntrustedModel, text_columns_of, train_model
@@ -78,6 +81,7 @@ def train(
     )
     write_json_records(relabel_file, tasks)
     write_json(model_dir / catalog.TRAIN_SUMMARY, trained.summary)
+    write_json(metrics_file, headline("train", trained.summary))
     summary = trained.summary
     click.echo(
         f"train: {options['model']} fitted on {summary['train_items']} items; "

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from stages.commands import params_option, path_option, read_tables
+from stages.commands import metrics_option, params_option, path_option, read_tables
 from stages.core import catalog
 
 
@@ -15,6 +15,7 @@ from stages.core import catalog
 @path_option("--quarantine", "quarantine_dir", catalog.QUARANTINE)
 @path_option("--reports", "reports_dir", catalog.VALIDATION_REPORTS)
 @click.option("--no-docs", is_flag=True, help="Skip the Data Docs HTML (faster).")
+@metrics_option("validate")
 @params_option
 def validate(
     prepared_dir: Path,
@@ -22,13 +23,14 @@ def validate(
     quarantine_dir: Path,
     reports_dir: Path,
     no_docs: bool,
+    metrics_file: Path,
     params_file: Path,
 ) -> None:
     """Check the prepared tables against the expectation suite; stop the pipeline on failure.
 
     \b
     The suite is a YAML file (validate.suite in params.yaml, default expectations/default.yaml).
-    Writes reports/validation/summary.json (a DVC metric, byte-stable) and Data Docs HTML in
+    Writes reports/validation/summary.json (headline: --metrics) and Data Docs HTML in
     reports/validation/docs/ (a DVC output, byte-stable too: the run is named by a digest of
     the prepared tables, at a fixed time). A critical failure exits with
     status 2 and prints one line per failed expectation. Otherwise the rows that pass go to
@@ -38,6 +40,7 @@ def validate(
 
     from stages.core.datasets import write_partitioned
     from stages.core.errors import EXIT_DATA_ERROR
+    from stages.core.headline import headline
     from stages.core.io import (
         label_set,
         load_params,
@@ -66,6 +69,7 @@ def validate(
         building.rename(docs_dir)
     summary = summarise(tables, validation)
     write_json(reports_dir / "summary.json", summary)
+    write_json(metrics_file, headline("validate", summary))
     failed = [o for o in validation.outcomes if not o.success]
     for outcome in failed:
         click.echo(describe_failure(outcome), err=True)

@@ -23,5 +23,7 @@ VALIDATION_REPORTS = "reports/validation"
 LABEL_ISSUES = "reports/label_issues.csv"
 ANNOTATORS_PLOT = "plots/annotators.csv"  # in the reports folder: what the plot shows
 
+METRICS = "metrics"  # each stage's headline numbers, metrics/<stage>.json (core.headline)
+
 MODEL_FILE = "model.skops"  # in MODELS
 TRAIN_SUMMARY = "train.json"  # in MODELS

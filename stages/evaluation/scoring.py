@@ -34,6 +34,7 @@ def score(actual: pd.Series, probabilities: np.ndarray, classes: list[str]) -> d
         actual, predicted, labels=classes, zero_division=0
     )
     onehot = (actual.to_numpy()[:, None] == np.asarray(classes)[None, :]).astype(float)
+    ranking = ranking_scores(onehot, probabilities)
     return {
         "items": len(actual),
         "accuracy": float(accuracy_score(actual, predicted)),
@@ -54,10 +55,33 @@ def score(actual: pd.Series, probabilities: np.ndarray, classes: list[str]) -> d
                 "recall": float(recall[i]),
                 "f1": float(f1[i]),
                 "support": int(support[i]),
+                **ranking[i],
             }
             for i, label in enumerate(classes)
         },
     }
+
+
+def ranking_scores(onehot: np.ndarray, probabilities: np.ndarray) -> list[dict[str, Any]]:
+    """Per class, one vs rest: average precision (the area under the PR curve) and ROC AUC;
+    None where the class is absent or is every item."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    scores = []
+    for k in range(onehot.shape[1]):
+        positives = onehot[:, k].sum()
+        if 0 < positives < len(onehot):
+            scores.append(
+                {
+                    "average_precision": float(
+                        average_precision_score(onehot[:, k], probabilities[:, k])
+                    ),
+                    "roc_auc": float(roc_auc_score(onehot[:, k], probabilities[:, k])),
+                }
+            )
+        else:
+            scores.append({"average_precision": None, "roc_auc": None})
+    return scores
 
 
 def calibration_table(
@@ -95,10 +119,15 @@ def curves(
         if positive.sum() == 0 or positive.sum() == len(positive):
             continue
         precision, recall, _ = precision_recall_curve(positive, probabilities[:, k])
-        # Best precision reachable at each recall (the usual interpolation), on the grid.
-        best = np.maximum.accumulate(precision[::-1])[::-1]
-        on_grid = np.interp(grid, recall[::-1], best[::-1])
-        pr_rows.append(pd.DataFrame({"class": label, "recall": grid, "precision": on_grid}))
+        pr_rows.append(
+            pd.DataFrame(
+                {
+                    "class": label,
+                    "recall": grid,
+                    "precision": best_precision(precision, recall, grid),
+                }
+            )
+        )
         fpr, tpr, _ = roc_curve(positive, probabilities[:, k])
         roc_rows.append(
             pd.DataFrame({"class": label, "fpr": grid, "tpr": np.interp(grid, fpr, tpr)})
@@ -108,6 +137,17 @@ def curves(
     pr = pd.concat(pr_rows, ignore_index=True) if pr_rows else empty_pr
     roc = pd.concat(roc_rows, ignore_index=True) if roc_rows else empty_roc
     return pr.round(6), roc.round(6)
+
+
+def best_precision(precision: np.ndarray, recall: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The interpolated precision-recall curve at recalls ``at``: the best precision reachable
+    with at least that recall. ``precision``, ``recall``: scikit-learn's precision_recall_curve
+    output (recall decreasing)."""
+    # In scikit-learn's order, a running maximum runs over the higher recalls; reversed, both
+    # arrays go by increasing recall.
+    best_from_here = np.maximum.accumulate(precision)[::-1]
+    first = np.searchsorted(recall[::-1], at, side="left")
+    return best_from_here[np.minimum(first, len(best_from_here) - 1)]
 
 
 def confusion_rows(item_ids: pd.Series, actual: pd.Series, predicted: pd.Series) -> pd.DataFrame:
@@ -138,11 +178,16 @@ def markdown_report(
         lines.append(
             f"| {key} | {_fmt(metrics['test'].get(key))} | {_fmt(metrics['gold'].get(key))} |"
         )
-    lines += ["", "| class | precision | recall | f1 | support |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| class | precision | recall | f1 | average precision | ROC AUC | support |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for label in classes:
         row = metrics["test"].get("per_class", {}).get(label)
         if row:
-            scores = " | ".join(_fmt(row[key]) for key in ("precision", "recall", "f1"))
+            keys = ("precision", "recall", "f1", "average_precision", "roc_auc")
+            scores = " | ".join(_fmt(row.get(key)) for key in keys)
             lines.append(f"| {markdown_text(label)} | {scores} | {row['support']} |")
     mistakes = rows[rows["actual"] != rows["predicted"]]
     counts = (

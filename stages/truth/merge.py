@@ -33,7 +33,7 @@ LABEL_COLUMNS = [
 @dataclass(frozen=True)
 class Merged:
     labels: pd.DataFrame  # one row per judged or gold item, LABEL_COLUMNS
-    summary: dict[str, Any]  # the DVC metrics
+    summary: dict[str, Any]  # reports/label_merge.json (headline: core.headline)
     annotators: pd.DataFrame  # one row per annotator
 
 
