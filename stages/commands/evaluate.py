@@ -14,6 +14,7 @@ from stages.core import catalog
 @path_option("--model", "model_dir", catalog.MODELS)
 @path_option("--reports", "reports_dir", catalog.REPORTS)
 @path_option("--data-version", "raw_dvc", catalog.DATA_VERSION)
+@path_option("--templates", "templates_dir", catalog.PLOT_TEMPLATES)
 @metrics_option("evaluate")
 @params_option
 def evaluate(
@@ -22,6 +23,7 @@ def evaluate(
     model_dir: Path,
     reports_dir: Path,
     raw_dvc: Path,
+    templates_dir: Path,
     metrics_file: Path,
     params_file: Path,
 ) -> None:
@@ -31,8 +33,8 @@ def evaluate(
     reports/metrics.json: accuracy, balanced accuracy, macro-F1, log-loss, Brier score, expected
     calibration error and per-class scores, on the test split (truth: the merged labels) and on
     its gold items (truth: expert labels). reports/plots/: confusion matrix, per-class
-    precision-recall and ROC curves, calibration. reports/evaluation.md and
-    models/model_card.md for people.
+    precision-recall and ROC curves, calibration. reports/evaluation.md, models/model_card.md
+    and reports/report.html (the report and every plot, drawn offline) for people.
     """
     import json
 
@@ -50,7 +52,7 @@ def evaluate(
     )
     from stages.core.markup import plot_rows
     from stages.evaluation import scoring
-    from stages.evaluation.run import evaluate_model, merged_by
+    from stages.evaluation.run import evaluate_model, merged_by, run_report
     from stages.training import model_io, modeling
 
     params = load_params(params_file)
@@ -59,6 +61,9 @@ def evaluate(
     labels = pd.read_parquet(upstream(labels_file, "label-merge"))
     model = model_io.load(upstream(model_dir / catalog.MODEL_FILE, "train"))
     fitted = json.loads(upstream(model_dir / catalog.TRAIN_SUMMARY, "train").read_text())
+    # Drawn in report.html when label-merge wrote it beside (always, in the pipeline).
+    annotators_file = reports_dir / catalog.ANNOTATORS_PLOT
+    annotators = pd.read_csv(annotators_file) if annotators_file.exists() else None
     test = modeling.split_with_labels(read_table(items, where={"split": ["test"]}), labels, "test")
     result = evaluate_model(model, test, classes, params["evaluate"]["top_confusions"])
     write_json(reports_dir / "metrics.json", result.metrics)
@@ -66,6 +71,7 @@ def evaluate(
     for name, rows in result.plots.items():
         write_csv(reports_dir / "plots" / name, plot_rows(rows))
     write_text(reports_dir / "evaluation.md", result.report)
+    write_text(reports_dir / "report.html", run_report(result, annotators, templates_dir))
     train_ids = read_table(items, ["item_id", "split"], where={"split": ["train"]})
     train_rows = modeling.split_with_labels(train_ids, labels, "train")
     counts = train_rows["label"].astype(str).value_counts().reindex(classes).fillna(0).astype(int)

@@ -23,6 +23,7 @@ VALIDATION_REPORTS = "reports/validation"
 LABEL_ISSUES = "reports/label_issues.csv"
 ANNOTATORS_PLOT = "plots/annotators.csv"  # in the reports folder: what the plot shows
 
+PLOT_TEMPLATES = ".dvc/plots"  # the Vega-Lite templates of dvc.yaml's plots (and report.html)
 METRICS = "metrics"  # each stage's headline numbers, metrics/<stage>.json (core.headline)
 
 MODEL_FILE = "model.skops"  # in MODELS

@@ -4,6 +4,7 @@ the metrics, plots, report and model card the evaluate command writes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,3 +51,22 @@ def evaluate_model(model: Any, test: pd.DataFrame, classes: list[str], top: int)
 def merged_by(labels: pd.DataFrame) -> str:
     """The method(s) named in the labels table (one, unless the table was edited by hand)."""
     return ", ".join(sorted(labels["method"].dropna().astype(str).unique()))
+
+
+def run_report(evaluation: Evaluation, annotators: pd.DataFrame | None, templates: Path) -> str:
+    """reports/report.html: the evaluation report and every plot as SVG, in one offline page
+    (the annotators chart where label-merge's plot file is given)."""
+    from markdown_it import MarkdownIt
+
+    from stages.core.markup import plot_rows
+    from stages.evaluation import charts
+
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(evaluation.report)
+    tables = dict(evaluation.plots)
+    if annotators is not None:
+        tables = {"annotators.csv": annotators, **tables}
+    pictures = []
+    for n, (name, rows) in enumerate(tables.items()):
+        chart = charts.spec(name, plot_rows(rows), templates)
+        pictures.append((charts.CHARTS[name]["title"], charts.svg(chart, f"c{n}-")))
+    return charts.report_page("Evaluation", body, pictures)

@@ -1,0 +1,126 @@
+"""Every plot as a picture that needs no network, and one page that holds them all.
+
+`dvc plots show` draws the plot files with the Vega-Lite templates in .dvc/plots/ and loads
+its scripts from CDNs, so offline it is a blank page. The same templates, filled here the way
+DVC fills them and rendered to SVG by vl-convert (Vega in an embedded engine, no network, the
+same bytes each time), make reports/report.html: the evaluation report and every plot, in one
+self-contained file that opens anywhere.
+
+``CHARTS`` is each plot's definition; dvc.yaml's `plots` entries say the same (a test checks).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+REVISION = "workspace"  # the revision DVC names the working tree's data
+
+CHARTS: dict[str, dict[str, str]] = {
+    "annotators.csv": {
+        "template": "annotators.json",
+        "x": "estimated_accuracy",
+        "y": "annotator_id",
+        "title": "Annotators, estimated accuracy (bars) and accuracy on gold items (ticks)",
+        "x_label": "estimated accuracy",
+        "y_label": "annotator",
+    },
+    "confusion.csv": {
+        "template": "confusion.json",
+        "x": "predicted",
+        "y": "actual",
+        "title": "Confusion matrix (test split)",
+        "x_label": "predicted label",
+        "y_label": "merged label",
+    },
+    "precision_recall.csv": {
+        "template": "by_class.json",
+        "x": "recall",
+        "y": "precision",
+        "title": "Precision-recall per class (test split, one vs rest)",
+        "x_label": "recall",
+        "y_label": "precision",
+    },
+    "roc.csv": {
+        "template": "by_class.json",
+        "x": "fpr",
+        "y": "tpr",
+        "title": "ROC per class (test split, one vs rest)",
+        "x_label": "false positive rate",
+        "y_label": "true positive rate",
+    },
+    "calibration.csv": {
+        "template": "calibration.json",
+        "x": "confidence",
+        "y": "accuracy",
+        "title": "Calibration, top-class confidence vs accuracy "
+        "(dashed - perfect; numbers - items per bin)",
+        "x_label": "mean confidence in bin",
+        "y_label": "accuracy in bin",
+    },
+}
+
+
+def spec(name: str, rows: pd.DataFrame, templates: Path) -> dict[str, Any]:
+    """The chart's Vega-Lite spec with ``rows`` in it, as `dvc plots show` would make it."""
+    chart = CHARTS[name]
+    template = json.loads((templates / chart["template"]).read_text(encoding="utf-8"))
+    values = json.loads(rows.assign(rev=REVISION).to_json(orient="records"))
+    fills = {
+        "<DVC_METRIC_DATA>": values,
+        "<DVC_METRIC_TITLE>": chart["title"],
+        "<DVC_METRIC_X>": chart["x"],
+        "<DVC_METRIC_Y>": chart["y"],
+        "<DVC_METRIC_X_LABEL>": chart["x_label"],
+        "<DVC_METRIC_Y_LABEL>": chart["y_label"],
+    }
+    return _filled(template, fills)
+
+
+def _filled(node: Any, fills: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        return {key: _filled(value, fills) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_filled(value, fills) for value in node]
+    return fills.get(node, node) if isinstance(node, str) else node
+
+
+def svg(chart: dict[str, Any], prefix: str = "") -> str:
+    """The chart drawn as SVG, offline (vl-convert), the same bytes whatever was drawn before
+    it: Vega numbers gradients and clip paths by a counter that runs across a process. Ids
+    start with ``prefix``, so that several pictures in one page never share one."""
+    import vl_convert
+
+    drawn = vl_convert.vegalite_to_svg(chart)
+    numbers: dict[str, str] = {}
+    return _COUNTED_ID.sub(
+        lambda m: numbers.setdefault(m[0], f"{prefix}{m[1]}{len(numbers)}"), drawn
+    )
+
+
+_COUNTED_ID = re.compile(r"\b(gradient_|clip|pattern_)\d+\b")
+
+
+def report_page(title: str, body_html: str, pictures: list[tuple[str, str]]) -> str:
+    """One self-contained HTML page: ``body_html`` (already safe), then each (title, SVG)."""
+    figures = "\n".join(
+        f"<figure><figcaption>{html.escape(caption)}</figcaption>\n{picture}\n</figure>"
+        for caption, picture in pictures
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        f"{body_html}\n<h2>Plots</h2>\n{figures}\n</body>\n</html>\n"
+    )
+
+
+_STYLE = (
+    "body{font-family:sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}"
+    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem}"
+    "figure{margin:2rem 0}figcaption{font-weight:bold;margin-bottom:.5rem}"
+)

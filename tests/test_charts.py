@@ -1,0 +1,61 @@
+"""The plots: one definition for `dvc plots show` (dvc.yaml) and for the offline report
+(stages/evaluation/charts.py), and every template draws, offline, from the plot files."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+
+from stages.evaluation import charts
+from tests.conftest import PROJECT_ROOT
+
+PIPELINE = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"]
+PLOTS = {
+    next(iter(entry)): next(iter(entry.values()))
+    for stage in PIPELINE.values()
+    for entry in stage.get("plots", [])
+}
+
+
+def test_dvc_yaml_draws_every_chart_as_the_report_does():
+    assert {path.rsplit("/", 1)[-1] for path in PLOTS} == set(charts.CHARTS)
+    for path, options in PLOTS.items():
+        chart = charts.CHARTS[path.rsplit("/", 1)[-1]]
+        assert options["template"] == f".dvc/plots/{chart['template']}", path
+        for key in ("x", "y", "title", "x_label", "y_label"):
+            assert options[key] == chart[key], (path, key)
+
+
+SAMPLES = {
+    "annotators.csv": pd.DataFrame(
+        {"annotator_id": ["ann", "bo"], "estimated_accuracy": [0.9, 0.2],
+         "gold_accuracy": [1.0, None], "judgments": [10, 12], "flag": ["ok", "likely spammer"]}
+    ),
+    "confusion.csv": pd.DataFrame(
+        {"item_id": ["i1", "i2", "i3"], "actual": ["a", "b", "b"], "predicted": ["a", "b", "a"]}
+    ),
+    "precision_recall.csv": pd.DataFrame(
+        {"class": ["a", "a", "b", "b"], "recall": [0.0, 1.0, 0.0, 1.0], "precision": [1.0, 0.5, 1.0, 0.7]}
+    ),
+    "roc.csv": pd.DataFrame(
+        {"class": ["a", "a", "b", "b"], "fpr": [0.0, 1.0, 0.0, 1.0], "tpr": [0.0, 1.0, 0.5, 1.0]}
+    ),
+    "calibration.csv": pd.DataFrame(
+        {"confidence": [0.45, 0.95], "accuracy": [0.5, 0.9], "items": [4, 40]}
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(charts.CHARTS))
+def test_every_chart_draws_offline_the_same_each_time(name):
+    spec = charts.spec(name, SAMPLES[name], PROJECT_ROOT / ".dvc" / "plots")
+    picture = charts.svg(spec)
+    assert picture.startswith("<svg") and picture == charts.svg(spec)
+    assert charts.CHARTS[name]["title"].split(",")[0].split(" (")[0] in picture
+
+
+def test_the_report_page_is_one_file_with_its_pictures():
+    page = charts.report_page("Evaluation", "<p>body</p>", [("a <chart>", "<svg></svg>")])
+    assert "<svg></svg>" in page and "a &lt;chart&gt;" in page
+    assert "<script" not in page and "http" not in page.split("<body>")[1]
