@@ -90,7 +90,7 @@ def _tracked_changes() -> str:
     """Changes to the tracked files a stage writes (metrics, plots data, the lock)."""
     import subprocess
 
-    return subprocess.run(["git", "diff", "--stat", "--", "reports", "models", "dvc.lock"],
+    return subprocess.run(["git", "diff", "--stat", "--", "metrics", "reports", "models", "dvc.lock"],
                           cwd=PROJECT_ROOT, capture_output=True, text=True).stdout  # fmt: skip
 
 

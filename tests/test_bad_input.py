@@ -26,7 +26,8 @@ def run_prepare(tmp_path: Path, files: dict[str, bytes], items: str = GOOD_ITEMS
     params["data"]["labels"] = ["cat", "dog"]
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     args = ["prepare", "--raw", str(raw), "--out", str(tmp_path / "prepared"),
-            "--report", str(tmp_path / "prepare.json"), "--params", str(tmp_path / "params.yaml")]  # fmt: skip
+            "--report", str(tmp_path / "prepare.json"), "--metrics", str(tmp_path / "metrics.json"),
+            "--params", str(tmp_path / "params.yaml")]  # fmt: skip
     return CliRunner().invoke(main, args)
 
 
@@ -291,7 +292,7 @@ def test_a_huge_value_makes_a_short_line(tmp_path):
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump({"data": {"labels": ["cat"], "aliases": {"kitty": huge}}}))
     args = ["prepare", "--raw", str(raw), "--out", str(tmp_path / "out"), "--report",
-            str(tmp_path / "r.json"), "--params", str(params)]  # fmt: skip
+            str(tmp_path / "r.json"), "--metrics", str(tmp_path / "m.json"), "--params", str(params)]  # fmt: skip
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     line = result.output.strip().splitlines()[-1]

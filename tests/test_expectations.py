@@ -48,7 +48,7 @@ def run_validate(
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     args = ["validate", "--prepared", str(prepared), "--validated", str(tmp_path / "validated"),
             "--quarantine", str(tmp_path / "quarantine"), "--reports", str(tmp_path / "reports"),
-            "--params", str(tmp_path / "params.yaml")]  # fmt: skip
+            "--metrics", str(tmp_path / "metrics.json"), "--params", str(tmp_path / "params.yaml")]  # fmt: skip
     return CliRunner().invoke(main, args if docs else [*args, "--no-docs"])
 
 

@@ -71,7 +71,10 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
          root / "data/labels/labels.parquet", "--reports", root / "reports",
          "--relabel", root / "data/relabel/tasks.json"],
     ):  # fmt: skip
-        result = CliRunner().invoke(main, [*map(str, args), "--params", str(root / "params.yaml")])
+        metrics = ["--metrics", str(root / "metrics" / f"{args[0]}.json")]
+        result = CliRunner().invoke(
+            main, [*map(str, args), *metrics, "--params", str(root / "params.yaml")]
+        )
         assert result.exit_code == 0, (args[0], result.output)
     return root
 
@@ -108,7 +111,7 @@ def _train(inputs: Path, out: Path, **overrides: Any) -> Any:
         ["train", "--validated", str(inputs / "data/validated"),
          "--labels", str(inputs / "data/labels/labels.parquet"), "--out", str(out / "models"),
          "--issues", str(out / "label_issues.csv"), "--relabel", str(out / "label_issues.json"),
-         "--params", str(out / "params.yaml")],
+         "--metrics", str(out / "metrics.json"), "--params", str(out / "params.yaml")],
     )  # fmt: skip
 
 

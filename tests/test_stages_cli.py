@@ -59,8 +59,13 @@ def project(tmp_path: Path) -> Path:
 
 
 def _run(project: Path, *args: str) -> object:
-    result = CliRunner().invoke(main, [*args, "--params", str(project / "params.yaml")])
-    return result
+    """A stage on the project's paths; its metrics file too, never the template's own."""
+    metrics = ["--metrics", str(project / "metrics" / f"{args[0]}.json")]
+    options = metrics if args[0] in PIPELINE_STAGES else []
+    return CliRunner().invoke(main, [*args, *options, "--params", str(project / "params.yaml")])
+
+
+PIPELINE_STAGES = ("prepare", "validate", "label-merge", "train", "evaluate")
 
 
 def _paths(project: Path) -> dict[str, str]:

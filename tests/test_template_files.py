@@ -141,3 +141,34 @@ def test_committed_dvc_lock_matches_the_code_and_suites():
             if is_code and _dvc_md5(PROJECT_ROOT / dep["path"]) != dep["md5"]:
                 stale.append(f"{name}: {dep['path']}")
     assert not stale, f"dvc.lock is stale for {stale}: run `dvc repro` and commit dvc.lock"
+
+
+@pytest.mark.parametrize(
+    ("override", "changed"),
+    [
+        ("seed=42", 0),
+        ("train.logistic_regression.C=0.5", 1),
+        ("train.features.tfidf.min_df=2", 1),
+        ("label_merge.relabel.max_tasks=10", 1),
+        ("train.model=linear_svm", 1),
+    ],
+)
+def test_dvc_exp_run_set_param_changes_one_line_of_params_yaml(tmp_path, override, changed):
+    """`dvc exp run -S` rewrites params.yaml through DVC's own YAML round trip (the function
+    below is what it calls): written in the form that round trip keeps (block lists, empty
+    nulls, no comment after a list), the file changes by the overridden line only, so a team
+    that applies an experiment commits a one-line diff."""
+    from dvc.utils.hydra import apply_overrides
+
+    before = (PROJECT_ROOT / "params.yaml").read_text()
+    copy = tmp_path / "params.yaml"
+    copy.write_text(before)
+    apply_overrides(copy, [override])
+    after = copy.read_text()
+    differing = [
+        (old, new)
+        for old, new in zip(before.splitlines(), after.splitlines(), strict=False)
+        if old != new
+    ]
+    assert len(before.splitlines()) == len(after.splitlines())
+    assert len(differing) == changed, differing

@@ -273,14 +273,20 @@ def check_csv_shape(path: Path) -> None:
     try:
         batches = arrow_csv.open_csv(
             path,
+            # Read as Latin-1, byte for byte: UTF-8 never hides a delimiter, quote or newline in
+            # a multi-byte character, and a bad record's text always decodes (pandas names
+            # encoding problems).
             read_options=arrow_csv.ReadOptions(
-                use_threads=False, block_size=1 << 24, column_names=names, skip_rows=1
+                use_threads=False,
+                block_size=1 << 24,
+                column_names=names,
+                skip_rows=1,
+                encoding="latin-1",
             ),
             parse_options=arrow_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=note),
             convert_options=arrow_csv.ConvertOptions(
                 include_columns=names[:1],
                 column_types={names[0]: pa.string()},
-                check_utf8=False,  # pandas names the encoding problem
             ),
         )
         for _ in batches:
