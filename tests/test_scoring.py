@@ -70,7 +70,20 @@ def test_model_card_names_data_version_params_labels_and_metrics():
         "| pos | 6 |",
         "| accuracy | 0.9000 | n/a |",
         "mace",
+        "## Intended use",
+        "## Limitations",
+        "test split (10 items)",
+        "was not given",  # no label-merge summary
     ):
+        assert text in card
+    merging = {"annotations": 70, "annotators": 7, "items": 20, "likely_spammers": 1,
+               "krippendorff_alpha": 0.5, "gold_items": 4, "gold_accuracy": 0.75}  # fmt: skip
+    card = scoring.model_card(
+        {**metrics, "gold": {"items": 4, "accuracy": 0.75}}, params, "v", pd.Series({"pos": 6}),
+        {}, "mace", merging,
+    )  # fmt: skip
+    for text in ("70 judgments by 7 annotators on 20 items", "alpha 0.5000", "gold items in it (4)",
+                 "moves it by 0.2500"):  # fmt: skip
         assert text in card
 
 

@@ -64,6 +64,8 @@ def evaluate(
     # Drawn in report.html when label-merge wrote it beside (always, in the pipeline).
     annotators_file = reports_dir / catalog.ANNOTATORS_PLOT
     annotators = pd.read_csv(annotators_file) if annotators_file.exists() else None
+    merge_file = reports_dir / "label_merge.json"  # the annotators and their agreement, likewise
+    merging = json.loads(merge_file.read_text()) if merge_file.exists() else None
     test = modeling.split_with_labels(read_table(items, where={"split": ["test"]}), labels, "test")
     result = evaluate_model(model, test, classes, params["evaluate"]["top_confusions"])
     write_json(reports_dir / "metrics.json", result.metrics)
@@ -76,7 +78,13 @@ def evaluate(
     train_rows = modeling.split_with_labels(train_ids, labels, "train")
     counts = train_rows["label"].astype(str).value_counts().reindex(classes).fillna(0).astype(int)
     card = scoring.model_card(
-        result.metrics, params, data_version(raw_dvc), counts, fitted, merged_by(labels)
+        result.metrics,
+        params,
+        data_version(raw_dvc),
+        counts,
+        fitted,
+        merged_by(labels),
+        merging,
     )
     write_text(model_dir / "model_card.md", card)
     scores = result.metrics["test"]

@@ -208,11 +208,14 @@ def model_card(
     label_counts: pd.Series,
     fitted: dict[str, Any],
     merged_by: str = "",
+    merging: dict[str, Any] | None = None,
 ) -> str:
-    """What the model is, what data and params made it, and how well it does.
+    """What the model is for, what data, labels and params made it, how well it does, and
+    where it should not be trusted.
 
     ``merged_by``: the method that labelled the items (the labels table's ``method``), which
-    ``auto`` decides at run time.
+    ``auto`` decides at run time; ``merging``: label-merge's summary (reports/label_merge.json),
+    for the annotators and their agreement.
     """
     import yaml
 
@@ -233,6 +236,18 @@ def model_card(
         "annotators' judgments; "
         f"{fitted.get('train_items', 0)} training items.",
         f"- Seed: {params.get('seed')}.",
+        "- Charts (confusion, precision-recall, ROC, calibration, annotators): "
+        "`reports/report.html`, offline.",
+        "",
+        "## Intended use",
+        "",
+        "Classifying new items of the same kind as the training items into the label set below, "
+        "as a first pass that people review: the labels it learnt from are annotators' "
+        "judgments merged by a statistical model, not ground truth.",
+        "",
+        "## Labels: where they come from",
+        "",
+        *_merging_lines(merging or {}),
         "",
         "## Parameters",
         "",
@@ -246,17 +261,49 @@ def model_card(
         "|---|---|",
     ]
     lines += [f"| {markdown_text(label)} | {count} |" for label, count in label_counts.items()]
-    lines += ["", "## Test metrics", "", "| metric | test split | gold items |", "|---|---|---|"]
+    test_items, gold_items = metrics["test"].get("items", 0), metrics["gold"].get("items", 0)
+    lines += [
+        "",
+        "## Test metrics",
+        "",
+        f"| metric | test split ({test_items} items) | gold items in it ({gold_items}) |",
+        "|---|---|---|",
+    ]
     for key in ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "brier", "ece"):
         lines.append(
             f"| {key} | {_fmt(metrics['test'].get(key))} | {_fmt(metrics['gold'].get(key))} |"
         )
     lines += [
         "",
-        "Test labels are themselves merged from annotators, so scores on them include label noise; "
-        "the gold column is the most trusted estimate, on fewer items.",
+        "## Limitations",
+        "",
+        "- Test labels are themselves merged from annotators, so scores on them include label "
+        "noise; the gold column is scored against experts, but on "
+        f"{gold_items} item(s): one item more or less right moves it by "
+        f"{_fmt(1 / gold_items) if gold_items else 'n/a'}.",
+        "- The scores hold for items like the training items (same source, same label set, same "
+        "annotation guidelines); they say nothing about other kinds of item.",
+        "- Where annotators disagree, the merged labels, and so the model, are least reliable: "
+        "see the confusion matrix, and the items sent back for relabelling in `data/relabel/`.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _merging_lines(merging: dict[str, Any]) -> list[str]:
+    """The annotators and their agreement, from label-merge's summary (empty when absent)."""
+    if not merging:
+        return ["label-merge's summary (`reports/label_merge.json`) was not given."]
+    return [
+        f"- {merging.get('annotations', 0)} judgments by {merging.get('annotators', 0)} "
+        f"annotators on {merging.get('items', 0)} items; "
+        f"{merging.get('likely_spammers', 0)} annotator(s) flagged as likely spammers.",
+        f"- Agreement between annotators: Krippendorff's alpha "
+        f"{_fmt(merging.get('krippendorff_alpha'))}.",
+        f"- Merged labels against the {merging.get('gold_items', 0)} gold items: accuracy "
+        f"{_fmt(merging.get('gold_accuracy'))} (from a fit that did not see them).",
+        f"- Mean confidence of a merged label: {_fmt(merging.get('mean_confidence'))}; "
+        f"{merging.get('relabel_tasks', 0)} uncertain items sent back for another round.",
+    ]
 
 
 def _fmt(value: Any) -> str:
