@@ -18,6 +18,8 @@ help:
 	@echo "make lint    ruff, and the CI workflow files against their schemas"
 	@echo "make check-repro  prove the commit reproduces (its dvc.lock, rerun from scratch)"
 	@echo "make bench   benchmarks against crowd-kit (installs it into .venv-bench; minutes)"
+	@echo "make format  fix what ruff can (lint and format)"
+	@echo "make clean   remove the environments and caches make set up (not data or outputs)"
 
 $(UV): requirements-uv.txt
 	$(PYTHON) -m venv $(TOOLS)

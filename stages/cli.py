@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 
 import click
 
@@ -49,6 +50,14 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> object:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")  # each warning once per place it comes from
+            try:
+                return self._invoke(ctx)
+            finally:
+                _echo_warnings(caught)
+
+    def _invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except DataError as error:
@@ -66,6 +75,17 @@ class LazyGroup(click.Group):
                 err=True,
             )
             ctx.exit(EXIT_INTERNAL_ERROR)
+
+
+def _echo_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """Library warnings (pandas, scikit-learn) as one line each, once per message, instead of
+    multi-line blocks with source lines in the middle of a stage's output."""
+    seen: set[str] = set()
+    for warning in caught:
+        line = _capped(f"warning: {warning.category.__name__}: {warning.message}", 300)
+        if line not in seen:
+            seen.add(line)
+            click.echo(line, err=True)
 
 
 def _capped(line: str, limit: int = 1000) -> str:

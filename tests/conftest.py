@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -47,7 +48,7 @@ def small_tables() -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="session")
-def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The template with demo data, the pipeline run and everything committed and cached.
 
     Tests copy it (the `project` fixtures) rather than change it.
@@ -62,7 +63,10 @@ def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sh(root, "dvc", "repro", "-q")
     sh(root, "git", "add", "-A")
     sh(root, "git", "commit", "-q", "--allow-empty", "-m", "reproduced")
-    return root
+    yield root
+    # Shared by every test of the session: one that ran a stage in it with a default path
+    # would have changed what later copies start from.
+    assert sh(root, "git", "status", "--porcelain").stdout == "", "a test changed `reproduced`"
 
 
 @pytest.fixture

@@ -47,3 +47,22 @@ def test_data_error_exits_2_with_one_line(monkeypatch):
     assert result.exit_code == 2
     assert result.output.strip() == "error: data/raw/batch.csv: line 7: empty label"
     assert "Traceback" not in result.output
+
+
+def test_library_warnings_are_one_line_each_and_once(monkeypatch):
+    import warnings
+
+    @click.command()
+    def noisy() -> None:
+        for _ in range(3):
+            warnings.warn("pandas says\nsomething on two lines", FutureWarning, stacklevel=1)
+        click.echo("noisy: done")
+
+    monkeypatch.setitem(COMMANDS, "noisy", ("tests.test_cli", "_unused", "x"))
+    monkeypatch.setattr(type(main), "get_command", lambda self, ctx, name: noisy)
+    result = CliRunner().invoke(main, ["noisy"])
+    assert result.exit_code == 0
+    assert result.output.splitlines() == [
+        "noisy: done",
+        "warning: FutureWarning: pandas says something on two lines",
+    ]

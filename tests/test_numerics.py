@@ -120,16 +120,18 @@ def _run_stages(inputs: dict[str, Path], name: str, changes: dict[str, str]) -> 
         sh(project, sys.executable, "-m", "stages", *map(str, args), env=changes)
 
     labels = out / "labels.parquet"
+    # Every output path given: the shared reproduced project must stay as committed.
     stage("label-merge", "--labels-file", labels, "--reports", out / "merge", "--relabel",
-          out / "merge" / "tasks.json")  # fmt: skip
+          out / "merge" / "tasks.json", "--metrics", out / "merge" / "headline.json")  # fmt: skip
     for features, validated in (("numeric", "data/validated"),
                                 ("text", inputs["root"] / "validated-text")):  # fmt: skip
         params, models = inputs["root"] / f"{features}.yaml", out / features
         stage("train", "--validated", validated, "--labels", labels, "--out", models,
               "--issues", models / "issues.csv", "--relabel", models / "relabel.json",
-              "--params", params)  # fmt: skip
+              "--metrics", models / "headline.json", "--params", params)  # fmt: skip
         stage("evaluate", "--validated", validated, "--labels", labels, "--model", models,
-              "--reports", models / "reports", "--params", params)  # fmt: skip
+              "--reports", models / "reports", "--metrics", models / "reports" / "headline.json",
+              "--params", params)  # fmt: skip
     return {
         path.relative_to(out).as_posix(): hashlib.md5(path.read_bytes()).hexdigest()
         for path in sorted(out.rglob("*"))

@@ -111,7 +111,8 @@ def _train(inputs: Path, out: Path, **overrides: Any) -> Any:
         ["train", "--validated", str(inputs / "data/validated"),
          "--labels", str(inputs / "data/labels/labels.parquet"), "--out", str(out / "models"),
          "--issues", str(out / "label_issues.csv"), "--relabel", str(out / "label_issues.json"),
-         "--metrics", str(out / "metrics.json"), "--params", str(out / "params.yaml")],
+         "--metrics", str(out / "metrics.json"), "--params", str(out / "params.yaml"),
+         "--merge-tasks", str(inputs / "data/relabel/tasks.json")],
     )  # fmt: skip
 
 

@@ -62,6 +62,8 @@ def _run(project: Path, *args: str) -> object:
     """A stage on the project's paths; its metrics file too, never the template's own."""
     metrics = ["--metrics", str(project / "metrics" / f"{args[0]}.json")]
     options = metrics if args[0] in PIPELINE_STAGES else []
+    if args[0] == "train":  # label-merge's tasks, in this project
+        options += ["--merge-tasks", str(project / "data/relabel/tasks.json")]
     return CliRunner().invoke(main, [*args, *options, "--params", str(project / "params.yaml")])
 
 
@@ -132,6 +134,16 @@ def test_whole_pipeline_through_the_commands(project):
     summary = json.loads((project / "reports/label_merge.json").read_text())
     assert summary["method"] == "ensemble" and summary["annotations"] == 180
     assert "auto needs at least 20" in summary["auto"]["reason"]  # two gold items decide nothing
+    headline = json.loads((project / "metrics/evaluate.json").read_text())
+    assert set(headline) == {"accuracy", "macro_f1", "log_loss", "ece"}
+    assert headline["accuracy"] == pytest.approx(metrics["test"]["accuracy"], abs=1e-6)
+    # The two relabel files share no item: both import into one Label Studio project.
+    merge_tasks, issue_tasks = (
+        {task["data"]["item_id"] for task in json.loads((project / path).read_text())}
+        for path in ("data/relabel/tasks.json", "data/relabel/label_issues.json")
+    )
+    assert merge_tasks and not merge_tasks & issue_tasks
+    assert "<svg" in (project / "reports/report.html").read_text()
 
 
 def test_outputs_are_byte_identical_across_runs(project):

@@ -172,3 +172,16 @@ def test_dvc_exp_run_set_param_changes_one_line_of_params_yaml(tmp_path, overrid
     ]
     assert len(before.splitlines()) == len(after.splitlines())
     assert len(differing) == changed, differing
+
+
+def test_make_help_lists_every_target():
+    phony = next(
+        line
+        for line in (PROJECT_ROOT / "Makefile").read_text().splitlines()
+        if line.startswith(".PHONY:")
+    ).split()[1:]
+    shown = subprocess.run(
+        ["make", "-s", "help"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    listed = {line.split()[1] for line in shown.splitlines() if line.startswith("make ")}
+    assert listed == set(phony) - {"help"}

@@ -14,6 +14,7 @@ from stages.core import catalog
 @path_option("--out", "model_dir", catalog.MODELS)
 @path_option("--issues", "issues_file", catalog.LABEL_ISSUES)
 @path_option("--relabel", "relabel_file", catalog.RELABEL_ISSUES)
+@path_option("--merge-tasks", "merge_tasks_file", catalog.RELABEL_TASKS)
 @metrics_option("train")
 @params_option
 def train(
@@ -22,6 +23,7 @@ def train(
     model_dir: Path,
     issues_file: Path,
     relabel_file: Path,
+    merge_tasks_file: Path,
     metrics_file: Path,
     params_file: Path,
 ) -> None:
@@ -46,7 +48,7 @@ def train(
     from stages.core.io import load_params, write_bytes, write_csv, write_json, write_json_records
     from stages.training import label_issues, parallel
     from stages.training.run import UntrustedModel, text_columns_of, train_model
-    from stages.truth.relabel import label_studio_tasks
+    from stages.truth.relabel import label_studio_tasks, task_items
 
     params = load_params(params_file)
     options = params["train"]
@@ -69,13 +71,12 @@ def train(
             raise DataError(params_file, key, str(error).splitlines()[0]) from None
     write_bytes(model_dir / catalog.MODEL_FILE, trained.model)
     write_csv(issues_file, trained.issues)
+    item_key = params["data"]["annotations"]["item_key"]
+    already_sent = task_items(merge_tasks_file, item_key)
     candidates = label_issues.relabel_candidates(
-        trained.issues, options["label_issues"]["max_tasks"]
+        trained.issues, options["label_issues"]["max_tasks"], already_sent
     )
-    relabel = {
-        "item_key": params["data"]["annotations"]["item_key"],
-        **params["label_merge"]["relabel"],
-    }
+    relabel = {"item_key": item_key, **params["label_merge"]["relabel"]}
     tasks = label_studio_tasks(
         candidates, text_columns_of(items), relabel, "train-confident-learning"
     )

@@ -77,9 +77,14 @@ def rank_issues(
     return table[ISSUE_COLUMNS].reset_index(drop=True)
 
 
-def relabel_candidates(issues: pd.DataFrame, max_tasks: int) -> pd.DataFrame:
-    """The top issues in the shape of the labels table, with the model's suggestion as label."""
-    top = issues[issues["is_issue"].astype(bool)].head(max_tasks)
+def relabel_candidates(
+    issues: pd.DataFrame, max_tasks: int, already_sent: frozenset[str] = frozenset()
+) -> pd.DataFrame:
+    """The top issues in the shape of the labels table, with the model's suggestion as label;
+    items ``already_sent`` (label-merge's relabel tasks) are left to those tasks, so that both
+    files import into one Label Studio project without duplicate tasks."""
+    fresh = issues["is_issue"].astype(bool) & ~issues["item_id"].astype(str).isin(already_sent)
+    top = issues[fresh].head(max_tasks)
     return pd.DataFrame(
         {
             "item_id": top["item_id"],

@@ -6,6 +6,7 @@ pre-annotation, so annotators confirm or correct it instead of starting from not
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -85,3 +86,17 @@ def _relabel_options(options: dict[str, Any]) -> dict[str, Any]:
     """``label_merge.relabel`` completed; ``item_key`` (from data.annotations) rides along."""
     own = {key: value for key, value in options.items() if key != "item_key"}
     return complete("label_merge.relabel", own)
+
+
+def task_items(path: Path, item_key: str) -> frozenset[str]:
+    """The item ids of a Label Studio tasks file this project wrote (none without the file)."""
+    from stages.ingest.formats.common import load_json
+
+    tasks = load_json(path) if path.exists() else []
+    return frozenset(
+        str(task["data"][item_key])
+        for task in (tasks if isinstance(tasks, list) else [])
+        if isinstance(task, dict)
+        and isinstance(task.get("data"), dict)
+        and item_key in task["data"]
+    )
