@@ -59,3 +59,18 @@ def test_the_report_page_is_one_file_with_its_pictures():
     page = charts.report_page("Evaluation", "<p>body</p>", [("a <chart>", "<svg></svg>")])
     assert "<svg></svg>" in page and "a &lt;chart&gt;" in page
     assert "<script" not in page and "http" not in page.split("<body>")[1]
+
+
+def test_the_dvc_plots_page_template_inlines_the_engine_and_is_up_to_date():
+    """.dvc/config gives `dvc plots show` this template: Vega, Vega-Lite and Vega-Embed inlined
+    (the bundle vl-convert inlines in its own offline pages), no CDN. Regenerate it with
+    `python -m stages.evaluation.charts` after upgrading vl-convert-python."""
+    import configparser
+
+    committed = (PROJECT_ROOT / ".dvc" / "plots" / "offline.html").read_text(encoding="utf-8")
+    assert committed == charts.offline_plots_page()
+    assert "{plot_divs}" in committed and "{scripts}" not in committed
+    assert "<script src=" not in committed and "window.vegaEmbed=" in committed
+    config = configparser.ConfigParser()
+    config.read(PROJECT_ROOT / ".dvc" / "config")
+    assert config["plots"]["html_template"].strip() == "plots/offline.html"

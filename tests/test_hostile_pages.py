@@ -138,6 +138,7 @@ def test_a_hostile_delivery_runs_and_no_page_runs_its_markup(tmp_path):
     # The corpus reached the pages (as text): the check is not vacuous.
     assert "alert(11)" in pages["reports/evaluation.md"]
     assert "alert(21)" in pages["dvc plots show"] and "alert(51)" in pages["dvc plots show"]
+    assert "cdn.jsdelivr" not in pages["dvc plots show"]  # the engine is inlined: offline
     assert any("alert(41)" in page for name, page in pages.items() if "docs" in name)
     found = {name: executable_markup(page) for name, page in pages.items()}
     assert not any(found.values()), {name: hits for name, hits in found.items() if hits}

@@ -7,6 +7,8 @@ same bytes each time), make reports/report.html: the evaluation report and every
 self-contained file that opens anywhere.
 
 ``CHARTS`` is each plot's definition; dvc.yaml's `plots` entries say the same (a test checks).
+``offline_plots_page`` makes the page template that .dvc/config gives `dvc plots show`, with
+the same engine's scripts inlined, so that page works offline too.
 """
 
 from __future__ import annotations
@@ -124,3 +126,38 @@ _STYLE = (
     "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem}"
     "figure{margin:2rem 0}figcaption{font-weight:bold;margin-bottom:.5rem}"
 )
+
+
+PLOTS_PAGE = """<!DOCTYPE html>
+<html>
+<head>
+    {refresh_tag}
+    <meta charset="utf-8">
+    <title>DVC Plot</title>
+    <script>
+{bundle}
+    </script>
+    <style>
+        table {
+            border-spacing: 15px;
+        }
+    </style>
+</head>
+<body>
+    {plot_divs}
+</body>
+</html>
+"""
+
+
+def offline_plots_page() -> str:
+    """The `dvc plots show` page template with Vega, Vega-Lite and Vega-Embed inlined
+    (vl-convert's bundle) in place of DVC's CDN scripts ({scripts} is left out)."""
+    import vl_convert
+
+    bundle = vl_convert.javascript_bundle().replace("</script", "<\\/script")
+    return PLOTS_PAGE.replace("{bundle}", bundle)
+
+
+if __name__ == "__main__":  # python -m stages.evaluation.charts: rewrite the page template
+    Path(".dvc/plots/offline.html").write_text(offline_plots_page(), encoding="utf-8")
