@@ -126,10 +126,10 @@ def _run_stages(inputs: dict[str, Path], name: str, changes: dict[str, str]) -> 
     for features, validated in (("numeric", "data/validated"),
                                 ("text", inputs["root"] / "validated-text")):  # fmt: skip
         params, models = inputs["root"] / f"{features}.yaml", out / features
-        stage("train", "--validated", validated, "--labels", labels, "--out", models,
+        stage("train", "--validated", validated, "--labels-file", labels, "--out", models,
               "--issues", models / "issues.csv", "--relabel", models / "relabel.json",
               "--metrics", models / "headline.json", "--params", params)  # fmt: skip
-        stage("evaluate", "--validated", validated, "--labels", labels, "--model", models,
+        stage("evaluate", "--validated", validated, "--labels-file", labels, "--model", models,
               "--reports", models / "reports", "--metrics", models / "reports" / "headline.json",
               "--params", params)  # fmt: skip
     return {

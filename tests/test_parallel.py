@@ -109,7 +109,7 @@ def _train(inputs: Path, out: Path, **overrides: Any) -> Any:
     return CliRunner().invoke(
         main,
         ["train", "--validated", str(inputs / "data/validated"),
-         "--labels", str(inputs / "data/labels/labels.parquet"), "--out", str(out / "models"),
+         "--labels-file", str(inputs / "data/labels/labels.parquet"), "--out", str(out / "models"),
          "--issues", str(out / "label_issues.csv"), "--relabel", str(out / "label_issues.json"),
          "--metrics", str(out / "metrics.json"), "--params", str(out / "params.yaml"),
          "--merge-tasks", str(inputs / "data/relabel/tasks.json")],
@@ -196,7 +196,7 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(inputs, tmp_path):
     # A real process: distributed's own logging must not reach the terminal either.
     done = subprocess.run(
         [sys.executable, "-m", "stages", "train", "--validated", str(inputs / "data/validated"),
-         "--labels", str(inputs / "data/labels/labels.parquet"), "--out", str(tmp_path / "models"),
+         "--labels-file", str(inputs / "data/labels/labels.parquet"), "--out", str(tmp_path / "models"),
          "--params", str(tmp_path / "params.yaml")],
         capture_output=True, text=True, cwd=tmp_path, timeout=60,
     )  # fmt: skip

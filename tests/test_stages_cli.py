@@ -108,9 +108,9 @@ def _pipeline(project: Path) -> None:
         _validate_args(p),
         ["label-merge", "--validated", p["validated"], "--labels-file", p["labels"],
          "--reports", p["reports"], "--relabel", p["relabel"]],
-        ["train", "--validated", p["validated"], "--labels", p["labels"], "--out", p["models"],
+        ["train", "--validated", p["validated"], "--labels-file", p["labels"], "--out", p["models"],
          "--issues", p["reports"] + "/label_issues.csv", "--relabel", p["relabel_issues"]],
-        ["evaluate", "--validated", p["validated"], "--labels", p["labels"],
+        ["evaluate", "--validated", p["validated"], "--labels-file", p["labels"],
          "--model", p["models"], "--reports", p["reports"], "--data-version", p["raw"] + ".dvc"],
     ):  # fmt: skip
         result = _run(project, *args)
@@ -197,7 +197,7 @@ def test_unknown_model_is_a_params_error(project):
         "train",
         "--validated",
         p["validated"],
-        "--labels",
+        "--labels-file",
         p["labels"],
         "--out",
         p["models"],

@@ -10,7 +10,7 @@ from stages.core import catalog
 
 @click.command()
 @path_option("--validated", "validated_dir", catalog.VALIDATED)
-@path_option("--labels", "labels_file", catalog.LABELS)
+@path_option("--labels-file", "labels_file", catalog.LABELS)
 @path_option("--model", "model_dir", catalog.MODELS)
 @path_option("--reports", "reports_dir", catalog.REPORTS)
 @path_option("--data-version", "raw_dvc", catalog.DATA_VERSION)

@@ -144,10 +144,11 @@ def label_merge(
     write_csv(reports_dir / "annotators.csv", merged.annotators)
     write_csv(reports_dir / catalog.ANNOTATORS_PLOT, annotator_plot_rows(merged.annotators))
     write_json_records(relabel_file, tasks)
-    click.echo(
-        f"label-merge: {summary['labelled_items']} items labelled by {summary['method']}, "
-        f"alpha {summary['krippendorff_alpha']:.3f}, gold accuracy {summary['gold_accuracy']:.3f}, "
-        f"{summary['likely_spammers']} likely spammer(s), {len(tasks)} items to relabel",
+    click.echo(  # two short lines: a summary must not wrap at 120 columns
+        f"label-merge: {summary['labelled_items']} items labelled by {summary['method']}; "
+        f"alpha {summary['krippendorff_alpha']:.3f}, gold accuracy {summary['gold_accuracy']:.3f}\n"
+        f"label-merge: {summary['likely_spammers']} likely spammer(s), "
+        f"{len(tasks)} items to relabel",
         err=True,
     )
     if "auto" in summary:

@@ -10,7 +10,7 @@ from stages.core import catalog
 
 @click.command()
 @path_option("--validated", "validated_dir", catalog.VALIDATED)
-@path_option("--labels", "labels_file", catalog.LABELS)
+@path_option("--labels-file", "labels_file", catalog.LABELS)
 @path_option("--out", "model_dir", catalog.MODELS)
 @path_option("--issues", "issues_file", catalog.LABEL_ISSUES)
 @path_option("--relabel", "relabel_file", catalog.RELABEL_ISSUES)

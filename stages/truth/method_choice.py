@@ -67,12 +67,12 @@ def choose_method(
     error = difference.std(ddof=1) / np.sqrt(len(difference)) if len(difference) > 1 else 0.0
     if best != default and margin > error:
         reason = (
-            f"{best} beat the default {default} on {len(usable)} gold items by "
-            f"{margin:.3f} (more than one standard error, {error:.3f})"
+            f"it beat the default {default} by {margin:.3f} on {len(usable)} gold items "
+            f"(over one standard error, {error:.3f})"
         )
         return Choice(best, reason, accuracy, len(usable))
     reason = (
-        f"no method beat the default {default} by more than one standard error "
-        f"({error:.3f}) on {len(usable)} gold items"
+        f"none beat the default by over one standard error ({error:.3f}) "
+        f"on {len(usable)} gold items"
     )
     return Choice(default, reason, accuracy, len(usable))
