@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages.evaluation import scoring
+from stages.evaluation import pages, scoring
 
 CLASSES = ["pos", "neg", "mid"]  # deliberately not in sorted order
 
@@ -60,7 +60,7 @@ def test_model_card_names_data_version_params_labels_and_metrics():
         "train": {"model": "linear_svm", "linear_svm": {"C": 0.5}},
         "label_merge": {"method": "mace"},
     }
-    card = scoring.model_card(
+    card = pages.model_card(
         metrics, params, "abc123.dir", pd.Series({"pos": 6, "neg": 4}), {"train_items": 10}
     )
     for text in (
@@ -78,7 +78,7 @@ def test_model_card_names_data_version_params_labels_and_metrics():
         assert text in card
     merging = {"annotations": 70, "annotators": 7, "items": 20, "likely_spammers": 1,
                "krippendorff_alpha": 0.5, "gold_items": 4, "gold_accuracy": 0.75}  # fmt: skip
-    card = scoring.model_card(
+    card = pages.model_card(
         {**metrics, "gold": {"items": 4, "accuracy": 0.75}}, params, "v", pd.Series({"pos": 6}),
         {}, "mace", merging,
     )  # fmt: skip
@@ -115,7 +115,7 @@ def test_labels_from_the_data_cannot_put_markup_in_the_markdown_pages():
     )
     result = evaluate_model(Model(), test, classes, top=5)
     counts = pd.Series([3, 2, 1, 0], index=classes)
-    card = scoring.model_card(result.metrics, {"train": {}}, "md5", counts, {}, HOSTILE[4])
+    card = pages.model_card(result.metrics, {"train": {}}, "md5", counts, {}, HOSTILE[4])
     for page in (result.report, card):
         rendered = MarkdownIt("commonmark", {"html": True}).enable("table").render(page)
         tags = _tags(rendered)

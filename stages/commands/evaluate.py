@@ -51,7 +51,7 @@ def evaluate(
         write_text,
     )
     from stages.core.markup import plot_rows
-    from stages.evaluation import scoring
+    from stages.evaluation import pages
     from stages.evaluation.run import evaluate_model, merged_by, run_report
     from stages.training import model_io, modeling
 
@@ -77,7 +77,7 @@ def evaluate(
     train_ids = read_table(items, ["item_id", "split"], where={"split": ["train"]})
     train_rows = modeling.split_with_labels(train_ids, labels, "train")
     counts = train_rows["label"].astype(str).value_counts().reindex(classes).fillna(0).astype(int)
-    card = scoring.model_card(
+    card = pages.model_card(
         result.metrics,
         params,
         data_version(raw_dvc),

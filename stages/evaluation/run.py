@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages.evaluation import scoring
+from stages.evaluation import pages, scoring
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def evaluate_model(model: Any, test: pd.DataFrame, classes: list[str], top: int)
         "roc.csv": roc,
         "calibration.csv": scoring.calibration_table(actual, probabilities, classes),
     }
-    return Evaluation(metrics, plots, scoring.markdown_report(metrics, rows, classes, top))
+    return Evaluation(metrics, plots, pages.markdown_report(metrics, rows, classes, top))
 
 
 def merged_by(labels: pd.DataFrame) -> str:

@@ -1,0 +1,164 @@
+"""The Markdown pages people read about an evaluation: the report and the model card.
+
+Text from the data (labels) goes through ``markdown_text``, so it can add no markup.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stages.core.markup import markdown_text
+
+
+def markdown_report(
+    metrics: dict[str, Any], rows: pd.DataFrame, classes: list[str], top: int
+) -> str:
+    """Headline scores, per-class table, most frequent mistakes."""
+    lines = [
+        "# Evaluation",
+        "",
+        f"Test split: {metrics['test']['items']} items, scored against the merged labels; "
+        f"gold: its {metrics['gold'].get('items', 0)} gold items, scored against expert labels.",
+        "",
+        "| metric | test | gold items in test |",
+        "|---|---|---|",
+    ]
+    for key in ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "brier", "ece"):
+        lines.append(
+            f"| {key} | {_fmt(metrics['test'].get(key))} | {_fmt(metrics['gold'].get(key))} |"
+        )
+    lines += [
+        "",
+        "| class | precision | recall | f1 | average precision | ROC AUC | support |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label in classes:
+        row = metrics["test"].get("per_class", {}).get(label)
+        if row:
+            keys = ("precision", "recall", "f1", "average_precision", "roc_auc")
+            scores = " | ".join(_fmt(row.get(key)) for key in keys)
+            lines.append(f"| {markdown_text(label)} | {scores} | {row['support']} |")
+    mistakes = rows[rows["actual"] != rows["predicted"]]
+    counts = (
+        mistakes.groupby(["actual", "predicted"]).size().sort_values(ascending=False, kind="stable")
+    )
+    lines += ["", "Most frequent mistakes:", "", "| actual | predicted | items |", "|---|---|---|"]
+    lines += [
+        f"| {markdown_text(a)} | {markdown_text(p)} | {n} |"
+        for (a, p), n in counts.head(top).items()
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def model_card(
+    metrics: dict[str, Any],
+    params: dict[str, Any],
+    data_version: str,
+    label_counts: pd.Series,
+    fitted: dict[str, Any],
+    merged_by: str = "",
+    merging: dict[str, Any] | None = None,
+) -> str:
+    """What the model is for, what data, labels and params made it, how well it does, and
+    where it should not be trusted.
+
+    ``merged_by``: the method that labelled the items (the labels table's ``method``), which
+    ``auto`` decides at run time; ``merging``: label-merge's summary (reports/label_merge.json),
+    for the annotators and their agreement.
+    """
+    import yaml
+
+    train = params.get("train") or {}
+    model = train.get("model")
+    method = (params.get("label_merge") or {}).get("method")
+    keys = (model, "model", "features", "grid", "label_confidence")
+    shown = {key: value for key, value in train.items() if key in keys}
+    lines = [
+        "# Model card",
+        "",
+        f"- Model: `{model}` in a scikit-learn pipeline (features, then the classifier), saved "
+        "with skops as `models/model.skops`; load it with `stages.training.model_io.load`, which "
+        "refuses untrusted types.",
+        f"- Data version: `data/raw.dvc` md5 `{data_version}`.",
+        f"- Labels: merged by {markdown_text(merged_by or method)} "
+        f"(`label_merge.method: {method}`) from the "
+        "annotators' judgments; "
+        f"{fitted.get('train_items', 0)} training items.",
+        f"- Seed: {params.get('seed')}.",
+        "- Charts (confusion, precision-recall, ROC, calibration, annotators): "
+        "`reports/report.html`, offline.",
+        "",
+        "## Intended use",
+        "",
+        "Classifying new items of the same kind as the training items into the label set below, "
+        "as a first pass that people review: the labels it learnt from are annotators' "
+        "judgments merged by a statistical model, not ground truth.",
+        "",
+        "## Labels: where they come from",
+        "",
+        *_merging_lines(merging or {}),
+        "",
+        "## Parameters",
+        "",
+        "```yaml",
+        yaml.safe_dump({"train": shown}, sort_keys=True).rstrip(),
+        "```",
+        "",
+        "## Label distribution (training items)",
+        "",
+        "| label | items |",
+        "|---|---|",
+    ]
+    lines += [f"| {markdown_text(label)} | {count} |" for label, count in label_counts.items()]
+    test_items, gold_items = metrics["test"].get("items", 0), metrics["gold"].get("items", 0)
+    lines += [
+        "",
+        "## Test metrics",
+        "",
+        f"| metric | test split ({test_items} items) | gold items in it ({gold_items}) |",
+        "|---|---|---|",
+    ]
+    for key in ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "brier", "ece"):
+        lines.append(
+            f"| {key} | {_fmt(metrics['test'].get(key))} | {_fmt(metrics['gold'].get(key))} |"
+        )
+    lines += [
+        "",
+        "## Limitations",
+        "",
+        "- Test labels are themselves merged from annotators, so scores on them include label "
+        "noise; the gold column is scored against experts, but on "
+        f"{gold_items} item(s): one item more or less right moves it by "
+        f"{_fmt(1 / gold_items) if gold_items else 'n/a'}.",
+        "- The scores hold for items like the training items (same source, same label set, same "
+        "annotation guidelines); they say nothing about other kinds of item.",
+        "- Where annotators disagree, the merged labels, and so the model, are least reliable: "
+        "see the confusion matrix, and the items sent back for relabelling in `data/relabel/`.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _merging_lines(merging: dict[str, Any]) -> list[str]:
+    """The annotators and their agreement, from label-merge's summary (empty when absent)."""
+    if not merging:
+        return ["label-merge's summary (`reports/label_merge.json`) was not given."]
+    return [
+        f"- {merging.get('annotations', 0)} judgments by {merging.get('annotators', 0)} "
+        f"annotators on {merging.get('items', 0)} items; "
+        f"{merging.get('likely_spammers', 0)} annotator(s) flagged as likely spammers.",
+        f"- Agreement between annotators: Krippendorff's alpha "
+        f"{_fmt(merging.get('krippendorff_alpha'))}.",
+        f"- Merged labels against the {merging.get('gold_items', 0)} gold items: accuracy "
+        f"{_fmt(merging.get('gold_accuracy'))} (from a fit that did not see them).",
+        f"- Mean confidence of a merged label: {_fmt(merging.get('mean_confidence'))}; "
+        f"{merging.get('relabel_tasks', 0)} uncertain items sent back for another round.",
+    ]
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "n/a"
+    return f"{value:.4f}"
