@@ -119,6 +119,11 @@ CASES = [
         {"a.csv": b"item_id,annotator_id,label\ni1,ann,dog\ni2,bo,cat,extra\n"},
         "a.csv: record 2 after the header: 4 field(s) where the header has 3",
     ),
+    (  # found by tests/test_stage_entries.py: Python's csv module refuses a bare CR
+        "a NUL and a carriage return",
+        {"a.csv": b"\x00\r\x00"},
+        "a.csv: line 1: malformed CSV header",
+    ),
     (  # pandas would keep one of the twins, silently
         "a column named twice",
         {"a.csv": b"item_id,annotator_id,label,label\ni1,ann,dog,cat\n"},

@@ -74,3 +74,14 @@ def test_the_dvc_plots_page_template_inlines_the_engine_and_is_up_to_date():
     config = configparser.ConfigParser()
     config.read(PROJECT_ROOT / ".dvc" / "config")
     assert config["plots"]["html_template"].strip() == "plots/offline.html"
+
+
+def test_a_template_that_cannot_draw_is_a_data_error(tmp_path):
+    from stages.core.errors import DataError
+
+    (tmp_path / "by_class.json").write_text('{"mark": "no-such-mark", "data": {"values": []}}')
+    with pytest.raises(DataError, match="cannot draw it"):
+        charts.svg(charts.spec("roc.csv", SAMPLES["roc.csv"], tmp_path))
+    (tmp_path / "by_class.json").write_text("{not json")
+    with pytest.raises(DataError, match="invalid JSON"):
+        charts.spec("roc.csv", SAMPLES["roc.csv"], tmp_path)

@@ -36,7 +36,6 @@ def evaluate(
     precision-recall and ROC curves, calibration. reports/evaluation.md, models/model_card.md
     and reports/report.html (the report and every plot, drawn offline) for people.
     """
-    import json
 
     import pandas as pd
 
@@ -46,6 +45,7 @@ def evaluate(
         data_version,
         label_set,
         load_params,
+        read_json,
         write_csv,
         write_json,
         write_text,
@@ -60,12 +60,12 @@ def evaluate(
     items = existing_table(validated_dir, "items", "validate")
     labels = pd.read_parquet(upstream(labels_file, "label-merge"))
     model = model_io.load(upstream(model_dir / catalog.MODEL_FILE, "train"))
-    fitted = json.loads(upstream(model_dir / catalog.TRAIN_SUMMARY, "train").read_text())
+    fitted = read_json(upstream(model_dir / catalog.TRAIN_SUMMARY, "train"))
     # Drawn in report.html when label-merge wrote it beside (always, in the pipeline).
     annotators_file = reports_dir / catalog.ANNOTATORS_PLOT
     annotators = pd.read_csv(annotators_file) if annotators_file.exists() else None
     merge_file = reports_dir / "label_merge.json"  # the annotators and their agreement, likewise
-    merging = json.loads(merge_file.read_text()) if merge_file.exists() else None
+    merging = read_json(merge_file) if merge_file.exists() else None
     test = modeling.split_with_labels(read_table(items, where={"split": ["test"]}), labels, "test")
     result = evaluate_model(model, test, classes, params["evaluate"]["top_confusions"])
     write_json(reports_dir / "metrics.json", result.metrics)

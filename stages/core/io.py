@@ -134,6 +134,23 @@ def read_yaml(path: str | os.PathLike[str], missing: str) -> Any:
         raise DataError(path, None, "YAML nested too deeply") from None
 
 
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """A JSON file another stage (or a person) wrote; anything wrong with it is a DataError."""
+    from stages.core.errors import DataError
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        raise DataError(path, None, "not found") from None
+    except UnicodeDecodeError as error:
+        raise DataError(path, None, f"not UTF-8 text ({error.reason})") from None
+    except json.JSONDecodeError as error:
+        raise DataError(path, f"line {error.lineno}", f"invalid JSON ({error.msg})") from None
+    except RecursionError:
+        raise DataError(path, None, "JSON nested too deeply") from None
+
+
 def load_params(path: str | os.PathLike[str] = catalog.PARAMS) -> dict[str, Any]:
     from stages.core.errors import DataError
 

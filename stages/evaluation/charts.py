@@ -21,6 +21,9 @@ from typing import Any
 
 import pandas as pd
 
+from stages.core.errors import DataError
+from stages.core.io import read_json
+
 REVISION = "workspace"  # the revision DVC names the working tree's data
 
 CHARTS: dict[str, dict[str, str]] = {
@@ -71,7 +74,7 @@ CHARTS: dict[str, dict[str, str]] = {
 def spec(name: str, rows: pd.DataFrame, templates: Path) -> dict[str, Any]:
     """The chart's Vega-Lite spec with ``rows`` in it, as `dvc plots show` would make it."""
     chart = CHARTS[name]
-    template = json.loads((templates / chart["template"]).read_text(encoding="utf-8"))
+    template = read_json(templates / chart["template"])
     values = json.loads(rows.assign(rev=REVISION).to_json(orient="records"))
     fills = {
         "<DVC_METRIC_DATA>": values,
@@ -98,7 +101,12 @@ def svg(chart: dict[str, Any], prefix: str = "") -> str:
     start with ``prefix``, so that several pictures in one page never share one."""
     import vl_convert
 
-    drawn = vl_convert.vegalite_to_svg(chart)
+    try:
+        drawn = vl_convert.vegalite_to_svg(chart)
+    except ValueError as error:  # a template edited into something Vega-Lite cannot draw
+        title = chart.get("title", {})
+        name = title.get("text", "a chart") if isinstance(title, dict) else str(title)
+        raise DataError(".dvc/plots", name, f"cannot draw it ({error})") from None
     numbers: dict[str, str] = {}
     return _COUNTED_ID.sub(
         lambda m: numbers.setdefault(m[0], f"{prefix}{m[1]}{len(numbers)}"), drawn

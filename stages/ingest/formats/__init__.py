@@ -64,7 +64,10 @@ def detect_format(path: Path) -> str:
             return "prodigy"
         raise DataError(path, "line 1", _unrecognised())
     first_line = text.split(b"\n", 1)[0].decode("utf-8", errors="replace")
-    header = {name.strip() for name in next(csv.reader([first_line]), [])}
+    try:
+        header = {name.strip() for name in next(csv.reader([first_line]), [])}
+    except csv.Error as error:  # e.g. a bare carriage return between NULs
+        raise DataError(path, "line 1", f"malformed CSV header ({error})") from None
     if len(set(LONG_REQUIRED) & header) >= 2:  # a long table, maybe missing a column (said later)
         return "long"
     if {"annotator", "annotation_id"} <= header:

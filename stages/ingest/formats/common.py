@@ -258,8 +258,11 @@ def check_csv_shape(path: Path) -> None:
     import pyarrow as pa
     import pyarrow.csv as arrow_csv
 
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
-        header = [name.strip() for name in next(csv.reader(handle), [])]
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+            header = [name.strip() for name in next(csv.reader(handle), [])]
+    except csv.Error as error:
+        raise DataError(path, "header", f"malformed CSV ({error})") from None
     if not header:
         raise DataError(path, None, "empty file: expected a header line")
     _no_column_twice(path, header)
