@@ -67,3 +67,20 @@ def copy_template(root: Path) -> Path:
     sh(root, "git", "add", "-A")
     sh(root, "git", "commit", "-q", "-m", "template")
     return root
+
+
+def text_project_params(root: Path, labels: list[str]) -> dict:
+    """The template's params for a text dataset: its labels, the suite for text, TF-IDF on the
+    ``text`` column, 3 folds for label issues (small data). The caller writes them."""
+    import yaml
+
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["data"]["labels"] = labels
+    params["validate"]["suite"] = "expectations/text-example.yaml"
+    params["train"]["features"] = {
+        "numeric": [],
+        "text": ["text"],
+        "tfidf": {"ngram_range": [1, 1], "min_df": 1},
+    }
+    params["train"]["label_issues"]["folds"] = 3
+    return params

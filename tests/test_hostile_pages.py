@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.helpers import copy_template, sh
+from tests.helpers import copy_template, sh, text_project_params
 
 pytestmark = pytest.mark.e2e
 
@@ -117,15 +117,7 @@ def _pages(root: Path) -> dict[str, str]:
 def test_a_hostile_delivery_runs_and_no_page_runs_its_markup(tmp_path):
     root = copy_template(tmp_path / "hostile")
     _hostile_delivery(root)
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    params["data"]["labels"] = LABELS
-    params["validate"]["suite"] = "expectations/text-example.yaml"
-    params["train"]["features"] = {
-        "numeric": [],
-        "text": ["text"],
-        "tfidf": {"ngram_range": [1, 1], "min_df": 1},
-    }
-    params["train"]["label_issues"]["folds"] = 3
+    params = text_project_params(root, LABELS)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     suite = root / "expectations" / "text-example.yaml"
     suite.write_text(suite.read_text().replace("min_value: 300}", "min_value: 100}"))

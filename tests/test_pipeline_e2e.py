@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.conftest import PROJECT_ROOT
-from tests.helpers import copy_template, ran_stages, sh
+from tests.helpers import copy_template, ran_stages, sh, text_project_params
 
 pytestmark = pytest.mark.e2e
 STAGES = ["prepare", "validate", "label-merge", "train", "evaluate"]
@@ -275,15 +275,7 @@ def test_a_text_dataset_runs_through_the_pipeline_by_params_alone(tmp_path):
     pd.DataFrame(rows, columns=["item_id", "annotator_id", "label"]).to_csv(
         raw / "annotations" / "week-1.csv", index=False
     )
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    params["data"]["labels"] = ["neg", "pos"]
-    params["validate"]["suite"] = "expectations/text-example.yaml"
-    params["train"]["features"] = {
-        "numeric": [],
-        "text": ["text"],
-        "tfidf": {"ngram_range": [1, 1], "min_df": 1},
-    }
-    params["train"]["label_issues"]["folds"] = 3
+    params = text_project_params(root, ["neg", "pos"])
     params["label_merge"]["relabel"].update({"from_name": "sentiment", "to_name": "text"})
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     sh(root, "dvc", "add", "-q", "data/raw")

@@ -134,12 +134,12 @@ def read_yaml(path: str | os.PathLike[str], missing: str) -> Any:
         raise DataError(path, None, "YAML nested too deeply") from None
 
 
-def read_json(path: str | os.PathLike[str]) -> Any:
-    """A JSON file another stage (or a person) wrote; anything wrong with it is a DataError."""
+def read_json(path: str | os.PathLike[str], too_deep: str = "JSON nested too deeply") -> Any:
+    """A JSON file (a BOM is allowed); anything wrong with it is a DataError."""
     from stages.core.errors import DataError
 
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:
             return json.load(handle)
     except FileNotFoundError:
         raise DataError(path, None, "not found") from None
@@ -148,7 +148,7 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     except json.JSONDecodeError as error:
         raise DataError(path, f"line {error.lineno}", f"invalid JSON ({error.msg})") from None
     except RecursionError:
-        raise DataError(path, None, "JSON nested too deeply") from None
+        raise DataError(path, None, too_deep) from None
 
 
 def load_params(path: str | os.PathLike[str] = catalog.PARAMS) -> dict[str, Any]:

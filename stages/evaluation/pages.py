@@ -25,11 +25,8 @@ def markdown_report(
         "",
         "| metric | test | gold items in test |",
         "|---|---|---|",
+        *_metric_rows(metrics),
     ]
-    for key in ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "brier", "ece"):
-        lines.append(
-            f"| {key} | {_fmt(metrics['test'].get(key))} | {_fmt(metrics['gold'].get(key))} |"
-        )
     lines += [
         "",
         "| class | precision | recall | f1 | average precision | ROC AUC | support |",
@@ -120,12 +117,7 @@ def model_card(
         "",
         f"| metric | test split ({test_items} items) | gold items in it ({gold_items}) |",
         "|---|---|---|",
-    ]
-    for key in ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "brier", "ece"):
-        lines.append(
-            f"| {key} | {_fmt(metrics['test'].get(key))} | {_fmt(metrics['gold'].get(key))} |"
-        )
-    lines += [
+        *_metric_rows(metrics),
         "",
         "## Limitations",
         "",
@@ -155,6 +147,14 @@ def _merging_lines(merging: dict[str, Any]) -> list[str]:
         f"{_fmt(merging.get('gold_accuracy'))} (from a fit that did not see them).",
         f"- Mean confidence of a merged label: {_fmt(merging.get('mean_confidence'))}; "
         f"{merging.get('relabel_tasks', 0)} uncertain items sent back for another round.",
+    ]
+
+
+def _metric_rows(metrics: dict[str, Any]) -> list[str]:
+    """One table row per score: the test split, then its gold items."""
+    return [
+        f"| {key} | {_fmt(metrics['test'].get(key))} | {_fmt(metrics['gold'].get(key))} |"
+        for key in ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "brier", "ece")
     ]
 
 

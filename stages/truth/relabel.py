@@ -90,9 +90,9 @@ def _relabel_options(options: dict[str, Any]) -> dict[str, Any]:
 
 def task_items(path: Path, item_key: str) -> frozenset[str]:
     """The item ids of a Label Studio tasks file this project wrote (none without the file)."""
-    from stages.ingest.formats.common import load_json
+    from stages.core.io import read_json
 
-    tasks = load_json(path) if path.exists() else []
+    tasks = read_json(path) if path.exists() else []
     return frozenset(
         str(task["data"][item_key])
         for task in (tasks if isinstance(tasks, list) else [])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from stages.core.errors import DataError
+from stages.core.io import read_json
 
 ANNOTATION_COLUMNS = ["item_id", "annotator_id", "label", "source", "created_at"]
 GOLD_COLUMNS = ["item_id", "label"]
@@ -214,15 +214,8 @@ def canonical(
 
 
 def load_json(path: Path) -> Any:
-    try:
-        with open(path, encoding="utf-8-sig") as handle:
-            return json.load(handle)
-    except UnicodeDecodeError as error:
-        raise DataError(path, None, f"not UTF-8 text ({error.reason})") from None
-    except json.JSONDecodeError as error:
-        raise DataError(path, f"line {error.lineno}", f"invalid JSON ({error.msg})") from None
-    except RecursionError:
-        raise DataError(path, None, "JSON nested too deeply to be an export") from None
+    """An export file's JSON (core.io.read_json, saying what the file was meant to be)."""
+    return read_json(path, too_deep="JSON nested too deeply to be an export")
 
 
 def read_csv_strings(path: Path) -> pd.DataFrame:
