@@ -41,7 +41,7 @@ data/raw: | $(VENV)/.synced
 
 repro: $(VENV)/.synced data/raw
 	dvc repro
-	dvc metrics show
+	dvc metrics diff --all HEAD
 
 test: lint
 	pytest

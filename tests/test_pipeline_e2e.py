@@ -131,6 +131,12 @@ def test_experiments_with_different_params_are_compared(repo):
     assert set(seen) == {0.05, 20}
     assert all(0.5 < accuracy <= 1.0 for accuracy in seen.values())
     assert seen[0.05] != seen[20]
+    # The table as a person sees it in a 120-column terminal (DVC pages it with `less -S`): the
+    # model's and the labels' headline numbers are on the first screen.
+    paged = sh(repo, "dvc", "exp", "show", env={"DVC_PAGER": "cat"}).stdout
+    header = next(line for line in paged.splitlines() if "Experiment" in line)[:120]
+    for metric in ("accuracy", "macro_f1", "log_loss", "ece", "alpha", "gold_acc"):
+        assert f" {metric} " in header, header
     # `dvc exp run` leaves the last experiment in the workspace: go back to the commit.
     sh(repo, "git", "checkout", "--", ".")  # params, dvc.lock, metrics and plots
     sh(repo, "dvc", "checkout", "--force")
@@ -193,7 +199,7 @@ def test_fresh_clone_make_repro_reproduces_the_commit(repo, tmp_path):
     assert not (clone / "data" / "raw").exists()
     result = sh(clone, "make", "repro")
     assert ran_stages(result.stdout) == STAGES
-    assert "metrics/evaluate.json" in result.stdout  # `dvc metrics show` printed the metrics
+    assert "metrics/evaluate.json" in result.stdout  # `dvc metrics diff` printed them
     assert sh(clone, "dvc", "status", "-q", check=False).returncode == 0
     assert sh(clone, "git", "status", "--porcelain").stdout == ""
     raw_hash = yaml.safe_load((clone / "data/raw.dvc").read_text())["outs"][0]["md5"]

@@ -2,7 +2,8 @@
 
 A stage's code is the import closure of its command (`python -m stages <stage>`): the entry
 point, the command's module and every project module they import, at the top or inside a
-function, transitively, with the `__init__.py` of each package on the way.
+function, transitively, with the `__init__.py` of each package on the way; and the `assets/`
+folder of each of those packages.
 """
 
 from __future__ import annotations
@@ -64,8 +65,13 @@ def import_closure(start: list[str], root: Path = PROJECT_ROOT) -> set[str]:
 
 
 def stage_code(stage: str) -> set[str]:
+    """The stage's modules, and the ``assets/`` folder (files a module copies or reads) of
+    each package they are in."""
     module, _, _ = COMMANDS[stage]
-    return import_closure([ENTRY, module])
+    code = import_closure([ENTRY, module])
+    packages = {PROJECT_ROOT / Path(path).parent for path in code}
+    assets = {folder / "assets" for folder in packages if (folder / "assets").is_dir()}
+    return code | {folder.relative_to(PROJECT_ROOT).as_posix() for folder in assets}
 
 
 def covered(path: str, deps: list[str]) -> bool:

@@ -5,14 +5,18 @@ the time it was rendered (a cache-buster on its logo, fetched from the web, like
 logo), and shows the run time. The pages are a DVC output of validate, so the same data must
 give the same bytes: values that could open markup are escaped, the logo comes from the site's
 own copy (the background logo is dropped), random element ids are numbered, and the run (at a
-fixed time, named by a digest of the tables) shows no time. Scripts and styles still come from
-CDNs.
+fixed time, named by a digest of the tables) shows no time. The pages load jQuery, Bootstrap
+and Font Awesome from CDNs: the site gets its own copies (from the locked xstatic packages) and
+a small stand-in for bootstrap-table (``assets/tables.js``), so it opens offline; the scripts
+nothing here uses (Vega, a date picker, a dark theme) are dropped.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import shutil
+from functools import partial
 from pathlib import Path
 
 # Text that can open a tag, a comment or a declaration: only such values are escaped, so that
@@ -26,6 +30,23 @@ _FIXED_TIME = re.compile(r"1970-01-01(T00:00:00Z| 00:00:00 UTC)")
 _LOAD_TIME = re.compile(r"(?<![/\w])(?!19700101)\d{8}T\d{6}\.\d{6}Z")  # ge_load_time
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 NOT_RECORDED = "not recorded (the pages depend on the data only)"
+_REMOTE_TAG = re.compile(
+    r'<script src="(https://[^"]+)"[^>]*>\s*</script>|<link\b[^>]*href="(https://[^"]+)"[^>]*>'
+)
+_FAVICON = re.compile(r'href="(?:\./|(?:\.\./)*)static/images/favicon\.ico"')
+VENDOR = "static/vendor"
+# Each CDN file the pages load -> the site's own copy (under VENDOR); any other is dropped.
+_LOCAL_COPY = {
+    "https://code.jquery.com/jquery-3.7.1.min.js": "jquery.min.js",
+    "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js": (
+        "bootstrap.bundle.min.js"  # with Popper, which the pages load separately
+    ),
+    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": "bootstrap.min.css",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.js": "tables.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css": (
+        "fontawesome/css/all.min.css"
+    ),
+}
 
 
 def finish_data_docs(docs_dir: Path, shown: list[str]) -> None:
@@ -40,15 +61,49 @@ def finish_data_docs(docs_dir: Path, shown: list[str]) -> None:
     for page in sorted(docs_dir.rglob("*.html")):
         text = page.read_text(encoding="utf-8")
         cleaned = pattern.sub(lambda found: html.escape(found.group()), text) if pattern else text
-        local_logo = "../" * (len(page.relative_to(docs_dir).parts) - 1) + r"static/images/\1"
+        to_root = "../" * (len(page.relative_to(docs_dir).parts) - 1)
+        local_logo = to_root + r"static/images/\1"
         cleaned = _REMOTE_BACKGROUND.sub("none", _REMOTE_LOGO.sub(local_logo, cleaned))
         cleaned = _LOAD_TIME.sub(NOT_RECORDED, _FIXED_TIME.sub(NOT_RECORDED, cleaned))
         cleaned = _numbered_uuids(cleaned)
+        cleaned = _REMOTE_TAG.sub(partial(_local_tag, to_root=to_root), cleaned)
+        # Great Expectations counts the icon's folder wrong on every page but the index.
+        cleaned = _FAVICON.sub(f'href="{to_root}static/images/favicon.ico"', cleaned)
         parts = page.relative_to(docs_dir).parts
         if parts[0] == "validations":  # validations/<table>/<run>/<time>/<page>.html
             cleaned = cleaned.replace("Data asset: None", f"Data asset: {parts[1]} (prepared)")
         if cleaned != text:
             page.write_text(cleaned, encoding="utf-8")
+    copy_vendor_files(docs_dir / VENDOR)
+
+
+def _local_tag(tag: re.Match[str], *, to_root: str) -> str:
+    """The site's own copy of a CDN script or stylesheet, or nothing where the pages need none."""
+    script, stylesheet = tag.groups()
+    local = _LOCAL_COPY.get(script or stylesheet)
+    if local is None:
+        return ""
+    if script:
+        return f'<script src="{to_root}{VENDOR}/{local}"></script>'
+    return f'<link rel="stylesheet" href="{to_root}{VENDOR}/{local}">'
+
+
+def copy_vendor_files(vendor: Path) -> None:
+    """jQuery, Bootstrap (with Popper) and Font Awesome from their locked packages; tables.js."""
+    from xstatic.pkg import bootstrap, font_awesome, jquery
+
+    copies = {
+        "jquery.min.js": Path(jquery.BASE_DIR, "jquery.min.js"),
+        "bootstrap.bundle.min.js": Path(bootstrap.BASE_DIR, "js", "bootstrap.bundle.min.js"),
+        "bootstrap.min.css": Path(bootstrap.BASE_DIR, "css", "bootstrap.min.css"),
+        "tables.js": Path(__file__).with_name("assets") / "tables.js",
+        "fontawesome/css/all.min.css": Path(font_awesome.BASE_DIR, "css", "all.min.css"),
+    }
+    for font in sorted(Path(font_awesome.BASE_DIR, "webfonts").glob("*.woff2")):
+        copies[f"fontawesome/webfonts/{font.name}"] = font
+    for name, source in copies.items():
+        (vendor / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, vendor / name)
 
 
 def _numbered_uuids(text: str) -> str:
