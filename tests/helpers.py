@@ -71,8 +71,17 @@ def copy_template(root: Path) -> Path:
 
 def text_project_params(root: Path, labels: list[str]) -> dict:
     """The template's params for a text dataset: its labels, the suite for text, TF-IDF on the
-    ``text`` column, 3 folds for label issues (small data). The caller writes them."""
+    ``text`` column, 3 folds for label issues (small data). The caller writes them. Also writes
+    the team's Label Studio config, whose choices spell the labels with a capital."""
+    from xml.sax.saxutils import quoteattr
+
     import yaml
+
+    choices = "".join(f"<Choice value={quoteattr(label.capitalize())}/>" for label in labels)
+    (root / "labelling" / "config.xml").write_text(
+        '<View><Text name="review" value="$text"/>'
+        f'<Choices name="sentiment" toName="review">{choices}</Choices></View>'
+    )
 
     params = yaml.safe_load((root / "params.yaml").read_text())
     params["data"]["labels"] = labels

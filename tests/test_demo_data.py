@@ -34,9 +34,32 @@ def test_demo_files_are_byte_identical_across_runs(tmp_path):
     names = sorted(
         p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file()
     )
-    assert len(names) == 6
+    assert len(names) == 6 + 1797  # items, gold, four batches and a picture per item
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_each_picture_is_its_items_pixels_where_its_url_points(tmp_path):
+    import struct
+    import zlib
+
+    import numpy as np
+    import pandas as pd
+
+    demo_data.write(tmp_path)
+    items = pd.read_csv(tmp_path / "items.csv").set_index("item_id")
+    for item in ("digit-0001", "digit-1797"):
+        relative = items.loc[item, "image"].removeprefix("/data/local-files/?d=")
+        png = (tmp_path / demo_data.MEDIA / relative).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = struct.unpack(">II", png[16:24])
+        idat = png.index(b"IDAT")
+        length = struct.unpack(">I", png[idat - 4 : idat])[0]
+        rows = np.frombuffer(zlib.decompress(png[idat + 4 : idat + 4 + length]), np.uint8)
+        image = rows.reshape(height, width + 1)[:, 1:]  # each row starts with its filter byte
+        ink = items.loc[item, [f"px_{r}_{c}" for r in range(8) for c in range(8)]].to_numpy()
+        expected = 255 - ink.astype(int).reshape(8, 8) * 255 // 16
+        assert (width, height) == (32, 32) and (image[::4, ::4] == expected).all()
 
 
 def test_demo_data_matches_committed_raw_dvc(tmp_path):

@@ -127,7 +127,11 @@ def test_relabel_tasks_in_label_studio_import_format():
     assert chosen["item_id"].tolist() == ["c", "b"]  # unlabelled first, then least confident
     items = pd.DataFrame({"item_id": ["b", "c"], "text": ["two", "three"]})
     tasks = label_studio_tasks(
-        chosen, items, {"from_name": "animal", "to_name": "text"}, "label-merge-dawid_skene"
+        chosen,
+        items,
+        {"from_name": "animal", "to_name": "text"},
+        "label-merge-dawid_skene",
+        ["cat", "dog"],
     )
     assert tasks[0] == {"data": {"item_id": "c", "text": "three"}}
     assert tasks[1]["data"] == {"item_id": "b", "text": "two"}

@@ -282,7 +282,6 @@ def test_a_text_dataset_runs_through_the_pipeline_by_params_alone(tmp_path):
         raw / "annotations" / "week-1.csv", index=False
     )
     params = text_project_params(root, ["neg", "pos"])
-    params["label_merge"]["relabel"].update({"from_name": "sentiment", "to_name": "text"})
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     sh(root, "dvc", "add", "-q", "data/raw")
     result = sh(root, "dvc", "repro")
@@ -291,7 +290,14 @@ def test_a_text_dataset_runs_through_the_pipeline_by_params_alone(tmp_path):
     assert metrics["test"]["accuracy"] > 0.8
     assert set(metrics["test"]["per_class"]) == {"neg", "pos"}
     tasks = json.loads((root / "data" / "relabel" / "tasks.json").read_text())
-    assert all("text" in task["data"] for task in tasks)
+    assert tasks and all("text" in task["data"] for task in tasks)
+    from label_studio_sdk.label_interface import LabelInterface
+
+    config = LabelInterface((root / "labelling" / "config.xml").read_text())
+    for task in tasks:  # Label Studio's own check: the pre-annotations will show
+        for prediction in task.get("predictions", []):
+            assert config.validate_prediction(prediction, return_errors=True) == []
+            assert prediction["result"][0]["value"]["choices"][0] in ("Neg", "Pos")
     # Text models used to carry a memory address (TfidfVectorizer._stop_words_id), so their
     # bytes changed on every run: the commit must reproduce, byte for byte, by check-repro.
     sh(root, "git", "add", "-A")

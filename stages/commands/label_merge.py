@@ -130,6 +130,7 @@ def label_merge(
         items,
         relabel_options,
         f"label-merge-{merged.summary['method']}",
+        classes,
     )
     if standalone:
         assert out_dir is not None

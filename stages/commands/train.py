@@ -77,8 +77,9 @@ def train(
         trained.issues, options["label_issues"]["max_tasks"], already_sent
     )
     relabel = {"item_key": item_key, **params["label_merge"]["relabel"]}
+    classes = sorted(labels["label"].dropna().astype(str).unique())
     tasks = label_studio_tasks(
-        candidates, text_columns_of(items), relabel, "train-confident-learning"
+        candidates, text_columns_of(items), relabel, "train-confident-learning", classes
     )
     write_json_records(relabel_file, tasks)
     write_json(model_dir / catalog.TRAIN_SUMMARY, trained.summary)

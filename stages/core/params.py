@@ -159,8 +159,9 @@ SCHEMA: dict[str, Any] = {
             "min_confidence": number(0.8, 0.0, 1.0),
             "min_annotations": integer(2, low=0),
             "max_tasks": integer(None, low=0, nullable=True),
-            "from_name": text("label"),
-            "to_name": text("text"),
+            "config": text(None, nullable=True),
+            "from_name": text(None, nullable=True),
+            "to_name": text(None, nullable=True),
         },
     },
     "train": {

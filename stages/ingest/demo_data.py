@@ -13,13 +13,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import struct
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
-from stages.core.io import write_text
+from stages.core.io import write_bytes, write_text
 
 SEED = 20261124
 CONFUSABLE = {1: 7, 7: 1, 3: 8, 8: 3, 4: 9, 9: 4, 5: 6, 6: 5}
@@ -116,9 +118,28 @@ def _judge(rng: np.random.Generator, person: Annotator, true_label: int) -> int:
     return int(rng.choice(others))
 
 
+MEDIA = "media"  # data/raw/media/digits/<item>.png: Label Studio's local-files document root
+
+
 def image_url(row: int) -> str:
-    """Where Label Studio finds the item's picture (local storage), as in the tasks."""
+    """Where Label Studio finds the item's picture: its local-files URL for
+    ``<MEDIA>/digits/<item>.png`` (started with LOCAL_FILES_DOCUMENT_ROOT=data/raw/media)."""
     return f"/data/local-files/?d=digits/{item_id(row)}.png"
+
+
+def png(pixels: np.ndarray, scale: int = 4) -> bytes:
+    """An 8x8 digit (ink 0-16) as a grayscale PNG, dark on white, ``scale`` times larger. The
+    image data is stored, not compressed, so that the bytes never depend on the zlib build."""
+    ink = np.asarray(pixels, dtype=np.int64).reshape(8, 8)
+    image = np.kron(255 - ink * 255 // 16, np.ones((scale, scale), dtype=np.int64)).astype(np.uint8)
+    rows = b"".join(b"\x00" + row.tobytes() for row in image)  # filter 0 on every row
+    block = b"\x01" + struct.pack("<HH", len(rows), 0xFFFF ^ len(rows)) + rows  # final, stored
+    deflated = b"\x78\x01" + block + struct.pack(">I", zlib.adler32(rows))
+    header = struct.pack(">IIBBBBB", image.shape[1], image.shape[0], 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + b"".join(
+        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        for kind, data in ((b"IHDR", header), (b"IDAT", deflated), (b"IEND", b""))
+    )
 
 
 def items_csv(pixels: np.ndarray) -> str:
@@ -241,8 +262,17 @@ def render(seed: int = SEED) -> dict[str, str]:
     return files
 
 
-def write(out_dir: Path, seed: int = SEED) -> dict[str, str]:
-    files = render(seed)
-    for name, text in files.items():
-        write_text(out_dir / name, text)
+def pictures(seed: int = SEED) -> dict[str, bytes]:
+    """Every item's picture, where its ``image`` URL points (relative path -> PNG)."""
+    pixels = simulate(seed)[0]
+    return {f"{MEDIA}/digits/{item_id(row)}.png": png(values) for row, values in enumerate(pixels)}
+
+
+def write(out_dir: Path, seed: int = SEED) -> dict[str, str | bytes]:
+    files: dict[str, str | bytes] = {**render(seed), **pictures(seed)}
+    for name, content in files.items():
+        if isinstance(content, bytes):
+            write_bytes(out_dir / name, content)
+        else:
+            write_text(out_dir / name, content)
     return files

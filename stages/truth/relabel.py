@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from stages.core.params import complete, default
+from stages.truth.labelling_config import check_data, task_shape
 
 
 def select(labels: pd.DataFrame, options: dict[str, Any]) -> pd.DataFrame:
@@ -38,18 +39,25 @@ def label_studio_tasks(
     item_data: pd.DataFrame | None,
     options: dict[str, Any],
     model_version: str,
+    labels: list[str],
 ) -> list[dict[str, Any]]:
     """Label Studio import format: ``[{"data": {...}, "predictions": [...]}]``.
 
-    ``item_data`` (item_id plus text columns) fills each task's ``data``; the item id is kept
-    under ``item_key`` so the next export maps back to the same item.
+    ``item_data`` (item_id plus text columns) fills each task's ``data``: the columns the
+    labeling config reads (``label_merge.relabel.config``), or every one without a config. The
+    item id is kept under ``item_key`` so the next export maps back to the same item; names
+    and choice spellings are the config's (``labels``, the label set, must all be choices).
     """
     item_key = options.get("item_key") or default("data.annotations.item_key")
     options = _relabel_options(options)
-    from_name, to_name = options["from_name"], options["to_name"]
+    shape = task_shape(options, labels)
+    available = [] if item_data is None else [c for c in item_data.columns if c != "item_id"]
+    check_data(options["config"], shape, [item_key, *available])
+    from_name, to_name = shape.from_name, shape.to_name
     extra: dict[str, dict[str, Any]] = {}
     if item_data is not None and len(item_data):
-        columns = [c for c in item_data.columns if c != "item_id"]
+        keys = shape.data_keys
+        columns = available if keys is None else [c for c in available if c in keys]
         wanted = item_data[item_data["item_id"].isin(chosen["item_id"])]  # only the tasks' items
         indexed = wanted.set_index("item_id")[columns]
         extra = {str(k): {c: _plain(v) for c, v in row.items()} for k, row in indexed.iterrows()}
@@ -67,7 +75,7 @@ def label_studio_tasks(
                             "from_name": from_name,
                             "to_name": to_name,
                             "type": "choices",
-                            "value": {"choices": [row.label]},
+                            "value": {"choices": [shape.choice(row.label)]},
                         }
                     ],
                 }

@@ -1,0 +1,103 @@
+"""Relabel tasks import into the team's own Label Studio project as they are: names, choice
+spellings and data fields from its labeling config, checked by Label Studio's own validation."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from label_studio_sdk.label_interface import LabelInterface
+
+from stages.core.errors import DataError
+from stages.truth.relabel import label_studio_tasks
+from tests.helpers import PROJECT_ROOT
+
+REVIEWS = """<View>
+  <Header value="$title"/>
+  <Text name="review" value="$body"/>
+  <Choices name="sentiment" toName="review" choice="single">
+    <Choice value="Positive"/>
+    <Choice value="Negative" alias="neg"/>
+  </Choices>
+</View>"""
+CHOSEN = pd.DataFrame(
+    {"item_id": ["r1", "r2", "r3"], "label": ["positive", "negative", None],
+     "confidence": [0.61, 0.55, None]}
+)  # fmt: skip
+ITEMS = pd.DataFrame(
+    {"item_id": ["r1", "r2", "r3"], "title": ["A", "B", "C"], "body": ["good", "bad", "meh"],
+     "note": ["x", "y", "z"]}
+)  # fmt: skip
+
+
+def _tasks(tmp_path, config: str = REVIEWS, items=ITEMS, **options):
+    path = tmp_path / "config.xml"
+    path.write_text(config)
+    options = {"config": str(path), "item_key": "item_id", **options}
+    return label_studio_tasks(CHOSEN, items, options, "test", ["negative", "positive"])
+
+
+def test_tasks_take_names_spellings_and_fields_from_the_config(tmp_path):
+    tasks = _tasks(tmp_path)
+    assert [task["data"] for task in tasks] == [
+        {"item_id": "r1", "title": "A", "body": "good"},  # what the config reads, not `note`
+        {"item_id": "r2", "title": "B", "body": "bad"},
+        {"item_id": "r3", "title": "C", "body": "meh"},
+    ]
+    results = [task["predictions"][0]["result"][0] for task in tasks[:2]]
+    assert [(r["from_name"], r["to_name"]) for r in results] == [("sentiment", "review")] * 2
+    assert [r["value"]["choices"] for r in results] == [["Positive"], ["neg"]]  # alias wins
+    assert "predictions" not in tasks[2]  # no label yet: nothing to pre-fill
+    config = LabelInterface(REVIEWS)
+    for task in tasks:
+        assert all(task["data"].get(obj.value_name) for obj in config.objects if obj.value_name)
+        for prediction in task.get("predictions", []):
+            assert config.validate_prediction(prediction, return_errors=True) == []
+
+
+def test_without_a_config_params_name_the_controls(tmp_path):
+    options = {"config": None, "from_name": "animal", "to_name": "text", "item_key": "item_id"}
+    tasks = label_studio_tasks(CHOSEN, ITEMS, options, "test", ["negative", "positive"])
+    assert tasks[0]["predictions"][0]["result"][0]["from_name"] == "animal"
+    assert tasks[0]["data"] == {"item_id": "r1", "title": "A", "body": "good", "note": "x"}
+
+
+@pytest.mark.parametrize(
+    ("config", "options", "items", "message"),
+    [
+        (REVIEWS.replace(' alias="neg"', "").replace("Negative", "Bad"), {}, ITEMS,
+         "no <Choice> for the label(s) 'negative'"),
+        (REVIEWS.replace("</View>", '<Choices name="topic" toName="review"/></View>'), {}, ITEMS,
+         "set label_merge.relabel.from_name"),
+        (REVIEWS, {"from_name": "topic"}, ITEMS, 'no <Choices name="topic">'),
+        (REVIEWS, {"to_name": "image"}, ITEMS, 'not "image"'),
+        (REVIEWS.replace('toName="review"', 'toName="picture"'), {}, ITEMS, "names no object"),
+        (REVIEWS, {}, ITEMS.drop(columns="body"), "reads $body, but the items table has no"),
+        ("<View><Choices", {}, ITEMS, "not a Label Studio labeling config (XML)"),
+    ],
+)  # fmt: skip
+def test_a_config_the_tasks_cannot_fit_is_one_clear_error(
+    tmp_path, config, options, items, message
+):
+    with pytest.raises(DataError) as raised:
+        _tasks(tmp_path, config, items, **options)
+    assert message in str(raised.value) and "config.xml" in str(raised.value)
+
+
+def test_a_missing_config_says_where_to_find_one(tmp_path):
+    options = {"config": str(tmp_path / "absent.xml"), "item_key": "item_id"}
+    with pytest.raises(DataError, match="Labeling Interface"):
+        label_studio_tasks(CHOSEN, ITEMS, options, "test", ["negative", "positive"])
+
+
+def test_the_demo_tasks_fit_the_demo_config_and_their_pictures_exist(reproduced):
+    config = LabelInterface((PROJECT_ROOT / "labelling" / "config.xml").read_text())
+    for name in ("tasks.json", "label_issues.json"):
+        tasks = json.loads((reproduced / "data" / "relabel" / name).read_text())
+        assert tasks
+        for task in tasks:
+            picture = task["data"]["image"].removeprefix("/data/local-files/?d=")
+            assert (reproduced / "data" / "raw" / "media" / picture).read_bytes()[:4] == b"\x89PNG"
+            for prediction in task["predictions"]:
+                assert config.validate_prediction(prediction, return_errors=True) == []
