@@ -54,6 +54,12 @@ def project(tmp_path: Path) -> Path:
     params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
     params["data"]["labels"] = LABELS
     params["validate"] = {"suite": str(PROJECT_ROOT / "expectations" / "default.yaml")}
+    choices = "".join(f'<Choice value="{label.title()}"/>' for label in LABELS)
+    (tmp_path / "config.xml").write_text(
+        f'<View><Text name="id" value="$item_id"/><Choices name="animal" toName="id">{choices}'
+        "</Choices></View>"
+    )
+    params["label_merge"]["relabel"]["config"] = str(tmp_path / "config.xml")
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     return tmp_path
 

@@ -90,13 +90,13 @@ def label_merge(
     from stages.core.io import (
         label_set,
         load_params,
-        progress,
         write_csv,
         write_json,
         write_json_records,
         write_parquet,
     )
     from stages.core.params import validated
+    from stages.core.progress import step
     from stages.truth.annotators import annotator_plot_rows
     from stages.truth.merge import merge_labels
     from stages.truth.relabel import label_studio_tasks, select
@@ -119,9 +119,9 @@ def label_merge(
     else:
         annotations, gold, items = _prepared_inputs(prepared_dir)
         classes = label_set(params, params_file)
-    progress(f"merging {len(annotations)} judgments with {options['method']}")
     try:
-        merged = merge_labels(annotations, gold, classes, options, params["seed"])
+        with step(f"merging {len(annotations)} judgments ({options['method']})"):
+            merged = merge_labels(annotations, gold, classes, options, params["seed"])
     except ValueError as error:
         raise DataError(exports or prepared_dir / "annotations.parquet", None, str(error)) from None
     relabel_options = {"item_key": read_options["item_key"], **options["relabel"]}
@@ -152,9 +152,9 @@ def label_merge(
         f"{len(tasks)} items to relabel",
         err=True,
     )
-    if "auto" in summary:
-        reason = summary["auto"]["reason"]
-        click.echo(f"label-merge: auto chose {summary['method']}: {reason}", err=True)
+    if "auto" in summary:  # the reason on its own line: lines stay under 100 columns
+        click.echo(f"label-merge: auto chose {summary['method']}", err=True)
+        click.echo(f"label-merge: {summary['auto']['reason']}", err=True)
 
 
 def _prepared_inputs(prepared_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -25,24 +25,25 @@ def prepare(
     (cancelled, ignored, ...), by reason.
     """
     from stages.core.headline import headline
-    from stages.core.io import label_set, load_params, progress, write_json, write_parquet
+    from stages.core.io import label_set, load_params, write_json, write_parquet
+    from stages.core.progress import step
     from stages.ingest import tables
     from stages.ingest.delivery import read_delivery
 
     params = load_params(params_file)
     options, labels = params["prepare"], label_set(params, params_file)
-    progress(f"reading items from {raw_dir}")
-    items = tables.read_items(_one_of(raw_dir, "items"))
+    with step(f"reading items from {raw_dir}"):
+        items = tables.read_items(_one_of(raw_dir, "items"))
     items["item_id"], collapsed = tables.normalised_ids(items["item_id"], "items: item_id")
     items = tables.canonical_items(items, options["test_size"], options["split_salt"])
-    progress(f"reading annotation exports in {raw_dir / 'annotations'}")
-    delivery = read_delivery(
-        raw_dir / "annotations",
-        _one_of(raw_dir, "gold"),
-        params["data"],
-        labels,
-        params_file=params_file,
-    )
+    with step(f"reading annotation exports in {raw_dir / 'annotations'}"):
+        delivery = read_delivery(
+            raw_dir / "annotations",
+            _one_of(raw_dir, "gold"),
+            params["data"],
+            labels,
+            params_file=params_file,
+        )
     annotations, gold, export = delivery.annotations, delivery.gold, delivery.export
     warnings = collapsed + export.warnings
 

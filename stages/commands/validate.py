@@ -44,18 +44,17 @@ def validate(
     from stages.core.io import (
         label_set,
         load_params,
-        progress,
         tables_digest,
         write_json,
         write_parquet,
     )
+    from stages.core.progress import step
     from stages.gate.expectations import describe_failure, summarise, validate_tables
     from stages.gate.suites import CRITICAL, load_suite
 
     params = load_params(params_file)
     suite = load_suite(Path(params["validate"]["suite"]))
     tables = read_tables(prepared_dir, ("items", "annotations", "gold"), "prepare")
-    progress(f"running {len(suite.checks)} expectations with Great Expectations")
     docs_dir = None if no_docs else reports_dir / "docs"
     # Data Docs are built aside and swapped in whole: a kill never leaves half a site, and
     # the latest run's pages only (Great Expectations would otherwise pile up runs).
@@ -63,7 +62,10 @@ def validate(
     if building is not None:
         shutil.rmtree(building, ignore_errors=True)
     run_name = f"prepared-{tables_digest(prepared_dir)}"
-    validation = validate_tables(tables, suite, label_set(params, params_file), building, run_name)
+    with step(f"running {len(suite.checks)} expectations with Great Expectations"):
+        validation = validate_tables(
+            tables, suite, label_set(params, params_file), building, run_name
+        )
     if docs_dir is not None and building is not None:
         shutil.rmtree(docs_dir, ignore_errors=True)
         building.rename(docs_dir)
@@ -73,13 +75,15 @@ def validate(
     failed = [o for o in validation.outcomes if not o.success]
     for outcome in failed:
         click.echo(describe_failure(outcome), err=True)
-    docs_note = f" Data Docs: {docs_dir / 'index.html'}" if docs_dir else ""
+    docs_note = f"validate: Data Docs: {docs_dir / 'index.html'}" if docs_dir else ""
     if any(outcome.check.severity == CRITICAL for outcome in failed):
         click.echo(
-            f"validate: {summary['failed_critical']} critical check(s) failed; fix the delivery in "
-            f"data/raw/ (or the suite in expectations/) and rerun `dvc repro`.{docs_note}",
+            f"validate: {summary['failed_critical']} critical check(s) failed; fix the delivery "
+            "(data/raw/) or the suite, then `dvc repro`",
             err=True,
         )
+        if docs_note:
+            click.echo(docs_note, err=True)
         raise SystemExit(EXIT_DATA_ERROR)
     for name in tables:
         if name == "items":  # partitioned: train and evaluate each read their split only
@@ -90,7 +94,8 @@ def validate(
         write_parquet(quarantine_dir / f"{name}.parquet", validation.quarantined[name])
     click.echo(
         f"validate: {summary['checks']} checks passed ({summary['failed_warning']} warnings, "
-        f"{summary['skipped']} skipped, {summary['rows_quarantined']} rows quarantined)."
-        + docs_note,
+        f"{summary['skipped']} skipped, {summary['rows_quarantined']} rows quarantined)",
         err=True,
     )
+    if docs_note:
+        click.echo(docs_note, err=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -197,13 +196,3 @@ def tables_digest(folder: Path) -> str:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()[:12]
-
-
-def is_interactive() -> bool:
-    """Progress lines are for people at a terminal; CI logs stay quiet."""
-    return sys.stderr.isatty() and not os.environ.get("CI")
-
-
-def progress(message: str) -> None:
-    if is_interactive():
-        print(f"  {message}", file=sys.stderr, flush=True)

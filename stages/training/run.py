@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from stages.core.io import progress
+from stages.core.progress import step
 from stages.training import label_issues, model_io, modeling
 
 
@@ -42,22 +42,22 @@ def train_model(
     estimator = modeling.build_estimator(items, options, seed)
     if train_rows["label"].nunique() < 2:
         raise ValueError("fewer than two classes among the train split's labels")
-    progress(f"fitting {options['model']} on {len(train_rows)} items{where}")
     targets = train_rows["label"].astype(str)
-    model, search = modeling.fit(
-        train_rows, targets, weights, estimator, options, seed, n_jobs=n_jobs, threads=threads
-    )
+    with step(f"fitting {options['model']} on {len(train_rows)} items{where}"):
+        model, search = modeling.fit(
+            train_rows, targets, weights, estimator, options, seed, n_jobs=n_jobs, threads=threads
+        )
     data = model_io.to_bytes(model)
     unknown = model_io.untrusted(data)
     if unknown:
         raise UntrustedModel(f"model holds types not in TRUSTED_TYPES: {', '.join(unknown)}")
     issues = pd.DataFrame(columns=label_issues.ISSUE_COLUMNS)
     if options["label_issues"]["enabled"]:
-        progress("ranking likely label errors (confident learning)")
-        scored = label_issues.out_of_fold_probabilities(
-            estimator, train_rows, targets, weights, options["label_issues"]["folds"], seed,
-            n_jobs=n_jobs,
-        )  # fmt: skip
+        folds = options["label_issues"]["folds"]
+        with step(f"ranking likely label errors ({folds}-fold confident learning)"):
+            scored = label_issues.out_of_fold_probabilities(
+                estimator, train_rows, targets, weights, folds, seed, n_jobs=n_jobs
+            )
         if scored is not None:
             issues = label_issues.rank_issues(train_rows["item_id"], targets, *scored)
     summary = {

@@ -129,7 +129,7 @@ def choose(
     if method != "auto":
         return Choice(method, "set by label_merge.method", {}, 0)
     if gold is None or not (gold >= 0).any():
-        return Choice(FALLBACK, f"no gold items: auto keeps the default, {FALLBACK}", {}, 0)
+        return Choice(FALLBACK, "no gold items to compare methods on", {}, 0)
     return choose_method(
         judgments,
         gold,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from stages.core.progress import counted
 from stages.truth.aggregation import Judgments, Result
 
 FOLDS = 5
@@ -46,14 +47,13 @@ def choose_method(
     if len(usable) < MIN_GOLD:
         return Choice(
             default,
-            f"{len(usable)} judged gold item(s): auto needs at least {MIN_GOLD} to compare "
-            f"methods, so it keeps the default, {default}",
+            f"{len(usable)} judged gold item(s): auto needs at least {MIN_GOLD} to compare methods",
             {},
             len(usable),
         )
     folds = np.random.default_rng(seed).permutation(len(usable)) % FOLDS
     right: dict[str, np.ndarray] = {}
-    for fold in range(FOLDS):
+    for fold in counted(range(FOLDS), f"auto: comparing methods on {FOLDS} folds of gold", FOLDS):
         hidden = usable[folds == fold]
         seen = gold.copy()
         seen[hidden] = -1
@@ -68,11 +68,8 @@ def choose_method(
     if best != default and margin > error:
         reason = (
             f"it beat the default {default} by {margin:.3f} on {len(usable)} gold items "
-            f"(over one standard error, {error:.3f})"
+            f"(one standard error: {error:.3f})"
         )
         return Choice(best, reason, accuracy, len(usable))
-    reason = (
-        f"none beat the default by over one standard error ({error:.3f}) "
-        f"on {len(usable)} gold items"
-    )
+    reason = f"none beat it by over one standard error ({error:.3f}) on {len(usable)} gold items"
     return Choice(default, reason, accuracy, len(usable))
