@@ -1,4 +1,5 @@
-# Two commands do everything on a fresh clone: `make repro` and `make test`.
+# Two commands do everything on a fresh clone: `make repro` and `make test` (`make help`
+# lists every target: the `## ` comment on its line).
 # The environment comes from uv.lock only; uv itself is installed, pinned by hash, into .tools/.
 
 SHELL := /bin/bash
@@ -12,14 +13,8 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
 .PHONY: repro test lint format bench check-repro clean help
 
-help:
-	@echo "make repro   set up .venv, make the demo data if data/raw/ is absent, run the pipeline"
-	@echo "make test    set up .venv and run the test suite"
-	@echo "make lint    ruff, and the CI workflow files against their schemas"
-	@echo "make check-repro  prove the commit reproduces (its dvc.lock, rerun from scratch)"
-	@echo "make bench   benchmarks against crowd-kit (installs it into .venv-bench; minutes)"
-	@echo "make format  fix what ruff can (lint and format)"
-	@echo "make clean   remove the environments and caches make set up (not data or outputs)"
+help:  ## list the targets (this)
+	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(UV): requirements-uv.txt
 	$(PYTHON) -m venv $(TOOLS)
@@ -39,27 +34,27 @@ data/raw: | $(VENV)/.synced
 	python -m stages demo-data --out data/raw
 	dvc add -q data/raw
 
-repro: $(VENV)/.synced data/raw
+repro: $(VENV)/.synced data/raw  ## set up .venv, make the demo data if data/raw/ is absent, run the pipeline
 	dvc repro
 	dvc metrics diff --all HEAD
 
-test: lint
+test: lint  ## lint, then the test suite (unit and end-to-end)
 	pytest
 
 # What a CI job runs on a fresh clone: does the commit reproduce (docs/reproducibility.md)?
 # The first `dvc repro` fills the cache (or rewrites dvc.lock, which check-repro then diagnoses
 # against the commit's); check-repro then reruns everything from scratch.
-check-repro: $(VENV)/.synced data/raw
+check-repro: $(VENV)/.synced data/raw  ## prove the commit reproduces (its dvc.lock, rerun from scratch)
 	dvc repro -q
 	python -m stages check-repro
 
-lint: $(VENV)/.synced
+lint: $(VENV)/.synced  ## ruff, and the CI workflow files against their schemas
 	ruff check .
 	ruff format --check .
 	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
 
-format: $(VENV)/.synced
+format: $(VENV)/.synced  ## fix what ruff can (lint and format)
 	ruff check --fix .
 	ruff format .
 
@@ -69,7 +64,7 @@ format: $(VENV)/.synced
 	UV_PROJECT_ENVIRONMENT=$(CURDIR)/.venv-bench $(UV) sync --frozen --group bench --quiet --compile-bytecode
 	@touch $@
 
-bench: .venv-bench/.synced
+bench: .venv-bench/.synced  ## benchmarks against crowd-kit (installs it into .venv-bench; minutes)
 	.venv-bench/bin/python bench/accuracy.py
 	.venv-bench/bin/python bench/speed.py
 	.venv-bench/bin/python bench/validate_speed.py
@@ -77,5 +72,5 @@ bench: .venv-bench/.synced
 	.venv-bench/bin/python bench/queue_speed.py
 	.venv-bench/bin/python bench/numerics_cost.py --items 1000000 --rounds 2
 
-clean:
+clean:  ## remove the environments and caches make set up (not data or outputs)
 	rm -rf $(VENV) .venv-bench $(TOOLS) .pytest_cache .ruff_cache

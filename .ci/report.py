@@ -4,12 +4,20 @@ Metrics files live in Git (``cache: false`` in dvc.yaml), so ``dvc metrics diff`
 base branch's values from its commit, on a runner with no DVC remote credentials.
 Usage: python .ci/report.py BASE > report.md (BASE: origin/main, a branch or a commit).
 The first line is a marker that the workflow uses to update its one comment per pull request.
+The per-class chart is Mermaid, which GitHub draws in the comment itself (no image hosting);
+with RUN_URL set, the report links the run whose `report` artifact holds every chart as a
+picture (reports/report.html, which opens offline).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+from stages.core.markup import markdown_text, mermaid_text
 
 MARKER = "<!-- dvc-reproduce-report -->"
 
@@ -23,9 +31,42 @@ def dvc_table(*args: str) -> str:
     return result.stdout.strip()
 
 
+def per_class_f1(base: str) -> list[str]:
+    """F1 per class on the test split, BASE's beside this commit's: a chart and a table."""
+    now = json.loads(Path("reports/metrics.json").read_text())["test"]["per_class"]
+    shown = subprocess.run(["git", "show", f"{base}:reports/metrics.json"],
+                           capture_output=True, text=True, stdin=subprocess.DEVNULL)  # fmt: skip
+    before = json.loads(shown.stdout)["test"]["per_class"] if shown.returncode == 0 else {}
+    classes = sorted(now)
+    f1_now = [now[c]["f1"] for c in classes]
+    f1_before = [before.get(c, {}).get("f1") for c in classes]
+    chart = [
+        "```mermaid",
+        "xychart-beta",
+        '    title "F1 per class: bars this commit, line the base"',
+        "    x-axis [" + ", ".join(f'"{mermaid_text(c)}"' for c in classes) + "]",
+        '    y-axis "F1" 0 --> 1',
+        f"    bar [{', '.join(f'{v:.4f}' for v in f1_now)}]",
+    ]
+    if all(value is not None for value in f1_before):
+        chart.append(f"    line [{', '.join(f'{v:.4f}' for v in f1_before)}]")
+    table = [f"| class | `{base}` | this commit | change |", "|---|---|---|---|"]
+    for name, new, old in zip(classes, f1_now, f1_before, strict=True):
+        change = "" if old is None else f"{new - old:+.4f}"
+        old_text = "-" if old is None else f"{old:.4f}"
+        table.append(f"| {markdown_text(name)} | {old_text} | {new:.4f} | {change} |")
+    return [*chart, "```", "", *table]
+
+
 def report(base: str) -> str:
     metrics = dvc_table("metrics", "diff", base, "--all")
     params = dvc_table("params", "diff", base)
+    run_url = os.environ.get("RUN_URL")
+    pictures = (
+        [f"Every chart as a picture: the `report` artifact of [this run]({run_url}) "
+         "(reports/report.html opens offline).", ""]
+        if run_url else []
+    )  # fmt: skip
     return "\n".join(
         [
             MARKER,
@@ -33,6 +74,11 @@ def report(base: str) -> str:
             "",
             metrics or "No metrics.",
             "",
+            f"## F1 per class (test split) vs `{base}`",
+            "",
+            *per_class_f1(base),
+            "",
+            *pictures,
             f"## Params changed since `{base}`",
             "",
             params or "No params changed.",

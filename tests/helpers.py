@@ -69,6 +69,17 @@ def copy_template(root: Path) -> Path:
     return root
 
 
+def labelling_config(root: Path, labels: list[str]) -> str:
+    """A Label Studio config for ``labels`` (spelled with a capital) showing the item id; its
+    path, for ``label_merge.relabel.config``."""
+    choices = "".join(f'<Choice value="{label.title()}"/>' for label in labels)
+    (root / "config.xml").write_text(
+        f'<View><Text name="id" value="$item_id"/><Choices name="label" toName="id">{choices}'
+        "</Choices></View>"
+    )
+    return str(root / "config.xml")
+
+
 def text_project_params(root: Path, labels: list[str]) -> dict:
     """The template's params for a text dataset: its labels, the suite for text, TF-IDF on the
     ``text`` column, 3 folds for label issues (small data). The caller writes them. Also writes

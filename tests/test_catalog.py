@@ -59,7 +59,10 @@ def named_by_params(stage: str) -> list[Path]:
     """Folders of files a stage's params name (validate.suite: the expectations)."""
     params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
     sections = [params.get(key.split(".")[0]) for key in PIPELINE[stage].get("params", [])]
-    values = [v for section in sections if isinstance(section, dict) for v in section.values()]
+    values, todo = [], [section for section in sections if isinstance(section, dict)]
+    while todo:  # label_merge.relabel.config: the labeling config
+        for value in todo.pop().values():
+            (todo if isinstance(value, dict) else values).append(value)
     files = [Path(v) for v in values if isinstance(v, str) and (PROJECT_ROOT / v).is_file()]
     return [path.parent for path in files]
 

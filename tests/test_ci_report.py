@@ -32,5 +32,11 @@ def test_the_report_shows_main_beside_the_branch_with_no_dvc_cache(project):
     cells = [cell.strip() for cell in accuracy.strip("|").split("|")]
     assert cells[:2] == ["metrics/evaluate.json", "accuracy"]
     assert [float(cells[2]), float(cells[3])] == pytest.approx([before, after], abs=1e-5)
+    # F1 per class drawn in the comment (Mermaid) and listed, main's beside the branch's.
+    chart = report[report.index("```mermaid") : report.index("```", report.index("xychart"))]
+    assert 'x-axis ["0", "1", "2"' in chart and "bar [" in chart and "line [" in chart
+    per_class = json.loads((project / "reports" / "metrics.json").read_text())["test"]["per_class"]
+    row = next(line for line in lines if line.startswith("| 0 |"))
+    assert f"| {per_class['0']['f1']:.4f} |" in row
     c_row = next(line for line in lines if "train.logistic_regression.C" in line)
     assert "| 1.0 " in c_row and "| 0.02 " in c_row

@@ -28,6 +28,7 @@ from stages.cli import main
 from stages.core.errors import DataError
 from stages.training import parallel
 from tests.conftest import LABELS, PROJECT_ROOT
+from tests.helpers import labelling_config
 
 FOREST = {
     "model": "random_forest",
@@ -61,6 +62,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
     params["data"]["labels"] = LABELS
     params["validate"] = {"suite": str(PROJECT_ROOT / "expectations/default.yaml")}
+    params["label_merge"]["relabel"]["config"] = labelling_config(root, LABELS)
     (root / "params.yaml").write_text(yaml.safe_dump(params))
     for args in (
         ["prepare", "--raw", raw, "--out", root / "data/prepared", "--report", root / "reports/prepare.json"],

@@ -172,3 +172,12 @@ def test_curves_equal_scikit_learns():
         fpr, tpr, _ = roc_curve(positive, probabilities[:, k])
         theirs = np.interp(roc[roc["class"] == label]["fpr"], fpr, tpr)
         assert roc[roc["class"] == label]["tpr"].to_numpy() == pytest.approx(theirs, abs=1e-6)
+
+
+def test_chart_labels_in_the_pull_request_report_carry_no_markup():
+    from stages.core.markup import mermaid_text
+
+    hostile = 'neg"]\n  bar [1]\n%%{init: {"theme": "x"}}%%<script>alert(1)</script>'
+    safe = mermaid_text(hostile, limit=200)
+    assert not set(safe) & set('"[]%{}<>;#\n`')
+    assert mermaid_text("Ünïcode 7") == "Ünïcode 7" and len(mermaid_text("x" * 99)) == 24

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from stages.cli import main
 from tests.conftest import LABELS, PROJECT_ROOT
+from tests.helpers import labelling_config
 
 
 @pytest.fixture
@@ -54,12 +55,7 @@ def project(tmp_path: Path) -> Path:
     params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
     params["data"]["labels"] = LABELS
     params["validate"] = {"suite": str(PROJECT_ROOT / "expectations" / "default.yaml")}
-    choices = "".join(f'<Choice value="{label.title()}"/>' for label in LABELS)
-    (tmp_path / "config.xml").write_text(
-        f'<View><Text name="id" value="$item_id"/><Choices name="animal" toName="id">{choices}'
-        "</Choices></View>"
-    )
-    params["label_merge"]["relabel"]["config"] = str(tmp_path / "config.xml")
+    params["label_merge"]["relabel"]["config"] = labelling_config(tmp_path, LABELS)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     return tmp_path
 

@@ -184,4 +184,4 @@ def test_make_help_lists_every_target():
         ["make", "-s", "help"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
     ).stdout
     listed = {line.split()[1] for line in shown.splitlines() if line.startswith("make ")}
-    assert listed == set(phony) - {"help"}
+    assert listed == set(phony)  # each target says what it does on its own line (## ...)

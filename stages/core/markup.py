@@ -5,6 +5,8 @@ kept here so that every writer uses the same one:
 
 - Markdown (evaluation.md, the model card): HTML characters become entities and Markdown
   punctuation is backslash-escaped.
+- Mermaid charts (the pull-request report): only letters, digits and plain punctuation stay
+  inside a chart's quoted labels; anything else becomes ``_``.
 - DVC plots: `dvc plots show` embeds each plot's rows as JSON inside a ``<script>`` block,
   where ``</script>`` or ``<!--`` in a value would end or derail the script. A word joiner
   (U+2060, invisible) after every ``<`` breaks both sequences without changing what a person
@@ -19,6 +21,7 @@ import re
 import pandas as pd
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")  # inline markup, links, table cells
+_MERMAID_UNSAFE = re.compile(r"[^\w .,:+/@()-]")
 WORD_JOINER = "\u2060"
 
 
@@ -26,6 +29,11 @@ def markdown_text(value: object) -> str:
     """Text as inert Markdown: no markup, no broken table; line breaks become spaces."""
     text = html.escape(" ".join(str(value).split()), quote=True)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def mermaid_text(value: object, limit: int = 24) -> str:
+    """Text for a quoted Mermaid label: plain characters only, at most ``limit`` of them."""
+    return _MERMAID_UNSAFE.sub("_", " ".join(str(value).split()))[:limit]
 
 
 def plot_text(value: str) -> str:
