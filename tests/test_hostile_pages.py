@@ -107,6 +107,7 @@ def _pages(root: Path) -> dict[str, str]:
     from markdown_it import MarkdownIt
 
     pages = {str(p.relative_to(root)): p.read_text() for p in root.glob("reports/**/*.html")}
+    pages.update({str(p.relative_to(root)): p.read_text() for p in root.glob("reports/charts/*")})
     pages["dvc plots show"] = (root / "plots-page" / "index.html").read_text()
     render = MarkdownIt("commonmark", {"html": True}).enable("table")
     for name in ("reports/evaluation.md", "models/model_card.md"):
@@ -129,6 +130,7 @@ def test_a_hostile_delivery_runs_and_no_page_runs_its_markup(tmp_path):
     assert len(pages) > 5 and any("validation/docs" in name for name in pages)
     # The corpus reached the pages (as text): the check is not vacuous.
     assert "alert(11)" in pages["reports/evaluation.md"]
+    assert "alert(11)" in pages["reports/charts/confusion.svg"]  # a picture opened on its own
     assert "alert(21)" in pages["dvc plots show"] and "alert(51)" in pages["dvc plots show"]
     assert "cdn.jsdelivr" not in pages["dvc plots show"]  # the engine is inlined: offline
     assert any("alert(41)" in page for name, page in pages.items() if "docs" in name)

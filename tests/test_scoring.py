@@ -68,7 +68,7 @@ def test_model_card_names_data_version_params_labels_and_metrics():
         "linear_svm",
         "C: 0.5",
         "| pos | 6 |",
-        "| accuracy | 0.9000 | n/a |",
+        "| accuracy (95% interval) | 0.9000 (0.596 to 0.982) | n/a |",
         "mace",
         "## Intended use",
         "## Limitations",
@@ -181,3 +181,14 @@ def test_chart_labels_in_the_pull_request_report_carry_no_markup():
     safe = mermaid_text(hostile, limit=200)
     assert not set(safe) & set('"[]%{}<>;#\n`')
     assert mermaid_text("Ünïcode 7") == "Ünïcode 7" and len(mermaid_text("x" * 99)) == 24
+
+
+def test_accuracy_comes_with_its_wilson_interval():
+    from stages.evaluation.pages import _metric_rows
+    from stages.evaluation.scoring import wilson_interval
+
+    low, high = wilson_interval(1.0, 15)  # 15 gold items, all right: not a certainty
+    assert (round(low, 4), high) == (0.7961, 1.0)
+    metrics = {"test": {"accuracy": 0.9, "items": 100}, "gold": {"accuracy": 1.0, "items": 15}}
+    assert _metric_rows(metrics)[0] == "| accuracy (95% interval) | 0.9000 (0.826 to 0.945) | " \
+        "1.0000 (0.796 to 1.000) |"  # fmt: skip

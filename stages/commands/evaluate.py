@@ -52,7 +52,7 @@ def evaluate(
     )
     from stages.core.markup import plot_rows
     from stages.evaluation import pages
-    from stages.evaluation.run import evaluate_model, merged_by, run_report
+    from stages.evaluation.run import drawn_charts, evaluate_model, merged_by, run_report
     from stages.training import model_io, modeling
 
     params = load_params(params_file)
@@ -73,7 +73,10 @@ def evaluate(
     for name, rows in result.plots.items():
         write_csv(reports_dir / "plots" / name, plot_rows(rows))
     write_text(reports_dir / "evaluation.md", result.report)
-    write_text(reports_dir / "report.html", run_report(result, annotators, templates_dir))
+    pictures = drawn_charts(result, annotators, templates_dir)
+    for stem, (_, drawing) in pictures.items():  # the model card shows them; so can any page
+        write_text(reports_dir / "charts" / f"{stem}.svg", drawing)
+    write_text(reports_dir / "report.html", run_report(result, pictures))
     train_ids = read_table(items, ["item_id", "split"], where={"split": ["train"]})
     train_rows = modeling.split_with_labels(train_ids, labels, "train")
     counts = train_rows["label"].astype(str).value_counts().reindex(classes).fillna(0).astype(int)
@@ -85,6 +88,7 @@ def evaluate(
         fitted,
         merged_by(labels),
         merging,
+        {stem: title for stem, (title, _) in pictures.items()},
     )
     write_text(model_dir / "model_card.md", card)
     scores = result.metrics["test"]

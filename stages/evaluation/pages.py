@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from stages.core.markup import markdown_text
+from stages.evaluation.scoring import wilson_interval
 
 
 def markdown_report(
@@ -58,13 +59,15 @@ def model_card(
     fitted: dict[str, Any],
     merged_by: str = "",
     merging: dict[str, Any] | None = None,
+    charts: dict[str, str] | None = None,
 ) -> str:
     """What the model is for, what data, labels and params made it, how well it does, and
     where it should not be trusted.
 
     ``merged_by``: the method that labelled the items (the labels table's ``method``), which
     ``auto`` decides at run time; ``merging``: label-merge's summary (reports/label_merge.json),
-    for the annotators and their agreement.
+    for the annotators and their agreement; ``charts``: the title of each chart drawn in
+    reports/charts/, by file stem.
     """
     import yaml
 
@@ -85,8 +88,7 @@ def model_card(
         "annotators' judgments; "
         f"{fitted.get('train_items', 0)} training items.",
         f"- Seed: {params.get('seed')}.",
-        "- Charts (confusion, precision-recall, ROC, calibration, annotators): "
-        "`reports/report.html`, offline.",
+        "- Charts: below, and with the evaluation report in `reports/report.html` (offline).",
         "",
         "## Intended use",
         "",
@@ -130,7 +132,10 @@ def model_card(
         "- Where annotators disagree, the merged labels, and so the model, are least reliable: "
         "see the confusion matrix, and the items sent back for relabelling in `data/relabel/`.",
     ]
-    return "\n".join(lines) + "\n"
+    if charts:
+        lines += ["", "## Charts", ""]
+        lines += [f"![{title}](../reports/charts/{stem}.svg)\n" for stem, title in charts.items()]
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def _merging_lines(merging: dict[str, Any]) -> list[str]:
@@ -151,11 +156,22 @@ def _merging_lines(merging: dict[str, Any]) -> list[str]:
 
 
 def _metric_rows(metrics: dict[str, Any]) -> list[str]:
-    """One table row per score: the test split, then its gold items."""
-    return [
-        f"| {key} | {_fmt(metrics['test'].get(key))} | {_fmt(metrics['gold'].get(key))} |"
-        for key in ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "brier", "ece")
+    """One table row per score: the test split, then its gold items; accuracy with its 95%
+    Wilson interval (on a few dozen gold items, the interval is the honest number)."""
+    test, gold = metrics["test"], metrics["gold"]
+    rows = [f"| accuracy (95% interval) | {_accuracy(test)} | {_accuracy(gold)} |"]
+    return rows + [
+        f"| {key} | {_fmt(test.get(key))} | {_fmt(gold.get(key))} |"
+        for key in ("balanced_accuracy", "macro_f1", "log_loss", "brier", "ece")
     ]
+
+
+def _accuracy(scores: dict[str, Any]) -> str:
+    accuracy, items = scores.get("accuracy"), scores.get("items", 0)
+    if accuracy is None or not items:
+        return _fmt(accuracy)
+    low, high = wilson_interval(accuracy, items)
+    return f"{_fmt(accuracy)} ({low:.3f} to {high:.3f})"
 
 
 def _fmt(value: Any) -> str:

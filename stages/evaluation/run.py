@@ -53,20 +53,31 @@ def merged_by(labels: pd.DataFrame) -> str:
     return ", ".join(sorted(labels["method"].dropna().astype(str).unique()))
 
 
-def run_report(evaluation: Evaluation, annotators: pd.DataFrame | None, templates: Path) -> str:
-    """reports/report.html: the evaluation report and every plot as SVG, in one offline page
-    (the annotators chart where label-merge's plot file is given)."""
-    from markdown_it import MarkdownIt
-
+def drawn_charts(
+    evaluation: Evaluation, annotators: pd.DataFrame | None, templates: Path
+) -> dict[str, tuple[str, str]]:
+    """Every plot as SVG, by its file's stem: (title, svg); the annotators chart where
+    label-merge's plot file is given."""
     from stages.core.markup import plot_rows
     from stages.evaluation import charts
 
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(evaluation.report)
     tables = dict(evaluation.plots)
     if annotators is not None:
         tables = {"annotators.csv": annotators, **tables}
-    pictures = []
-    for n, (name, rows) in enumerate(tables.items()):
-        chart = charts.spec(name, plot_rows(rows), templates)
-        pictures.append((charts.CHARTS[name]["title"], charts.svg(chart, f"c{n}-")))
-    return charts.report_page("Evaluation", body, pictures)
+    return {
+        Path(name).stem: (
+            charts.CHARTS[name]["title"],
+            charts.svg(charts.spec(name, plot_rows(rows), templates), f"c{n}-"),
+        )
+        for n, (name, rows) in enumerate(tables.items())
+    }
+
+
+def run_report(evaluation: Evaluation, pictures: dict[str, tuple[str, str]]) -> str:
+    """reports/report.html: the evaluation report and every chart, in one offline page."""
+    from markdown_it import MarkdownIt
+
+    from stages.evaluation import charts
+
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(evaluation.report)
+    return charts.report_page("Evaluation", body, list(pictures.values()))
