@@ -338,3 +338,14 @@ def test_data_docs_are_the_same_bytes_for_the_same_tables(tmp_path):
     pages = b"".join(page for name, page in sites[0].items() if name.suffix == ".html")
     assert b"great-expectations-web-assets" not in pages and b"__none__" not in pages
     assert b"check item_id_unique (critical)" in pages
+
+
+def test_a_failed_cross_table_check_reads_as_what_it_checks_in_data_docs(tmp_path):
+    tables = _set("annotations", "item_id", 4, "ghost-item")(valid_tables())
+    result = run_validate(tmp_path, tables, docs=True)
+    assert result.exit_code == 2  # an annotation of an unknown item is critical
+    page = next((tmp_path / "reports" / "docs" / "validations").rglob("*annotations.html"))
+    text = page.read_text()
+    assert "every item_id must be a value of items.item_id" in text
+    assert "98.889% found" in text and "ghost-item" in text  # the share and the culprit shown
+    assert "(not in items" not in text and "values must be null" not in text

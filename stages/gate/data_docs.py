@@ -34,6 +34,10 @@ _REMOTE_TAG = re.compile(
     r'<script src="(https://[^"]+)"[^>]*>\s*</script>|<link\b[^>]*href="(https://[^"]+)"[^>]*>'
 )
 _FAVICON = re.compile(r'href="(?:\./|(?:\.\./)*)static/images/favicon\.ico"')
+# A cross-table check runs on a helper column, "item_id (not in items.item_id)", that must be
+# null: the pages say what it checks instead.
+_REFERENCE = re.compile(r"([^\s<>()]+) \(not in ([^\s<>()]+)\)")
+_SECTION = re.compile(r'(?=<div id="section-\d+" )')
 VENDOR = "static/vendor"
 # Each CDN file the pages load -> the site's own copy (under VENDOR); any other is dropped.
 _LOCAL_COPY = {
@@ -66,6 +70,7 @@ def finish_data_docs(docs_dir: Path, shown: list[str]) -> None:
         cleaned = _REMOTE_BACKGROUND.sub("none", _REMOTE_LOGO.sub(local_logo, cleaned))
         cleaned = _LOAD_TIME.sub(NOT_RECORDED, _FIXED_TIME.sub(NOT_RECORDED, cleaned))
         cleaned = _numbered_uuids(cleaned)
+        cleaned = phrase_reference_checks(cleaned)
         cleaned = _REMOTE_TAG.sub(partial(_local_tag, to_root=to_root), cleaned)
         # Great Expectations counts the icon's folder wrong on every page but the index.
         cleaned = _FAVICON.sub(f'href="{to_root}static/images/favicon.ico"', cleaned)
@@ -75,6 +80,23 @@ def finish_data_docs(docs_dir: Path, shown: list[str]) -> None:
         if cleaned != text:
             page.write_text(cleaned, encoding="utf-8")
     copy_vendor_files(docs_dir / VENDOR)
+
+
+def phrase_reference_checks(page: str) -> str:
+    """In each section about a cross-table helper column, the check's own words: "every
+    item_id is a value of items.item_id" for "values must be null", "found" for "null"."""
+    sections = _SECTION.split(page)
+    for n, section in enumerate(sections):
+        found = _REFERENCE.search(section)
+        if found is None:
+            continue
+        column, target = found.groups()
+        section = section.replace(
+            "values must be null", f"every {column} must be a value of {target}"
+        )
+        section = re.sub(r"(\d+(?:\.\d+)?)% not null", r"\1% not found", section)
+        sections[n] = re.sub(r"(\d+(?:\.\d+)?)% null", r"\1% found", section)
+    return _REFERENCE.sub(r"\1 in \2", "".join(sections))
 
 
 def _local_tag(tag: re.Match[str], *, to_root: str) -> str:
