@@ -55,16 +55,35 @@ def test_dvc_yaml_passes_every_path_the_command_takes_with_its_default(stage):
     assert passed(stage) == path_defaults(stage)
 
 
+def files_named_by_params(stage: str) -> list[Path]:
+    """Files the params a stage reads name (validate.suite, label_merge.relabel.config)."""
+    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    values, todo = [], []
+    for key in PIPELINE[stage].get("params", []):
+        node = params
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        todo.append(node)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            todo += list(node.values())
+        else:
+            values.append(node)
+    return [Path(v) for v in values if isinstance(v, str) and (PROJECT_ROOT / v).is_file()]
+
+
 def named_by_params(stage: str) -> list[Path]:
     """Folders of files a stage's params name (validate.suite: the expectations)."""
-    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
-    sections = [params.get(key.split(".")[0]) for key in PIPELINE[stage].get("params", [])]
-    values, todo = [], [section for section in sections if isinstance(section, dict)]
-    while todo:  # label_merge.relabel.config: the labeling config
-        for value in todo.pop().values():
-            (todo if isinstance(value, dict) else values).append(value)
-    files = [Path(v) for v in values if isinstance(v, str) and (PROJECT_ROOT / v).is_file()]
-    return [path.parent for path in files]
+    return [path.parent for path in files_named_by_params(stage)]
+
+
+@pytest.mark.parametrize("stage", sorted(PIPELINE))
+def test_every_file_a_stage_params_name_is_one_of_its_deps(stage):
+    """Moving the suite or the labeling config means changing dvc.yaml's deps too."""
+    deps = [Path(dep) for dep in PIPELINE[stage].get("deps", [])]
+    for path in files_named_by_params(stage):
+        assert any(path == dep or dep in path.parents for dep in deps), (stage, path)
 
 
 @pytest.mark.parametrize("stage", sorted(PIPELINE))
