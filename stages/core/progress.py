@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
@@ -21,14 +21,9 @@ def is_interactive() -> bool:
 
 
 @contextmanager
-def _task(description: str, total: int | None) -> Iterator[Any]:
-    """A line in the display (opened here if none is), and a function that advances it."""
+def _opened() -> Iterator[Any]:
+    """The one display (rich Progress) on stderr, at most 99 columns wide, while open."""
     global _display
-    if _display is not None:
-        task = _display.add_task(f"  {description}", total=total)
-        yield lambda: _display.advance(task)
-        _display.update(task, total=total or 1, completed=total or 1)
-        return
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -45,11 +40,19 @@ def _task(description: str, total: int | None) -> Iterator[Any]:
     with Progress(*columns, console=console) as display:
         _display = display
         try:
-            task = display.add_task(f"  {description}", total=total)
-            yield lambda: display.advance(task)
-            display.update(task, total=total or 1, completed=total or 1)
+            yield display
         finally:
             _display = None
+
+
+@contextmanager
+def _task(description: str, total: int | None) -> Iterator[Any]:
+    """A line in the display (opened here if none is), and a function that advances it."""
+    with ExitStack() as stack:
+        display = _display if _display is not None else stack.enter_context(_opened())
+        task = display.add_task(f"  {description}", total=total)
+        yield lambda: display.advance(task)
+        display.update(task, total=total or 1, completed=total or 1)
 
 
 @contextmanager
