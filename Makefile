@@ -66,6 +66,7 @@ format: $(VENV)/.synced  ## fix what ruff can (lint and format)
 
 bench: .venv-bench/.synced  ## benchmarks against crowd-kit (installs it into .venv-bench; minutes)
 	.venv-bench/bin/python bench/accuracy.py
+	.venv-bench/bin/python bench/member_designs.py
 	.venv-bench/bin/python bench/speed.py
 	.venv-bench/bin/python bench/validate_speed.py
 	.venv-bench/bin/python bench/pipeline_scale.py --sizes 10000 100000 1000000
