@@ -92,10 +92,15 @@ def validate(
         else:
             write_parquet(validated_dir / f"{name}.parquet", validation.kept[name])
         write_parquet(quarantine_dir / f"{name}.parquet", validation.quarantined[name])
+    passed = summary["checks"] - summary["failed_warning"]
     click.echo(
-        f"validate: {summary['checks']} checks passed ({summary['failed_warning']} warnings, "
-        f"{summary['skipped']} skipped, {summary['rows_quarantined']} rows quarantined)",
+        f"validate: {passed} of {summary['checks']} checks passed, "
+        f"{summary['failed_warning']} failed (warning); {summary['skipped']} skipped; "
+        f"{summary['rows_quarantined']} rows quarantined",
         err=True,
     )
+    if summary["skipped_checks"]:
+        skipped = ", ".join(summary["skipped_checks"])
+        click.echo(f"validate: skipped, their column is absent: {skipped}", err=True)
     if docs_note:
         click.echo(docs_note, err=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import re
 import shutil
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -80,6 +81,83 @@ def finish_data_docs(docs_dir: Path, shown: list[str]) -> None:
         if cleaned != text:
             page.write_text(cleaned, encoding="utf-8")
     copy_vendor_files(docs_dir / VENDOR)
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One line of a table's checks, as the suite names them (``result``: plain words)."""
+
+    table: str
+    name: str
+    severity: str
+    column: str
+    expectation: str
+    result: str
+    failed: bool
+
+
+_FAILED_STATUS = '<i class="fas fa-times text-danger" aria-hidden="true"></i> Failed'
+_WARNING_STATUS = (
+    '<i class="fas fa-exclamation-triangle text-warning" aria-hidden="true"></i> '
+    "Passed, with warnings"
+)
+_FAILED_ICON = "fas fa-times text-danger ge-failed-icon"
+_WARNING_ICON = "fas fa-exclamation-triangle text-warning ge-warning-icon"
+_INDEX_ROW = "{'validation_success': "  # each row of the index's table data starts so
+
+
+def show_checks(docs_dir: Path, rows: list[CheckRow]) -> None:
+    """Each validation page opens with the suite's checks: name, severity, result; a table
+    whose only failures are warnings reads "Passed, with warnings" there and on the index,
+    not "Failed" (Great Expectations knows no severity)."""
+    index = docs_dir / "index.html"
+    index_text = index.read_text(encoding="utf-8")
+    for page in sorted((docs_dir / "validations").rglob("*.html")):
+        table = page.relative_to(docs_dir / "validations").parts[0]
+        mine = [row for row in rows if row.table == table]
+        text = page.read_text(encoding="utf-8").replace(
+            '<div id="section-1" ', _checks_card(mine) + '<div id="section-1" ', 1
+        )
+        if _warnings_only(mine):
+            text = text.replace(_FAILED_STATUS, _WARNING_STATUS)
+            index_text = _index_row_warning(index_text, table)
+        page.write_text(text, encoding="utf-8")
+    index.write_text(index_text, encoding="utf-8")
+
+
+def _warnings_only(rows: list[CheckRow]) -> bool:
+    failed = [row for row in rows if row.failed]
+    return bool(failed) and all(row.severity == "warning" for row in failed)
+
+
+def _index_row_warning(index: str, table: str) -> str:
+    """The index row of ``table``'s validation: a warning sign and "Warnings", not a cross."""
+    rows = index.split(_INDEX_ROW)
+    for n, row in enumerate(rows):
+        if f"'asset_name': '{table}'}}" in row:
+            rows[n] = row.replace(_FAILED_ICON, _WARNING_ICON).replace(
+                "'_validation_success_text': 'Failed'", "'_validation_success_text': 'Warnings'"
+            )
+    return _INDEX_ROW.join(rows)
+
+
+def _checks_card(rows: list[CheckRow]) -> str:
+    cells = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(value)}</td>"
+            for value in (row.name, row.severity, row.column, row.expectation, row.result)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return (
+        '<div class="ge-section container-fluid mb-1 pb-1 pl-sm-3 px-0"><div class="card">'
+        '<div class="card-header"><h5 class="m-0">Checks of the template\'s suite</h5></div>'
+        '<table class="table table-sm mb-0"><thead><tr><th>check</th><th>severity</th>'
+        "<th>column</th><th>expectation</th><th>result</th></tr></thead>"
+        f"<tbody>{cells}</tbody></table></div></div>\n"
+    )
 
 
 def phrase_reference_checks(page: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages.gate.data_docs import finish_data_docs
+from stages.gate.data_docs import CheckRow, finish_data_docs, show_checks
 from stages.gate.suites import (
     CRITICAL,
     WARNING,
@@ -189,11 +189,31 @@ def validate_tables(
         outcomes += table_outcomes + skipped
     if docs_dir is not None:  # what the pages show, quarantined rows included
         finish_data_docs(docs_dir, shown)
+        show_checks(docs_dir, [check_row(outcome, suite) for outcome in outcomes])
     for table in ("items", "annotations", "gold"):
         quarantined.setdefault(
             table, tables[table].iloc[:0].assign(reason=pd.Series(dtype="string"))
         )
     return Validation(outcomes, {name: kept[name] for name in tables}, quarantined)
+
+
+def check_row(outcome: Outcome, suite: Suite) -> CheckRow:
+    """The outcome in words, for the check tables in Data Docs, as the suite wrote the check
+    (a cross-table check, not the helper column it runs on)."""
+    written = {(check.table, check.name): check for check in suite.checks}
+    check = written.get((outcome.check.table, outcome.check.name), outcome.check)
+    if outcome.skipped:
+        result = f"skipped: the table has no column {check.column}"
+    elif not outcome.success:
+        result = f"failed: {outcome.unexpected} unexpected"
+    elif outcome.unexpected and suite.quarantine.get(check.table, False):
+        result = f"passed after {outcome.unexpected} rows were quarantined"
+    else:
+        result = "passed"
+    failed = not outcome.success and not outcome.skipped
+    return CheckRow(
+        check.table, check.name, check.severity, check.column, check.expectation, result, failed
+    )
 
 
 def _applies(check: Check, frame: pd.DataFrame) -> bool:
@@ -241,6 +261,9 @@ def summarise(tables: dict[str, pd.DataFrame], validation: Validation) -> dict[s
         "success": not critical,
         "checks": len(ran),
         "skipped": len(validation.outcomes) - len(ran),
+        "skipped_checks": sorted(
+            f"{o.check.table}.{o.check.name}" for o in validation.outcomes if o.skipped
+        ),
         "failed_critical": len(critical),
         "failed_warning": len(warnings),
         "rows_quarantined": sum(len(frame) for frame in validation.quarantined.values()),
