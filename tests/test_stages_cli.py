@@ -263,6 +263,22 @@ def test_label_merge_standalone_on_a_delivery_from_any_folder(project, tmp_path,
     assert set(summary["agreement"]["batches"]) == {"a.csv", "b.json"}
 
 
+def test_label_merge_standalone_inside_a_project_whose_config_reads_item_fields(
+    project, monkeypatch
+):
+    """Standalone has no items table: the project's config may read $image; tasks carry ids."""
+    config = project / "config.xml"
+    config.write_text(config.read_text().replace('value="$item_id"', 'value="$image"'))
+    monkeypatch.chdir(project)  # params.yaml here names the config
+    out = project / "merged"
+    args = ["label-merge", "--annotations", "data/raw/annotations", "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    tasks = json.loads((out / "tasks.json").read_text())
+    assert tasks and all(set(task["data"]) == {"item_id"} for task in tasks)
+    assert "gold accuracy n/a (no gold items)" in result.output
+
+
 def test_label_merge_standalone_with_a_given_label_set(project, tmp_path):
     out = tmp_path / "merged"
     result = CliRunner().invoke(

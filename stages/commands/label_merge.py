@@ -147,7 +147,7 @@ def label_merge(
     write_json_records(relabel_file, tasks)
     click.echo(  # two short lines: a summary must not wrap at 120 columns
         f"label-merge: {summary['labelled_items']} items labelled by {summary['method']}; "
-        f"alpha {summary['krippendorff_alpha']:.3f}, gold accuracy {summary['gold_accuracy']:.3f}\n"
+        f"alpha {summary['krippendorff_alpha']:.3f}, gold accuracy {_gold_accuracy(summary)}\n"
         f"label-merge: {summary['likely_spammers']} likely spammer(s), "
         f"{len(tasks)} items to relabel",
         err=True,
@@ -155,6 +155,11 @@ def label_merge(
     if "auto" in summary:  # the reason on its own line: lines stay under 100 columns
         click.echo(f"label-merge: auto chose {summary['method']}", err=True)
         click.echo(f"label-merge: {summary['auto']['reason']}", err=True)
+
+
+def _gold_accuracy(summary: dict[str, Any]) -> str:
+    accuracy = summary["gold_accuracy"]
+    return "n/a (no gold items)" if accuracy is None or accuracy != accuracy else f"{accuracy:.3f}"
 
 
 def _prepared_inputs(prepared_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

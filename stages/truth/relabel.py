@@ -52,7 +52,8 @@ def label_studio_tasks(
     options = _relabel_options(options)
     shape = task_shape(options, labels)
     available = [] if item_data is None else [c for c in item_data.columns if c != "item_id"]
-    check_data(options["config"], shape, [item_key, *available])
+    if item_data is not None:  # standalone runs have no items: their tasks carry the id only
+        check_data(options["config"], shape, [item_key, *available])
     from_name, to_name = shape.from_name, shape.to_name
     extra: dict[str, dict[str, Any]] = {}
     if item_data is not None and len(item_data):
