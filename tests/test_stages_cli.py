@@ -132,7 +132,9 @@ def test_whole_pipeline_through_the_commands(project):
     assert set(metrics["test"]["per_class"]) == set(LABELS)
     confusion = pd.read_csv(project / "reports/plots/confusion.csv")
     assert list(confusion.columns) == ["item_id", "actual", "predicted"]
-    assert "# Evaluation" in (project / "reports/evaluation.md").read_text()
+    report = (project / "reports/evaluation.md").read_text()
+    assert report.startswith("# Evaluation\n\nModel `logistic_regression` (C ")  # what it is
+    assert "labels merged by ensemble, data version `data/raw.dvc` md5 `" in report
     summary = json.loads((project / "reports/label_merge.json").read_text())
     assert summary["method"] == "ensemble" and summary["annotations"] == 180
     assert "auto needs at least 20" in summary["auto"]["reason"]  # two gold items decide nothing

@@ -67,7 +67,8 @@ def evaluate(
     merge_file = reports_dir / "label_merge.json"  # the annotators and their agreement, likewise
     merging = read_json(merge_file) if merge_file.exists() else None
     test = modeling.split_with_labels(read_table(items, where={"split": ["test"]}), labels, "test")
-    result = evaluate_model(model, test, classes, params["evaluate"]["top_confusions"])
+    subject = pages.evaluated(params, data_version(raw_dvc), merged_by(labels))
+    result = evaluate_model(model, test, classes, params["evaluate"]["top_confusions"], subject)
     write_json(reports_dir / "metrics.json", result.metrics)
     write_json(metrics_file, headline("evaluate", result.metrics))
     for name, rows in result.plots.items():

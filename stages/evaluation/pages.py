@@ -14,13 +14,28 @@ from stages.core.markup import markdown_text
 from stages.evaluation.scoring import wilson_interval
 
 
+def evaluated(params: dict[str, Any], data_version: str, merged_by: str) -> str:
+    """One line saying what was evaluated: an experiment's report must say which model it is."""
+    train = params.get("train") or {}
+    model = str(train.get("model"))
+    settings = ", ".join(f"{key} {value}" for key, value in (train.get(model) or {}).items())
+    return (
+        f"Model `{model}`"
+        + (f" ({markdown_text(settings)})" if settings else "")
+        + f", labels merged by {markdown_text(merged_by)}"
+        + f", data version `data/raw.dvc` md5 `{markdown_text(data_version)}`"
+        + f", seed {markdown_text(params.get('seed'))}."
+    )
+
+
 def markdown_report(
-    metrics: dict[str, Any], rows: pd.DataFrame, classes: list[str], top: int
+    metrics: dict[str, Any], rows: pd.DataFrame, classes: list[str], top: int, subject: str = ""
 ) -> str:
-    """Headline scores, per-class table, most frequent mistakes."""
+    """What was evaluated, headline scores, per-class table, most frequent mistakes."""
     lines = [
         "# Evaluation",
         "",
+        *([subject, ""] if subject else []),
         f"Test split: {metrics['test']['items']} items, scored against the merged labels; "
         f"gold: its {metrics['gold'].get('items', 0)} gold items, scored against expert labels.",
         "",

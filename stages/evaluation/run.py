@@ -20,8 +20,11 @@ class Evaluation:
     report: str  # reports/evaluation.md
 
 
-def evaluate_model(model: Any, test: pd.DataFrame, classes: list[str], top: int) -> Evaluation:
-    """Probabilities for every class of the label set (0 for a class the model never saw)."""
+def evaluate_model(
+    model: Any, test: pd.DataFrame, classes: list[str], top: int, subject: str = ""
+) -> Evaluation:
+    """Probabilities for every class of the label set (0 for a class the model never saw);
+    ``subject``, the line saying what was evaluated, heads the report."""
     probabilities = np.zeros((len(test), len(classes)))
     if len(test):
         predicted = model.predict_proba(test)
@@ -45,7 +48,7 @@ def evaluate_model(model: Any, test: pd.DataFrame, classes: list[str], top: int)
         "roc.csv": roc,
         "calibration.csv": scoring.calibration_table(actual, probabilities, classes),
     }
-    return Evaluation(metrics, plots, pages.markdown_report(metrics, rows, classes, top))
+    return Evaluation(metrics, plots, pages.markdown_report(metrics, rows, classes, top, subject))
 
 
 def merged_by(labels: pd.DataFrame) -> str:
