@@ -42,7 +42,8 @@ SAMPLES = {
         {"class": ["a", "a", "b", "b"], "fpr": [0.0, 1.0, 0.0, 1.0], "tpr": [0.0, 1.0, 0.5, 1.0]}
     ),
     "calibration.csv": pd.DataFrame(
-        {"confidence": [0.45, 0.95], "accuracy": [0.5, 0.9], "items": [4, 40]}
+        {"confidence": [0.45, 0.95], "accuracy": [0.5, 0.9], "items": [4, 40],
+         "low": [0.15, 0.77], "high": [0.85, 0.96]}
     ),
 }  # fmt: skip
 

@@ -40,7 +40,10 @@ def test_calibration_and_ece_of_a_perfectly_calibrated_model():
     actual = pd.Series(["pos"] * 8 + ["neg"] * 2)
     probabilities = np.tile([0.8, 0.2, 0.0], (10, 1))
     table = scoring.calibration_table(actual, probabilities, CLASSES)
-    assert table.to_dict("records") == [{"confidence": 0.8, "accuracy": 0.8, "items": 10}]
+    (row,) = table.to_dict("records")
+    assert (row["confidence"], row["accuracy"], row["items"]) == (0.8, 0.8, 10)
+    assert (row["low"], row["high"]) == pytest.approx(scoring.wilson_interval(0.8, 10), abs=1e-6)
+    assert 0.4 < row["low"] < 0.8 < row["high"] < 1.0  # ten items say little
     assert scoring.expected_calibration_error(actual, probabilities, CLASSES) == pytest.approx(0.0)
 
 

@@ -85,7 +85,9 @@ def ranking_scores(onehot: np.ndarray, probabilities: np.ndarray) -> list[dict[s
 def calibration_table(
     actual: pd.Series, probabilities: np.ndarray, classes: list[str]
 ) -> pd.DataFrame:
-    """Top-class confidence in equal-width bins against how often the top class was right."""
+    """Top-class confidence in equal-width bins against how often the top class was right,
+    with that accuracy's 95% Wilson interval (``low``, ``high``): a bin of four items shows
+    how little it says."""
     confidence = probabilities.max(axis=1)
     right = np.asarray(classes)[probabilities.argmax(axis=1)] == actual.astype(str).to_numpy()
     bins = np.minimum((confidence * CALIBRATION_BINS).astype(int), CALIBRATION_BINS - 1)
@@ -93,6 +95,9 @@ def calibration_table(
     grouped = table.groupby("bin").agg(
         confidence=("confidence", "mean"), accuracy=("accuracy", "mean"), items=("bin", "size")
     )
+    pairs = zip(grouped["accuracy"], grouped["items"], strict=True)
+    bounds = np.array([wilson_interval(a, n) for a, n in pairs]).reshape(-1, 2)
+    grouped["low"], grouped["high"] = bounds[:, 0], bounds[:, 1]
     return grouped.reset_index(drop=True).round(6)
 
 
