@@ -84,7 +84,26 @@ def spec(name: str, rows: pd.DataFrame, templates: Path) -> dict[str, Any]:
         "<DVC_METRIC_X_LABEL>": chart["x_label"],
         "<DVC_METRIC_Y_LABEL>": chart["y_label"],
     }
-    return _filled(template, fills)
+    return _without_revision_legend(_filled(template, fills))
+
+
+# Where the templates tell revisions apart for plots diff, and what hides it for one revision.
+_BY_REVISION = {"color": "legend", "opacity": "legend", "column": "header"}
+
+
+def _without_revision_legend(node: Any) -> Any:
+    """One revision needs no "revision" legend or header (the templates split by it for plots
+    diff)."""
+    if isinstance(node, dict):
+        out = {key: _without_revision_legend(value) for key, value in node.items()}
+        for channel, guide in _BY_REVISION.items():
+            encoding = out.get(channel)
+            if isinstance(encoding, dict) and encoding.get("field") == "rev":
+                out[channel] = {**encoding, guide: None}
+        return out
+    if isinstance(node, list):
+        return [_without_revision_legend(value) for value in node]
+    return node
 
 
 def _filled(node: Any, fills: dict[str, Any]) -> Any:
