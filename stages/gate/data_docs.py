@@ -39,6 +39,7 @@ _FAVICON = re.compile(r'href="(?:\./|(?:\.\./)*)static/images/favicon\.ico"')
 # null: the pages say what it checks instead.
 _REFERENCE = re.compile(r"([^\s<>()]+) \(not in ([^\s<>()]+)\)")
 _SECTION = re.compile(r'(?=<div id="section-\d+" )')
+_NEWSLETTER = re.compile(r"<footer>\s*<p>Stay current on everything GX.*?</footer>", re.S)
 VENDOR = "static/vendor"
 # Each CDN file the pages load -> the site's own copy (under VENDOR); any other is dropped.
 _LOCAL_COPY = {
@@ -71,7 +72,7 @@ def finish_data_docs(docs_dir: Path, shown: list[str]) -> None:
         cleaned = _REMOTE_BACKGROUND.sub("none", _REMOTE_LOGO.sub(local_logo, cleaned))
         cleaned = _LOAD_TIME.sub(NOT_RECORDED, _FIXED_TIME.sub(NOT_RECORDED, cleaned))
         cleaned = _numbered_uuids(cleaned)
-        cleaned = phrase_reference_checks(cleaned)
+        cleaned = phrase_reference_checks(_NEWSLETTER.sub("", cleaned))
         cleaned = _REMOTE_TAG.sub(partial(_local_tag, to_root=to_root), cleaned)
         # Great Expectations counts the icon's folder wrong on every page but the index.
         cleaned = _FAVICON.sub(f'href="{to_root}static/images/favicon.ico"', cleaned)

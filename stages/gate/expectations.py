@@ -75,6 +75,7 @@ class Runner:
                         "base_directory": base,
                     },
                     "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                    "show_how_to_buttons": False,  # tutorials on the web: not for a team's report
                 },
             )
             self.sites = ["validate"]
