@@ -195,3 +195,17 @@ def test_accuracy_comes_with_its_wilson_interval():
     metrics = {"test": {"accuracy": 0.9, "items": 100}, "gold": {"accuracy": 1.0, "items": 15}}
     assert _metric_rows(metrics)[0] == "| accuracy (95% interval) | 0.9000 (0.826 to 0.945) | " \
         "1.0000 (0.796 to 1.000) |"  # fmt: skip
+
+
+def test_most_frequent_mistakes_keep_the_pairs_tied_with_the_last_one_shown():
+    pairs = [("a", "b")] * 3 + [("b", "a")] * 2 + [("a", "c")] * 2 + [("c", "a")] + [("a", "a")]
+    rows = pd.DataFrame(pairs, columns=["actual", "predicted"])
+    metrics = {"test": {"items": len(rows)}, "gold": {}}
+
+    def listed(top: int) -> list[str]:
+        report = pages.markdown_report(metrics, rows, ["a", "b", "c"], top)
+        table = report.split("Most frequent mistakes:")[1]
+        return [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+
+    assert len(listed(2)) == 1 + 3  # header, then 3, 2 and the 2 tied with it
+    assert len(listed(1)) == 1 + 1 and len(listed(0)) == 1

@@ -135,7 +135,7 @@ def test_auto_keeps_the_default_with_too_little_gold():
     gold[: MIN_GOLD - 1] = truth[: MIN_GOLD - 1]
     choice = choose_method(judgments, gold, "ensemble", lambda g: {}, 0)
     assert choice.method == "ensemble" and choice.cv_accuracy == {}
-    assert f"{MIN_GOLD - 1} judged gold item(s)" in choice.reason
+    assert f"{MIN_GOLD - 1} judged gold items" in choice.reason
 
 
 def test_auto_never_scores_a_method_on_gold_it_was_fitted_with():

@@ -95,6 +95,7 @@ def label_merge(
         write_json_records,
         write_parquet,
     )
+    from stages.core.markup import quantity
     from stages.core.params import validated
     from stages.core.progress import step
     from stages.truth.annotators import annotator_plot_rows
@@ -148,8 +149,8 @@ def label_merge(
     click.echo(  # two short lines: a summary must not wrap at 120 columns
         f"label-merge: {summary['labelled_items']} items labelled by {summary['method']}; "
         f"alpha {summary['krippendorff_alpha']:.3f}, gold accuracy {_gold_accuracy(summary)}\n"
-        f"label-merge: {summary['likely_spammers']} likely spammer(s), "
-        f"{len(tasks)} items to relabel",
+        f"label-merge: {quantity(summary['likely_spammers'], 'likely spammer')}, "
+        f"{quantity(len(tasks), 'item')} to relabel",
         err=True,
     )
     if "auto" in summary:  # the reason on its own line: lines stay under 100 columns

@@ -25,6 +25,11 @@ _MERMAID_UNSAFE = re.compile(r"[^\w .,:+/@()-]")
 WORD_JOINER = "\u2060"
 
 
+def quantity(number: int, noun: str, plural: str = "") -> str:
+    """ "1 item", "15 items": the count and its noun agree in every line a person reads."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
 def markdown_text(value: object) -> str:
     """Text as inert Markdown: no markup, no broken table; line breaks become spaces."""
     text = html.escape(" ".join(str(value).split()), quote=True)

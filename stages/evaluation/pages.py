@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages.core.markup import markdown_text
+from stages.core.markup import markdown_text, quantity
 from stages.evaluation.scoring import wilson_interval
 
 
@@ -58,11 +58,11 @@ def markdown_report(
     counts = (
         mistakes.groupby(["actual", "predicted"]).size().sort_values(ascending=False, kind="stable")
     )
+    shown = counts.head(top)
+    if len(shown):  # a pair as frequent as the last one shown is shown too
+        shown = counts[counts >= shown.iloc[-1]]
     lines += ["", "Most frequent mistakes:", "", "| actual | predicted | items |", "|---|---|---|"]
-    lines += [
-        f"| {markdown_text(a)} | {markdown_text(p)} | {n} |"
-        for (a, p), n in counts.head(top).items()
-    ]
+    lines += [f"| {markdown_text(a)} | {markdown_text(p)} | {n} |" for (a, p), n in shown.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -140,7 +140,7 @@ def model_card(
         "",
         "- Test labels are themselves merged from annotators, so scores on them include label "
         "noise; the gold column is scored against experts, but on "
-        f"{gold_items} item(s): one item more or less right moves it by "
+        f"{quantity(gold_items, 'item')}: one item more or less right moves it by "
         f"{_fmt(1 / gold_items) if gold_items else 'n/a'}.",
         "- The scores hold for items like the training items (same source, same label set, same "
         "annotation guidelines); they say nothing about other kinds of item.",
@@ -160,7 +160,8 @@ def _merging_lines(merging: dict[str, Any]) -> list[str]:
     return [
         f"- {merging.get('annotations', 0)} judgments by {merging.get('annotators', 0)} "
         f"annotators on {merging.get('items', 0)} items; "
-        f"{merging.get('likely_spammers', 0)} annotator(s) flagged as likely spammers.",
+        f"{quantity(merging.get('likely_spammers', 0), 'annotator')} flagged as likely "
+        "spammers.",
         f"- Agreement between annotators: Krippendorff's alpha "
         f"{_fmt(merging.get('krippendorff_alpha'))}.",
         f"- Merged labels against the {merging.get('gold_items', 0)} gold items: accuracy "

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from stages.core.markup import quantity
 from stages.core.progress import counted
 from stages.truth.aggregation import Judgments, Result
 
@@ -47,7 +48,8 @@ def choose_method(
     if len(usable) < MIN_GOLD:
         return Choice(
             default,
-            f"{len(usable)} judged gold item(s): auto needs at least {MIN_GOLD} to compare methods",
+            f"{quantity(len(usable), 'judged gold item')}: auto needs at least {MIN_GOLD} to "
+            "compare methods",
             {},
             len(usable),
         )
