@@ -173,8 +173,10 @@ def test_curves_equal_scikit_learns():
             assert p == pytest.approx(precision[recall >= r].max(), abs=1e-6)
         assert ours["precision"].nunique() > 3  # not the all-1.0 curve of old
         fpr, tpr, _ = roc_curve(positive, probabilities[:, k])
-        theirs = np.interp(roc[roc["class"] == label]["fpr"], fpr, tpr)
-        assert roc[roc["class"] == label]["tpr"].to_numpy() == pytest.approx(theirs, abs=1e-6)
+        start, *grid = roc[roc["class"] == label].itertuples(index=False)
+        assert (start.fpr, start.tpr) == (0.0, 0.0)  # every ROC curve starts there
+        theirs = np.interp([row.fpr for row in grid], fpr, tpr)
+        assert [row.tpr for row in grid] == pytest.approx(theirs, abs=1e-6)
 
 
 def test_chart_labels_in_the_pull_request_report_carry_no_markup():

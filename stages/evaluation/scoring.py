@@ -112,7 +112,8 @@ def expected_calibration_error(
 def curves(
     actual: pd.Series, probabilities: np.ndarray, classes: list[str], points: int = 101
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One-vs-rest precision-recall and ROC curves per class, each on a grid of ``points``."""
+    """One-vs-rest precision-recall and ROC curves per class, each on a grid of ``points``
+    (the ROC curve from (0, 0))."""
     from sklearn.metrics import precision_recall_curve, roc_curve
 
     grid = np.linspace(0.0, 1.0, points)
@@ -132,8 +133,15 @@ def curves(
             )
         )
         fpr, tpr, _ = roc_curve(positive, probabilities[:, k])
+        # Every ROC curve starts at (0, 0); on the grid, fpr 0 holds the best tpr reached there.
         roc_rows.append(
-            pd.DataFrame({"class": label, "fpr": grid, "tpr": np.interp(grid, fpr, tpr)})
+            pd.DataFrame(
+                {
+                    "class": label,
+                    "fpr": np.r_[0.0, grid],
+                    "tpr": np.r_[0.0, np.interp(grid, fpr, tpr)],
+                }
+            )
         )
     empty_pr = pd.DataFrame(columns=["class", "recall", "precision"])
     empty_roc = pd.DataFrame(columns=["class", "fpr", "tpr"])
