@@ -136,9 +136,10 @@ _COUNTED_ID = re.compile(r"\b(gradient_|clip|pattern_)\d+\b")
 
 
 def report_page(title: str, body_html: str, pictures: list[tuple[str, str]]) -> str:
-    """One self-contained HTML page: ``body_html`` (already safe), then each (title, SVG)."""
+    """One self-contained HTML page: ``body_html`` (already safe), then each (title, SVG);
+    each drawing shows its own title, so the figure names it for screen readers only."""
     figures = "\n".join(
-        f"<figure><figcaption>{html.escape(caption)}</figcaption>\n{picture}\n</figure>"
+        f'<figure aria-label="{html.escape(caption)}">\n{picture}\n</figure>'
         for caption, picture in pictures
     )
     return (
@@ -151,7 +152,7 @@ def report_page(title: str, body_html: str, pictures: list[tuple[str, str]]) -> 
 _STYLE = (
     "body{font-family:sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}"
     "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem}"
-    "figure{margin:2rem 0}figcaption{font-weight:bold;margin-bottom:.5rem}"
+    "figure{margin:2rem 0}"
 )
 
 

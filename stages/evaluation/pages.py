@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from stages.core.markup import markdown_text, quantity
-from stages.evaluation.scoring import wilson_interval
+from stages.evaluation.scoring import CALIBRATION_BINS, wilson_interval
 
 
 def evaluated(params: dict[str, Any], data_version: str, merged_by: str) -> str:
@@ -42,6 +42,11 @@ def markdown_report(
         "| metric | test | gold items in test |",
         "|---|---|---|",
         *_metric_rows(metrics),
+        "",
+        "balanced_accuracy: the mean of the per-class recalls. log_loss and brier: how far the "
+        "predicted probabilities are from the labels (lower is better). ece: expected "
+        "calibration error, the gap between confidence and accuracy averaged over "
+        f"{CALIBRATION_BINS} confidence bins, weighted by items (0 is perfectly calibrated).",
     ]
     lines += [
         "",
