@@ -152,3 +152,15 @@ def test_auto_never_scores_a_method_on_gold_it_was_fitted_with():
 
     choice = choose_method(judgments, gold, "ensemble", fit_all, 0)
     assert choice.cv_accuracy["copies_gold"] == pytest.approx((truth == 0).mean())
+
+
+def test_auto_says_plainly_when_the_default_was_the_most_accurate():
+    judgments, truth = _shifted_annotators(n_items=100)
+
+    def fit_all(seen: np.ndarray) -> dict[str, Result]:
+        right = Result(np.zeros((100, 3)), truth, None, 0)
+        return {"ensemble": right, "mace": Result(np.zeros((100, 3)), (truth + 1) % 3, None, 0)}
+
+    choice = choose_method(judgments, truth.copy(), "ensemble", fit_all, 0)
+    assert choice.method == "ensemble"
+    assert choice.reason == "no method was more accurate on the 100 gold items"

@@ -62,7 +62,7 @@ def validate(
     if building is not None:
         shutil.rmtree(building, ignore_errors=True)
     run_name = f"prepared-{tables_digest(prepared_dir)}"
-    with step(f"running {len(suite.checks)} expectations with Great Expectations"):
+    with step(f"running the suite's {len(suite.checks)} checks with Great Expectations"):
         validation = validate_tables(
             tables, suite, label_set(params, params_file), building, run_name
         )

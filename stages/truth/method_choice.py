@@ -73,5 +73,10 @@ def choose_method(
             f"(one standard error: {error:.3f})"
         )
         return Choice(best, reason, accuracy, len(usable))
-    reason = f"none beat it by over one standard error ({error:.3f}) on {len(usable)} gold items"
+    if best == default:
+        reason = f"no method was more accurate on the {len(usable)} gold items"
+    else:
+        reason = (
+            f"none beat it by over one standard error ({error:.3f}) on {len(usable)} gold items"
+        )
     return Choice(default, reason, accuracy, len(usable))
