@@ -76,9 +76,12 @@ def label_merge(
     reports/label_merge.json (agreement metrics), reports/annotators.csv, its plot
     reports/plots/annotators.csv and the next round's Label Studio tasks in
     data/relabel/tasks.json.
+
+    \b
     Standalone, on any delivery, from any folder:
       python -m stages label-merge --annotations exports/ --out merged/
-    writes merged/labels.csv, label_merge.json, annotators.csv and tasks.json. The label
+
+    It writes merged/labels.csv, label_merge.json, annotators.csv and tasks.json. The label
     set comes from --labels or from the data; params.yaml, when present, supplies the rest.
 
     auto (default) picks the method the gold items favour by cross-validation, else the

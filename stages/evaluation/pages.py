@@ -165,8 +165,7 @@ def _merging_lines(merging: dict[str, Any]) -> list[str]:
     return [
         f"- {merging.get('annotations', 0)} judgments by {merging.get('annotators', 0)} "
         f"annotators on {merging.get('items', 0)} items; "
-        f"{quantity(merging.get('likely_spammers', 0), 'annotator')} flagged as likely "
-        "spammers.",
+        + _flagged(merging.get("likely_spammers", 0)),
         f"- Agreement between annotators: Krippendorff's alpha "
         f"{_fmt(merging.get('krippendorff_alpha'))}.",
         f"- Merged labels against the {merging.get('gold_items', 0)} gold items: accuracy "
@@ -174,6 +173,11 @@ def _merging_lines(merging: dict[str, Any]) -> list[str]:
         f"- Mean confidence of a merged label: {_fmt(merging.get('mean_confidence'))}; "
         f"{merging.get('relabel_tasks', 0)} uncertain items sent back for another round.",
     ]
+
+
+def _flagged(spammers: int) -> str:
+    kind = "a likely spammer" if spammers == 1 else "likely spammers"
+    return f"{quantity(spammers, 'annotator')} flagged as {kind}."
 
 
 def _metric_rows(metrics: dict[str, Any]) -> list[str]:
