@@ -85,9 +85,19 @@ def ranking_scores(onehot: np.ndarray, probabilities: np.ndarray) -> list[dict[s
 def calibration_table(
     actual: pd.Series, probabilities: np.ndarray, classes: list[str]
 ) -> pd.DataFrame:
-    """Top-class confidence in equal-width bins against how often the top class was right,
-    with that accuracy's 95% Wilson interval (``low``, ``high``): a bin of four items shows
-    how little it says."""
+    """The calibration bins, each accuracy with its 95% Wilson interval (``low``, ``high``): a
+    bin of four items shows how little it says."""
+    table = _calibration_bins(actual, probabilities, classes)
+    pairs = zip(table["accuracy"], table["items"], strict=True)
+    bounds = np.array([wilson_interval(a, n) for a, n in pairs]).reshape(-1, 2)
+    table["low"], table["high"] = bounds[:, 0], bounds[:, 1]
+    return table.round(6)
+
+
+def _calibration_bins(
+    actual: pd.Series, probabilities: np.ndarray, classes: list[str]
+) -> pd.DataFrame:
+    """Top-class confidence in equal-width bins against how often the top class was right."""
     confidence = probabilities.max(axis=1)
     right = np.asarray(classes)[probabilities.argmax(axis=1)] == actual.astype(str).to_numpy()
     bins = np.minimum((confidence * CALIBRATION_BINS).astype(int), CALIBRATION_BINS - 1)
@@ -95,16 +105,13 @@ def calibration_table(
     grouped = table.groupby("bin").agg(
         confidence=("confidence", "mean"), accuracy=("accuracy", "mean"), items=("bin", "size")
     )
-    pairs = zip(grouped["accuracy"], grouped["items"], strict=True)
-    bounds = np.array([wilson_interval(a, n) for a, n in pairs]).reshape(-1, 2)
-    grouped["low"], grouped["high"] = bounds[:, 0], bounds[:, 1]
-    return grouped.reset_index(drop=True).round(6)
+    return grouped.reset_index(drop=True)
 
 
 def expected_calibration_error(
     actual: pd.Series, probabilities: np.ndarray, classes: list[str]
 ) -> float:
-    table = calibration_table(actual, probabilities, classes)
+    table = _calibration_bins(actual, probabilities, classes).round(6)
     weights = table["items"] / table["items"].sum()
     return float((weights * (table["confidence"] - table["accuracy"]).abs()).sum())
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from stages.gate.suites import WARNING
+
 # Text that can open a tag, a comment or a declaration: only such values are escaped, so that
 # a value such as ">" or '"' never rewrites the page's own markup.
 _OPENS_MARKUP = re.compile(r"<[A-Za-z!/?]")
@@ -55,13 +57,15 @@ _LOCAL_COPY = {
 }
 
 
-def finish_data_docs(docs_dir: Path, shown: list[str]) -> None:
-    """Escape every value in ``shown`` that could open markup; localise the logo; drop the time.
+def finish_data_docs(docs_dir: Path, shown: list[str], checks: list[CheckRow]) -> None:
+    """Escape every value in ``shown`` that could open markup; localise the logo; drop the time;
+    open each validation page with its table's ``checks``.
 
     A delivery's text may hold HTML or script (``<script>...``); opening the report must not
     run it. Each such value is replaced by its HTML-escaped form, in one pass, longest first,
     so that no text is escaped twice.
     """
+    warned = {row.table for row in checks if _warnings_only(checks, row.table)}
     risky = sorted({value for value in shown if _OPENS_MARKUP.search(value)}, key=len)
     pattern = re.compile("|".join(re.escape(value) for value in reversed(risky))) if risky else None
     for page in sorted(docs_dir.rglob("*.html")):
@@ -79,6 +83,12 @@ def finish_data_docs(docs_dir: Path, shown: list[str]) -> None:
         parts = page.relative_to(docs_dir).parts
         if parts[0] == "validations":  # validations/<table>/<run>/<time>/<page>.html
             cleaned = cleaned.replace("Data asset: None", f"Data asset: {parts[1]} (prepared)")
+            cleaned = _with_checks(cleaned, [row for row in checks if row.table == parts[1]])
+            if parts[1] in warned:
+                cleaned = cleaned.replace(_FAILED_STATUS, _WARNING_STATUS)
+        elif parts == ("index.html",):
+            for table in sorted(warned):
+                cleaned = _index_row_warning(cleaned, table)
         if cleaned != text:
             page.write_text(cleaned, encoding="utf-8")
     copy_vendor_files(docs_dir / VENDOR)
@@ -107,28 +117,11 @@ _WARNING_ICON = "fas fa-exclamation-triangle text-warning ge-warning-icon"
 _INDEX_ROW = "{'validation_success': "  # each row of the index's table data starts so
 
 
-def show_checks(docs_dir: Path, rows: list[CheckRow]) -> None:
-    """Each validation page opens with the suite's checks: name, severity, result; a table
-    whose only failures are warnings reads "Passed, with warnings" there and on the index,
-    not "Failed" (Great Expectations knows no severity)."""
-    index = docs_dir / "index.html"
-    index_text = index.read_text(encoding="utf-8")
-    for page in sorted((docs_dir / "validations").rglob("*.html")):
-        table = page.relative_to(docs_dir / "validations").parts[0]
-        mine = [row for row in rows if row.table == table]
-        text = page.read_text(encoding="utf-8").replace(
-            '<div id="section-1" ', _checks_card(mine) + '<div id="section-1" ', 1
-        )
-        if _warnings_only(mine):
-            text = text.replace(_FAILED_STATUS, _WARNING_STATUS)
-            index_text = _index_row_warning(index_text, table)
-        page.write_text(text, encoding="utf-8")
-    index.write_text(index_text, encoding="utf-8")
-
-
-def _warnings_only(rows: list[CheckRow]) -> bool:
-    failed = [row for row in rows if row.failed]
-    return bool(failed) and all(row.severity == "warning" for row in failed)
+def _warnings_only(checks: list[CheckRow], table: str) -> bool:
+    """Great Expectations knows no severity: a table whose only failures are warnings reads
+    "Passed, with warnings", on its page and on the index, not "Failed"."""
+    failed = [row for row in checks if row.table == table and row.failed]
+    return bool(failed) and all(row.severity == WARNING for row in failed)
 
 
 def _index_row_warning(index: str, table: str) -> str:
@@ -142,7 +135,8 @@ def _index_row_warning(index: str, table: str) -> str:
     return _INDEX_ROW.join(rows)
 
 
-def _checks_card(rows: list[CheckRow]) -> str:
+def _with_checks(page: str, rows: list[CheckRow]) -> str:
+    """The page, opening with the suite's checks of its table: name, severity, result."""
     cells = "".join(
         "<tr>"
         + "".join(
@@ -152,13 +146,14 @@ def _checks_card(rows: list[CheckRow]) -> str:
         + "</tr>"
         for row in rows
     )
-    return (
+    card = (
         '<div class="ge-section container-fluid mb-1 pb-1 pl-sm-3 px-0"><div class="card">'
         '<div class="card-header"><h5 class="m-0">Checks of the template\'s suite</h5></div>'
         '<table class="table table-sm mb-0"><thead><tr><th>check</th><th>severity</th>'
         "<th>column</th><th>expectation</th><th>result</th></tr></thead>"
         f"<tbody>{cells}</tbody></table></div></div>\n"
     )
+    return page.replace('<div id="section-1" ', card + '<div id="section-1" ', 1)
 
 
 def phrase_reference_checks(page: str) -> str:

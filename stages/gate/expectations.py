@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages.gate.data_docs import CheckRow, finish_data_docs, show_checks
+from stages.gate.data_docs import CheckRow, finish_data_docs
 from stages.gate.suites import (
     CRITICAL,
     WARNING,
@@ -189,8 +189,7 @@ def validate_tables(
             kept[table], quarantined[table], table_outcomes = _set_aside(frame, table_outcomes)
         outcomes += table_outcomes + skipped
     if docs_dir is not None:  # what the pages show, quarantined rows included
-        finish_data_docs(docs_dir, shown)
-        show_checks(docs_dir, [check_row(outcome, suite) for outcome in outcomes])
+        finish_data_docs(docs_dir, shown, check_rows(outcomes, suite))
     for table in ("items", "annotations", "gold"):
         quarantined.setdefault(
             table, tables[table].iloc[:0].assign(reason=pd.Series(dtype="string"))
@@ -198,16 +197,23 @@ def validate_tables(
     return Validation(outcomes, {name: kept[name] for name in tables}, quarantined)
 
 
-def check_row(outcome: Outcome, suite: Suite) -> CheckRow:
-    """The outcome in words, for the check tables in Data Docs, as the suite wrote the check
-    (a cross-table check, not the helper column it runs on)."""
+def check_rows(outcomes: list[Outcome], suite: Suite) -> list[CheckRow]:
+    """The outcomes in words, for the check tables in Data Docs, each check as the suite wrote
+    it (a cross-table check, not the helper column it runs on)."""
     written = {(check.table, check.name): check for check in suite.checks}
-    check = written.get((outcome.check.table, outcome.check.name), outcome.check)
+    rows = []
+    for outcome in outcomes:
+        check = written.get((outcome.check.table, outcome.check.name), outcome.check)
+        rows.append(_check_row(outcome, check, suite.quarantine.get(check.table, False)))
+    return rows
+
+
+def _check_row(outcome: Outcome, check: Check, quarantined: bool) -> CheckRow:
     if outcome.skipped:
         result = f"skipped: the table has no column {check.column}"
     elif not outcome.success:
         result = f"failed: {outcome.unexpected} unexpected"
-    elif outcome.unexpected and suite.quarantine.get(check.table, False):
+    elif outcome.unexpected and quarantined:
         result = f"passed after {outcome.unexpected} rows were quarantined"
     else:
         result = "passed"
@@ -256,15 +262,14 @@ def summarise(tables: dict[str, pd.DataFrame], validation: Validation) -> dict[s
         entry["rows_kept"] = len(validation.kept[name])
         entry["rows_quarantined"] = len(validation.quarantined[name])
     ran = [o for o in validation.outcomes if not o.skipped]
+    skipped = sorted(f"{o.check.table}.{o.check.name}" for o in validation.outcomes if o.skipped)
     critical = [o for o in ran if not o.success and o.check.severity == CRITICAL]
     warnings = [o for o in ran if not o.success and o.check.severity == WARNING]
     return {
         "success": not critical,
         "checks": len(ran),
-        "skipped": len(validation.outcomes) - len(ran),
-        "skipped_checks": sorted(
-            f"{o.check.table}.{o.check.name}" for o in validation.outcomes if o.skipped
-        ),
+        "skipped": len(skipped),
+        "skipped_checks": skipped,
         "failed_critical": len(critical),
         "failed_warning": len(warnings),
         "rows_quarantined": sum(len(frame) for frame in validation.quarantined.values()),
