@@ -34,7 +34,8 @@ def test_demo_files_are_byte_identical_across_runs(tmp_path):
     names = sorted(
         p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file()
     )
-    assert len(names) == 6 + 1797  # items, gold, four batches and a picture per item
+    # items, gold, annotator aliases, four batches and a picture per item
+    assert len(names) == 7 + 1797
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 

@@ -15,10 +15,11 @@ from stages.ingest.identities import (
     gold_mark_warnings,
     id_kind,
     identity_warnings,
+    read_aliases,
 )
 
 
-def _delivery(tmp_path, aliases=None):
+def _delivery(tmp_path, aliases: str | None = None):
     """A Label Studio full export naming users by id, and a CSV batch naming them by e-mail."""
     folder = tmp_path / "annotations"
     folder.mkdir()
@@ -39,8 +40,10 @@ def _delivery(tmp_path, aliases=None):
     minimal = [{"id": 1, "item_id": "i4", "annotator": 7, "annotation_id": 9, "choice": "cat"}]
     (folder / "c-min.json").write_text(json.dumps(minimal))
     data = complete("data", {"labels": ["cat", "dog"]})
-    data["annotations"]["annotator_aliases"] = aliases or {}
-    return read_delivery(folder, None, data, ["cat", "dog"])
+    alias_file = tmp_path / "annotator_aliases.csv"
+    if aliases is not None:
+        alias_file.write_text(aliases)
+    return read_delivery(folder, None, data, ["cat", "dog"], aliases_file=alias_file)
 
 
 def test_id_kinds():
@@ -64,10 +67,43 @@ def test_ids_of_different_kinds_and_formats_without_gold_marks_are_reported(tmp_
 
 
 def test_aliases_join_one_person_across_batches(tmp_path):
-    delivery = _delivery(tmp_path, aliases={7: "ann@x.org"})  # YAML reads the key as a number
+    delivery = _delivery(tmp_path, aliases="raw_id,annotator_id\n 7 ,ann@x.org\nunused,bo@x.org\n")
     assert set(delivery.annotations["annotator_id"]) == {"ann@x.org"}
     assert not any("differ in kind" in line for line in delivery.export.warnings)
     assert len(delivery.annotations) == 5  # nothing dropped: a repeat on i1 is label-merge's
+
+
+@pytest.mark.parametrize(
+    ("text", "record", "reason"),
+    [
+        ("raw,annotator_id\n7,a@x.org\n", "header", r"missing required column\(s\): raw_id"),
+        ("raw_id,annotator_id\n7,a@x.org\n8,\n", "line 3", "must both be given"),
+        ("raw_id,annotator_id\n7,a@x.org\n7,b@x.org\n", "line 3", "stands for both"),
+        ("raw_id,annotator_id\n7,a@x.org,extra\n", "", "field"),
+    ],
+)
+def test_a_bad_alias_table_stops_with_the_file_and_the_line(tmp_path, text, record, reason):
+    path = tmp_path / "annotator_aliases.csv"
+    path.write_text(text)
+    with pytest.raises(DataError, match=reason) as error:
+        read_aliases(path)
+    assert error.value.path == str(path) and record in error.value.record
+
+
+def test_an_alias_table_in_another_unicode_form_names_the_same_people(tmp_path):
+    import unicodedata
+
+    path = tmp_path / "annotator_aliases.csv"
+    decomposed = unicodedata.normalize("NFD", "jos\u00e9")
+    path.write_text(f"raw_id,annotator_id\n{decomposed},jos\u00e9@x.org\n7,jos\u00e9@x.org\n")
+    aliases = read_aliases(path)
+    assert aliases == {"jos\u00e9": "jos\u00e9@x.org", "7": "jos\u00e9@x.org"}
+    assert read_aliases(tmp_path / "absent.csv") == {}
+
+
+def test_aliases_in_params_say_where_they_moved():
+    with pytest.raises(DataError, match=r"data/raw/annotator_aliases\.csv"):
+        complete("data", {"annotations": {"annotator_aliases": {"7": "ann@x.org"}}})
 
 
 def test_one_kind_and_full_exports_say_nothing():

@@ -301,6 +301,21 @@ def test_label_merge_standalone_with_a_given_label_set(project, tmp_path):
     assert set(pd.read_csv(out / "labels.csv")["label"]) <= set(LABELS)
 
 
+def test_label_merge_standalone_joins_annotators_named_in_an_alias_table(project, tmp_path):
+    aliases = tmp_path / "who.csv"
+    aliases.write_text("raw_id,annotator_id\nann-c,carla@x.org\n")
+    out = tmp_path / "merged"
+    args = ["--annotations", str(project / "data/raw/annotations"), "--out", str(out)]
+    args += ["--params", str(tmp_path / "none.yaml")]  # no params file: every default
+    result = CliRunner().invoke(main, ["label-merge", *args, "--annotator-aliases", str(aliases)])
+    assert result.exit_code == 0, result.output
+    people = set(pd.read_csv(out / "annotators.csv")["annotator_id"])
+    assert "carla@x.org" in people and "ann-c" not in people
+    missing = ["--annotator-aliases", str(tmp_path / "absent.csv")]
+    result = CliRunner().invoke(main, ["label-merge", *args, *missing])
+    assert result.exit_code == 2 and "absent.csv" in result.output
+
+
 def test_label_merge_standalone_needs_out(project):
     result = CliRunner().invoke(main, ["label-merge", "--annotations", str(project / "data/raw")])
     assert result.exit_code == 2 and "--out" in result.output

@@ -31,6 +31,12 @@ if TYPE_CHECKING:
     help="Standalone: expert labels, CSV or Parquet (item_id,label).",
 )
 @click.option(
+    "--annotator-aliases",
+    "aliases_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Standalone: who is who, CSV (raw_id,annotator_id): one person, one id.",
+)
+@click.option(
     "--labels",
     "label_list",
     help="Standalone: the label set, comma-separated (default: from the data).",
@@ -58,6 +64,7 @@ if TYPE_CHECKING:
 def label_merge(
     exports: Path | None,
     gold_file: Path | None,
+    aliases_file: Path | None,
     label_list: str | None,
     out_dir: Path | None,
     method: str | None,
@@ -108,8 +115,10 @@ def label_merge(
     standalone = exports is not None
     if standalone and out_dir is None:
         raise click.UsageError("--annotations needs --out DIR for the results")
-    if not standalone and (out_dir or gold_file or label_list):
-        raise click.UsageError("--out, --gold and --labels go with --annotations")
+    if not standalone and (out_dir or gold_file or aliases_file or label_list):
+        raise click.UsageError(
+            "--out, --gold, --annotator-aliases and --labels go with --annotations"
+        )
     # Standalone, a params file is optional: without one, every default applies.
     use_file = params_file.exists() or not standalone
     params = load_params(params_file) if use_file else validated({}, params_file)
@@ -118,7 +127,7 @@ def label_merge(
     read_options = {**data["annotations"], **({"format": fmt} if fmt else {})}
     if standalone:
         annotations, gold, classes, items = _standalone_inputs(
-            exports, gold_file, label_list, {**data, "annotations": read_options}
+            exports, gold_file, aliases_file, label_list, {**data, "annotations": read_options}
         )
     else:
         annotations, gold, items = _prepared_inputs(prepared_dir)
@@ -178,6 +187,7 @@ def _prepared_inputs(prepared_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd
 def _standalone_inputs(
     exports: Path,
     gold_file: Path | None,
+    aliases_file: Path | None,
     label_list: str | None,
     data: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str], None]:
@@ -185,7 +195,15 @@ def _standalone_inputs(
 
     given = [label.strip() for label in (label_list or "").split(",") if label.strip()] or None
     # No need to sort: merging codes items and annotators by sorted id.
-    delivery = read_delivery(exports, gold_file, data, given, ordered=False, strict_aliases=False)
+    delivery = read_delivery(
+        exports,
+        gold_file,
+        data,
+        given,
+        ordered=False,
+        strict_aliases=False,
+        aliases_file=aliases_file,
+    )
     for line in delivery.export.warnings:
         click.echo(f"warning: {line}", err=True)
     outside = ~delivery.gold["label"].isin(delivery.labels)

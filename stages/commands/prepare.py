@@ -19,8 +19,9 @@ def prepare(
 ) -> None:
     """Read items, every annotation batch and gold into canonical Parquet tables.
 
-    Labels are normalised against data.labels (aliases, case, spaces); each item gets a stable
-    hash-based train/test split. Writes items, annotations and gold .parquet under --out, and
+    Labels are normalised against data.labels (aliases, case, spaces), annotator ids through
+    annotator_aliases.csv when --raw holds one; each item gets a stable hash-based train/test
+    split. Writes items, annotations and gold .parquet under --out, and
     reports/prepare.json: judgments per file and every record that held no judgment
     (cancelled, ignored, ...), by reason.
     """
@@ -29,6 +30,7 @@ def prepare(
     from stages.core.progress import step
     from stages.ingest import tables
     from stages.ingest.delivery import read_delivery
+    from stages.ingest.identities import ALIAS_FILE
 
     params = load_params(params_file)
     options, labels = params["prepare"], label_set(params, params_file)
@@ -43,6 +45,7 @@ def prepare(
             params["data"],
             labels,
             params_file=params_file,
+            aliases_file=raw_dir / ALIAS_FILE,
         )
     annotations, gold, export = delivery.annotations, delivery.gold, delivery.export
     warnings = collapsed + export.warnings

@@ -96,19 +96,6 @@ def mapping(default: dict[str, Any]) -> Field:
     return Field(default, lambda value: isinstance(value, dict), "a mapping", {"type": "object"})
 
 
-def renames(default: dict[str, str]) -> Field:
-    """Raw id -> the id it stands for (YAML may read a key such as 7 as a number)."""
-
-    def accepts(value: Any) -> bool:
-        return isinstance(value, dict) and all(
-            isinstance(k, str | int) and not isinstance(k, bool) and isinstance(v, str) and v
-            for k, v in value.items()
-        )
-
-    json = {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}}
-    return Field(default, accepts, "a mapping of ids to non-empty strings", json)
-
-
 def _labels(value: Any) -> bool:
     if value is None:
         return True
@@ -136,7 +123,6 @@ SCHEMA: dict[str, Any] = {
             "from_name": text(None, nullable=True),
             "reject_label": text(None, nullable=True),
             "tool_id_fallback": flag(False),
-            "annotator_aliases": renames({}),
         },
     },
     "prepare": {
@@ -268,6 +254,13 @@ def _at(name: str) -> Any:
     return found
 
 
+# Keys that were params once, and where their content lives now.
+MOVED = {
+    "data.annotations.annotator_aliases": "no longer a param: give the raw id -> id pairs in "
+    "data/raw/annotator_aliases.csv (columns raw_id,annotator_id), then dvc add data/raw",
+}
+
+
 def complete(name: str, given: dict[str, Any] | None, source: object = "params") -> dict[str, Any]:
     """The section at dotted ``name`` with every key checked and every default filled."""
     return _walk(_at(name), given or {}, name, source)
@@ -282,6 +275,10 @@ def _walk(schema: dict[str, Any], given: Any, prefix: str, source: object) -> di
     if not isinstance(given, dict):
         raise DataError(source, prefix, f"must be a mapping, got {_show(given)}")
     unknown = sorted(str(key) for key in given if key not in schema)
+    for key in unknown:
+        where = f"{prefix}.{key}" if prefix else key
+        if where in MOVED:
+            raise DataError(source, where, MOVED[where])
     if unknown and prefix not in OPEN:
         where = f"{prefix}.{unknown[0]}" if prefix else unknown[0]
         close = difflib.get_close_matches(unknown[0], list(schema), n=1)

@@ -32,12 +32,14 @@ def read_delivery(
     ordered: bool = True,
     strict_aliases: bool = True,
     params_file: object = "params.yaml",
+    aliases_file: Path | None = None,
 ) -> Delivery:
     """Judgments and gold, normalised against ``labels``, or without a label set against the
     data's own labels (aliases applied, case variants folded into the commonest spelling).
 
     With ``strict_aliases`` (a label set from params) every alias must name one of its labels;
     otherwise (a set from the command line or the data) aliases to other labels are left out.
+    ``aliases_file`` joins annotator ids (``identities.read_aliases``).
     """
     annotation_options = {**data["annotations"], "labels": labels}
     export = read_exports(exports, annotation_options["format"], annotation_options)
@@ -56,7 +58,7 @@ def read_delivery(
         raw[column], collapsed = tables.normalised_ids(raw[column], f"annotations: {column}")
         notes += collapsed
     raw["annotator_id"] = identities.apply_aliases(
-        raw["annotator_id"], annotation_options["annotator_aliases"]
+        raw["annotator_id"], identities.read_aliases(aliases_file)
     )
     kinds = identities.file_id_kinds(raw)
     notes += identities.identity_warnings(kinds) + identities.gold_mark_warnings(export.formats)

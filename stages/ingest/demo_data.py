@@ -157,6 +157,12 @@ def gold_csv(truth: np.ndarray, gold_rows: np.ndarray) -> str:
     return "\n".join(lines) + "\n"
 
 
+def annotator_aliases_csv() -> str:
+    """Who is who: Label Studio names the team by user id, the CSV batches by e-mail."""
+    lines = ["raw_id,annotator_id"] + [f"{person.user_id},{person.email}" for person in TEAM]
+    return "\n".join(lines) + "\n"
+
+
 def _timestamp(batch: int, seconds: int) -> str:
     moment = BATCH_START + timedelta(weeks=batch - 1, seconds=seconds)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
@@ -251,7 +257,11 @@ def _choice(rng: np.random.Generator, label: str) -> dict[str, object]:
 def render(seed: int = SEED) -> dict[str, str]:
     """Every demo file as relative path -> text."""
     pixels, truth, judgments, gold_rows = simulate(seed)
-    files = {"items.csv": items_csv(pixels), "gold.csv": gold_csv(truth, gold_rows)}
+    files = {
+        "items.csv": items_csv(pixels),
+        "gold.csv": gold_csv(truth, gold_rows),
+        "annotator_aliases.csv": annotator_aliases_csv(),
+    }
     ids_rng = np.random.default_rng(seed + 1)
     for batch, kind in enumerate(BATCH_FORMATS, start=1):
         if kind == "labelstudio":

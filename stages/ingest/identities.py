@@ -2,21 +2,63 @@
 
 Label Studio names annotators by integer user id in its own exports, while a team's other
 batches (or an older export holding user objects) may use e-mails: one person would count as
-two annotators. ``data.annotations.annotator_aliases`` joins them; ids of different kinds
-across files are reported until it does. JSON-MIN and CSV exports carry no ground-truth mark,
-so a team's gold vanishes with the export format they picked unless it comes from the gold
-file: that is reported too.
+two annotators. The delivery's ``annotator_aliases.csv`` (``raw_id,annotator_id``) joins them;
+ids of different kinds across files are reported until it does. It is a table beside the
+judgments, not a param: who is who is data (it grows with the team and names people), and
+params would turn each raw id into a column of ``dvc exp show``. JSON-MIN and CSV exports
+carry no ground-truth mark, so a team's gold vanishes with the export format they picked unless
+it comes from the gold file: that is reported too.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from pathlib import Path
 
 import pandas as pd
 
+from stages.core.errors import DataError
+
 # Export formats whose records cannot mark an annotation as ground truth.
 NO_GOLD_MARKS = {"labelstudio-min": "Label Studio JSON-MIN", "labelstudio-csv": "Label Studio CSV"}
+
+
+ALIAS_FILE = "annotator_aliases.csv"
+ALIAS_COLUMNS = ("raw_id", "annotator_id")
+
+
+def read_aliases(path: Path | None) -> dict[str, str]:
+    """Raw annotator id -> the id it stands for, from ``raw_id,annotator_id`` (no file: none).
+
+    Ids are compared in NFKC form, like the judgments' own. An empty cell, or a raw id given
+    two different targets, stops the stage naming the row: either would silently split one
+    person into two, or merge two people into one.
+    """
+    if path is None or not path.exists():
+        return {}
+    from stages.ingest.formats.common import check_csv_shape
+
+    check_csv_shape(path)
+    try:
+        table = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as error:
+        reason = f"unreadable alias table ({error})".replace("\n", " ")
+        raise DataError(path, None, reason) from None
+    table.columns = [str(name).strip() for name in table.columns]
+    missing = [name for name in ALIAS_COLUMNS if name not in table.columns]
+    if missing:
+        raise DataError(path, "header", f"missing required column(s): {', '.join(missing)}")
+    aliases: dict[str, str] = {}
+    for row, (raw, target) in enumerate(table[list(ALIAS_COLUMNS)].itertuples(index=False), 2):
+        raw, target = (unicodedata.normalize("NFKC", value.strip()) for value in (raw, target))
+        if not raw or not target:
+            raise DataError(path, f"line {row}", "raw_id and annotator_id must both be given")
+        if aliases.get(raw, target) != target:
+            reason = f"raw id {raw!a} stands for both {aliases[raw]!a} and {target!a}"
+            raise DataError(path, f"line {row}", reason)
+        aliases[raw] = target
+    return aliases
 
 
 def apply_aliases(annotator_ids: pd.Series, aliases: Mapping[object, str]) -> pd.Series:
@@ -64,7 +106,7 @@ def identity_warnings(kinds: Mapping[str, str]) -> list[str]:
     listed = "; ".join(f"{kind} in {_files(files)}" for kind, files in sorted(by_kind.items()))
     return [
         f"annotator ids differ in kind between files ({listed}): one person may count as two "
-        "annotators; map one kind onto the other with data.annotations.annotator_aliases"
+        f"annotators; map one kind onto the other in {ALIAS_FILE} (raw_id,annotator_id)"
     ]
 
 
