@@ -196,6 +196,21 @@ def test_a_misshapen_gold_table_names_the_record(tmp_path):
     assert "gold.csv: record 1 after the header: 3 field(s) where the header has 2" in result.output
 
 
+def test_an_alias_table_giving_one_id_to_two_people_names_the_record(tmp_path):
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "annotator_aliases.csv").write_text(
+        "raw_id,annotator_id\n7,ann@x.org\n7,bo@x.org\n"
+    )
+    result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,7,cat\n"})
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("error: ") and line.endswith(
+        "annotator_aliases.csv: record 2 after the header: raw id '7' stands for both "
+        "'ann@x.org' and 'bo@x.org'"
+    )
+    assert not (tmp_path / "prepared").exists()
+
+
 def test_task_data_naming_files_outside_the_project_is_a_warning(tmp_path, monkeypatch):
     """Labels need no media, so such paths are never opened; the delivery still gets a look."""
     monkeypatch.chdir(tmp_path)  # the project root, as for every stage

@@ -77,8 +77,8 @@ def test_aliases_join_one_person_across_batches(tmp_path):
     ("text", "record", "reason"),
     [
         ("raw,annotator_id\n7,a@x.org\n", "header", r"missing required column\(s\): raw_id"),
-        ("raw_id,annotator_id\n7,a@x.org\n8,\n", "line 3", "must both be given"),
-        ("raw_id,annotator_id\n7,a@x.org\n7,b@x.org\n", "line 3", "stands for both"),
+        ("raw_id,annotator_id\n7,a@x.org\n8,\n", "record 2", "must both be given"),
+        ("raw_id,annotator_id\n7,a@x.org\n7,b@x.org\n", "record 2", "stands for both"),
         ("raw_id,annotator_id\n7,a@x.org,extra\n", "", "field"),
     ],
 )

@@ -32,8 +32,8 @@ def read_aliases(path: Path | None) -> dict[str, str]:
     """Raw annotator id -> the id it stands for, from ``raw_id,annotator_id`` (no file: none).
 
     Ids are compared in NFKC form, like the judgments' own. An empty cell, or a raw id given
-    two different targets, stops the stage naming the row: either would silently split one
-    person into two, or merge two people into one.
+    two different targets, stops the stage naming the record: either would silently leave one
+    person as two, or make two people one.
     """
     if path is None or not path.exists():
         return {}
@@ -50,13 +50,15 @@ def read_aliases(path: Path | None) -> dict[str, str]:
     if missing:
         raise DataError(path, "header", f"missing required column(s): {', '.join(missing)}")
     aliases: dict[str, str] = {}
-    for row, (raw, target) in enumerate(table[list(ALIAS_COLUMNS)].itertuples(index=False), 2):
+    pairs = table[list(ALIAS_COLUMNS)].itertuples(index=False)
+    for number, (raw, target) in enumerate(pairs, 1):
+        record = f"record {number} after the header"  # as check_csv_shape names them
         raw, target = (unicodedata.normalize("NFKC", value.strip()) for value in (raw, target))
         if not raw or not target:
-            raise DataError(path, f"line {row}", "raw_id and annotator_id must both be given")
+            raise DataError(path, record, "raw_id and annotator_id must both be given")
         if aliases.get(raw, target) != target:
             reason = f"raw id {raw!a} stands for both {aliases[raw]!a} and {target!a}"
-            raise DataError(path, f"line {row}", reason)
+            raise DataError(path, record, reason)
         aliases[raw] = target
     return aliases
 
