@@ -36,6 +36,9 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_repro_runs_all_five_stages(repo):
     result = sh(repo, "dvc", "repro")
     assert ran_stages(result.stdout) == STAGES
+    # DVC's echo of each command included: the commands run on their default paths.
+    wide = [line for line in (result.stdout + result.stderr).splitlines() if len(line) >= 100]
+    assert wide == []
     for output in (
         "data/prepared/items.parquet",
         "data/labels/labels.parquet",
