@@ -18,7 +18,8 @@ help:  ## list the targets (this)
 
 $(UV): requirements-uv.txt
 	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-uv.txt
+	@echo "$(TOOLS)/bin/python -m pip install --require-hashes -r requirements-uv.txt"
+	@$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-uv.txt
 	@touch $@
 
 # Bytecode compiled at install: where PYTHONDONTWRITEBYTECODE is set (containers, some CI),

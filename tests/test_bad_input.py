@@ -91,7 +91,7 @@ CASES = [
     (
         "non-UTF-8 bytes",
         {"a.csv": b"item_id,annotator_id,label\ni1,\xff\xfe,cat\n"},
-        "a.csv: not UTF-8 text",
+        "a.csv: line 2: not UTF-8 text (byte 0xff): save it as UTF-8",
     ),
     (
         "empty label",
@@ -194,6 +194,22 @@ def test_a_misshapen_gold_table_names_the_record(tmp_path):
     result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"})
     assert result.exit_code == 2, result.output
     assert "gold.csv: record 1 after the header: 3 field(s) where the header has 2" in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"item_id,label\ni1,cat\ni2,d\xe9g\n", "gold.csv: line 3: not UTF-8 text (byte 0xe9)"),
+        ("item_id,label\ni1,cat\n".encode("utf-16"), "gold.csv: line 1: UTF-16 text"),
+    ],
+)
+def test_a_gold_table_in_another_encoding_names_the_line(tmp_path, content, message):
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "gold.csv").write_bytes(content)
+    result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"})
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.strip().splitlines()
+    assert message in line and "save" in line
 
 
 def test_an_alias_table_giving_one_id_to_two_people_names_the_record(tmp_path):

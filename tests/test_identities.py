@@ -60,7 +60,14 @@ def test_ids_of_different_kinds_and_formats_without_gold_marks_are_reported(tmp_
         "c-min.json": "integer user ids",
     }
     warnings = delivery.export.warnings
-    assert any("annotator ids differ in kind" in line and "b.csv" in line for line in warnings)
+    first = warnings.index(
+        "annotator ids differ in kind between files: one person may count as two annotators"
+    )
+    assert warnings[first + 1 : first + 4] == [
+        "  e-mails: b.csv",
+        "  integer user ids: a-labelstudio.json, c-min.json",
+        "  join them in data/raw/annotator_aliases.csv, or standalone with --annotator-aliases FILE",
+    ]
     assert any(line.startswith("c-min.json: Label Studio JSON-MIN") for line in warnings)
     assert delivery.export.formats["c-min.json"] == "labelstudio-min"
     assert sorted(delivery.annotations["annotator_id"].unique()) == ["7", "ann@x.org"]
@@ -80,6 +87,8 @@ def test_aliases_join_one_person_across_batches(tmp_path):
         ("raw_id,annotator_id\n7,a@x.org\n8,\n", "record 2", "must both be given"),
         ("raw_id,annotator_id\n7,a@x.org\n7,b@x.org\n", "record 2", "stands for both"),
         ("raw_id,annotator_id\n7,a@x.org,extra\n", "", "field"),
+        ("raw_id,annotator_id\n7,ann\nann,a@x.org\n", "record 1", "renamed again to 'a@x.org'"),
+        ("raw_id,annotator_id\n7,a@x.org\na@x.org,7\n", "record 1", "renamed again to '7'"),
     ],
 )
 def test_a_bad_alias_table_stops_with_the_file_and_the_line(tmp_path, text, record, reason):
@@ -102,8 +111,11 @@ def test_an_alias_table_in_another_unicode_form_names_the_same_people(tmp_path):
 
 
 def test_aliases_in_params_say_where_they_moved():
-    with pytest.raises(DataError, match=r"data/raw/annotator_aliases\.csv"):
+    with pytest.raises(DataError, match=r"moved to data/raw/annotator_aliases\.csv") as error:
         complete("data", {"annotations": {"annotator_aliases": {"7": "ann@x.org"}}})
+    assert len(f"error: {error.value.line()}") < 100
+    empty = complete("data", {"annotations": {"annotator_aliases": {}}})  # asked for nothing
+    assert "annotator_aliases" not in empty["annotations"]
 
 
 def test_one_kind_and_full_exports_say_nothing():

@@ -255,9 +255,9 @@ def _at(name: str) -> Any:
 
 
 # Keys that were params once, and where their content lives now.
+# An empty value there is dropped: it asked for nothing.
 MOVED = {
-    "data.annotations.annotator_aliases": "no longer a param: give the raw id -> id pairs in "
-    "data/raw/annotator_aliases.csv (columns raw_id,annotator_id), then dvc add data/raw",
+    "data.annotations.annotator_aliases": "moved to data/raw/annotator_aliases.csv",
 }
 
 
@@ -274,18 +274,19 @@ def validated(raw: dict[str, Any], source: object) -> dict[str, Any]:
 def _walk(schema: dict[str, Any], given: Any, prefix: str, source: object) -> dict[str, Any]:
     if not isinstance(given, dict):
         raise DataError(source, prefix, f"must be a mapping, got {_show(given)}")
-    unknown = sorted(str(key) for key in given if key not in schema)
-    for key in unknown:
-        where = f"{prefix}.{key}" if prefix else key
-        if where in MOVED:
+    moved = {key: f"{prefix}.{key}" if prefix else key for key in given if key not in schema}
+    moved = {key: where for key, where in moved.items() if where in MOVED}
+    for key, where in moved.items():
+        if given[key]:
             raise DataError(source, where, MOVED[where])
+    unknown = sorted(str(key) for key in given if key not in schema and key not in moved)
     if unknown and prefix not in OPEN:
         where = f"{prefix}.{unknown[0]}" if prefix else unknown[0]
         close = difflib.get_close_matches(unknown[0], list(schema), n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         known = ", ".join(schema)
         raise DataError(source, where, f"unknown key; {hint}{prefix or 'the file'} takes: {known}")
-    result: dict[str, Any] = {key: given[key] for key in unknown}
+    result: dict[str, Any] = {key: given[key] for key in unknown}  # OPEN sections keep them
     for key, spec in schema.items():
         where = f"{prefix}.{key}" if prefix else key
         if isinstance(spec, dict):

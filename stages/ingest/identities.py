@@ -31,9 +31,9 @@ ALIAS_COLUMNS = ("raw_id", "annotator_id")
 def read_aliases(path: Path | None) -> dict[str, str]:
     """Raw annotator id -> the id it stands for, from ``raw_id,annotator_id`` (no file: none).
 
-    Ids are compared in NFKC form, like the judgments' own. An empty cell, or a raw id given
-    two different targets, stops the stage naming the record: either would silently leave one
-    person as two, or make two people one.
+    Ids are compared in NFKC form, like the judgments' own. An empty cell, a raw id given two
+    different targets, or a target that the table renames again stops the stage naming the
+    record: each would silently leave one person as two, or make two people one.
     """
     if path is None or not path.exists():
         return {}
@@ -50,6 +50,7 @@ def read_aliases(path: Path | None) -> dict[str, str]:
     if missing:
         raise DataError(path, "header", f"missing required column(s): {', '.join(missing)}")
     aliases: dict[str, str] = {}
+    records: dict[str, str] = {}
     pairs = table[list(ALIAS_COLUMNS)].itertuples(index=False)
     for number, (raw, target) in enumerate(pairs, 1):
         record = f"record {number} after the header"  # as check_csv_shape names them
@@ -60,6 +61,12 @@ def read_aliases(path: Path | None) -> dict[str, str]:
             reason = f"raw id {raw!a} stands for both {aliases[raw]!a} and {target!a}"
             raise DataError(path, record, reason)
         aliases[raw] = target
+        records.setdefault(raw, record)
+    for raw, target in aliases.items():
+        onward = aliases.get(target, target)
+        if onward != target:  # renaming is one pass: a chain would leave two ids, a cycle swap
+            reason = f"{raw!a} -> {target!a}, which is renamed again to {onward!a}: give the last"
+            raise DataError(path, records[raw], reason)
     return aliases
 
 
@@ -99,16 +106,16 @@ def _files(names: list[str]) -> str:
 
 
 def identity_warnings(kinds: Mapping[str, str]) -> list[str]:
-    """One line when files name annotators in different ways."""
+    """Short lines when files name annotators in different ways: what, where, and the fix."""
     by_kind: dict[str, list[str]] = {}
     for source, kind in sorted(kinds.items()):
         by_kind.setdefault(kind, []).append(source)
     if len(by_kind) < 2:
         return []
-    listed = "; ".join(f"{kind} in {_files(files)}" for kind, files in sorted(by_kind.items()))
     return [
-        f"annotator ids differ in kind between files ({listed}): one person may count as two "
-        f"annotators; map one kind onto the other in {ALIAS_FILE} (raw_id,annotator_id)"
+        "annotator ids differ in kind between files: one person may count as two annotators",
+        *(f"  {kind}: {_files(files)}" for kind, files in sorted(by_kind.items())),
+        f"  join them in data/raw/{ALIAS_FILE}, or standalone with --annotator-aliases FILE",
     ]
 
 

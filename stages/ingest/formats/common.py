@@ -238,6 +238,34 @@ def _no_column_twice(path: Path, header: list[str]) -> None:
         raise DataError(path, "header", f"column named more than once: {', '.join(twice)}")
 
 
+def check_utf8(path: Path, chunk_size: int = 1 << 20) -> None:
+    """Stop on the first line that is not UTF-8, naming it (pandas names a byte offset)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, pending = 1, b""
+    with open(path, "rb") as handle:
+        if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):  # a UTF-16 byte order mark
+            raise DataError(path, "line 1", "UTF-16 text: save the file as UTF-8")
+        handle.seek(0)
+        for chunk in iter(lambda: handle.read(chunk_size), b""):
+            data = pending + chunk
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:  # its offsets count the bytes held over too
+                line += data[: error.start].count(b"\n")
+                reason = f"not UTF-8 text (byte 0x{data[error.start]:02x}): save it as UTF-8"
+                raise DataError(path, f"line {line}", reason) from None
+            kept = len(decoder.getstate()[0])
+            line += data[: len(data) - kept].count(b"\n")
+            pending = data[len(data) - kept :]
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        reason = "not UTF-8 text (ends mid-character): save it as UTF-8"
+        raise DataError(path, f"line {line}", reason) from None
+
+
 def check_csv_shape(path: Path) -> None:
     """Every record of a CSV has as many fields as its header, and no column is named twice.
 
@@ -251,6 +279,7 @@ def check_csv_shape(path: Path) -> None:
     import pyarrow as pa
     import pyarrow.csv as arrow_csv
 
+    check_utf8(path)
     try:
         with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
             header = [name.strip() for name in next(csv.reader(handle), [])]
@@ -270,8 +299,8 @@ def check_csv_shape(path: Path) -> None:
         batches = arrow_csv.open_csv(
             path,
             # Read as Latin-1, byte for byte: UTF-8 never hides a delimiter, quote or newline in
-            # a multi-byte character, and a bad record's text always decodes (pandas names
-            # encoding problems).
+            # a multi-byte character, and a bad record's text always decodes (check_utf8 has
+            # named any encoding problem by its line).
             read_options=arrow_csv.ReadOptions(
                 use_threads=False,
                 block_size=1 << 24,
