@@ -235,7 +235,7 @@ BAD_DELIVERIES = [
     ("late.csv", b"item_id,label\ndigit-0001,7\n",
      "late.csv: header: missing required column(s): annotator_id"),
     ("late-latin1.csv", "item_id,annotator_id,label\ndigit-0001,jos\u00e9,7\n".encode("latin-1"),
-     "late-latin1.csv: not UTF-8 text"),
+     "late-latin1.csv: line 2: not UTF-8 text (byte 0xe9)"),
 ]  # fmt: skip
 
 
