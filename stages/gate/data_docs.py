@@ -65,7 +65,7 @@ def finish_data_docs(docs_dir: Path, shown: list[str], checks: list[CheckRow]) -
     run it. Each such value is replaced by its HTML-escaped form, in one pass, longest first,
     so that no text is escaped twice.
     """
-    warned = {row.table for row in checks if _warnings_only(checks, row.table)}
+    warned = {table for table in {row.table for row in checks} if _warnings_only(checks, table)}
     risky = sorted({value for value in shown if _OPENS_MARKUP.search(value)}, key=len)
     pattern = re.compile("|".join(re.escape(value) for value in reversed(risky))) if risky else None
     for page in sorted(docs_dir.rglob("*.html")):

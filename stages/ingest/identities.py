@@ -37,15 +37,9 @@ def read_aliases(path: Path | None) -> dict[str, str]:
     """
     if path is None or not path.exists():
         return {}
-    from stages.ingest.formats.common import check_csv_shape
+    from stages.ingest.formats.common import read_csv_strings
 
-    check_csv_shape(path)
-    try:
-        table = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
-    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as error:
-        reason = f"unreadable alias table ({error})".replace("\n", " ")
-        raise DataError(path, None, reason) from None
-    table.columns = [str(name).strip() for name in table.columns]
+    table = read_csv_strings(path)
     missing = [name for name in ALIAS_COLUMNS if name not in table.columns]
     if missing:
         raise DataError(path, "header", f"missing required column(s): {', '.join(missing)}")

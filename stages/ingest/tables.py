@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from stages.core.errors import DataError
-from stages.ingest.formats.common import ANNOTATION_COLUMNS, check_csv_shape
+from stages.ingest.formats.common import ANNOTATION_COLUMNS, check_csv_shape, locate_bad_utf8
 
 SPLITS = ("train", "test")
 
@@ -128,6 +128,8 @@ def read_items(path: Path) -> pd.DataFrame:
             check_csv_shape(path)
             frame = pd.read_csv(path, dtype={"item_id": "string"}, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as error:
+        if isinstance(error, UnicodeDecodeError):
+            locate_bad_utf8(path)
         raise DataError(
             path, None, f"unreadable items table ({error})".replace("\n", " ")
         ) from None
@@ -175,6 +177,8 @@ def read_gold(path: Path | None, mapping: Mapping[str, str]) -> pd.DataFrame:
             check_csv_shape(path)
             gold = pd.read_csv(path, dtype="string", encoding="utf-8-sig", keep_default_na=False)
     except (UnicodeDecodeError, pd.errors.ParserError, OSError, ValueError) as error:
+        if isinstance(error, UnicodeDecodeError):
+            locate_bad_utf8(path)
         raise DataError(path, None, f"unreadable gold table ({error})".replace("\n", " ")) from None
     missing = [name for name in ("item_id", "label") if name not in gold.columns]
     if missing:

@@ -225,6 +225,7 @@ def read_csv_strings(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, dtype="string", encoding="utf-8-sig", keep_default_na=False)
     except UnicodeDecodeError as error:
+        locate_bad_utf8(path)
         raise DataError(path, None, f"not UTF-8 text ({error.reason})") from None
     except pd.errors.ParserError as error:
         raise DataError(path, None, f"malformed CSV ({error})".replace("\n", " ")) from None
@@ -238,16 +239,22 @@ def _no_column_twice(path: Path, header: list[str]) -> None:
         raise DataError(path, "header", f"column named more than once: {', '.join(twice)}")
 
 
-def check_utf8(path: Path, chunk_size: int = 1 << 20) -> None:
-    """Stop on the first line that is not UTF-8, naming it (pandas names a byte offset)."""
+def refuse_utf16(path: Path) -> None:
+    """A UTF-16 file (its byte order mark) named as such: the CSV scan would call it malformed."""
+    with open(path, "rb") as handle:
+        if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            raise DataError(path, "line 1", "UTF-16 text: save the file as UTF-8")
+
+
+def locate_bad_utf8(path: Path, chunk_size: int = 1 << 20) -> None:
+    """Stop on the first line that is not UTF-8, naming it (pandas names a byte offset).
+
+    Called once a reader has met bad bytes, so a good file is never decoded twice."""
     import codecs
 
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    decoder = codecs.getincrementaldecoder("utf-8")()  # a BOM is valid UTF-8
     line, pending = 1, b""
     with open(path, "rb") as handle:
-        if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):  # a UTF-16 byte order mark
-            raise DataError(path, "line 1", "UTF-16 text: save the file as UTF-8")
-        handle.seek(0)
         for chunk in iter(lambda: handle.read(chunk_size), b""):
             data = pending + chunk
             try:
@@ -279,7 +286,7 @@ def check_csv_shape(path: Path) -> None:
     import pyarrow as pa
     import pyarrow.csv as arrow_csv
 
-    check_utf8(path)
+    refuse_utf16(path)
     try:
         with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
             header = [name.strip() for name in next(csv.reader(handle), [])]
@@ -299,8 +306,8 @@ def check_csv_shape(path: Path) -> None:
         batches = arrow_csv.open_csv(
             path,
             # Read as Latin-1, byte for byte: UTF-8 never hides a delimiter, quote or newline in
-            # a multi-byte character, and a bad record's text always decodes (check_utf8 has
-            # named any encoding problem by its line).
+            # a multi-byte character, and a bad record's text always decodes (the reader that
+            # meets bad bytes names their line: locate_bad_utf8).
             read_options=arrow_csv.ReadOptions(
                 use_threads=False,
                 block_size=1 << 24,
