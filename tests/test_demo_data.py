@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from stages.ingest import demo_data
+from stages.demo import digits as demo_data
 from stages.ingest.formats import read_export
 from tests.conftest import PROJECT_ROOT
 

@@ -20,7 +20,7 @@ def demo_data(out_dir: Path, force: bool) -> None:
 
     The files are byte-identical on every run, so they match the committed data/raw.dvc.
     """
-    from stages.ingest import demo_data as demo
+    from stages.demo import digits as demo
 
     if (out_dir / "items.csv").exists() and not force:
         raise click.UsageError(f"{out_dir} already holds data; pass --force to overwrite it")
