@@ -321,6 +321,16 @@ def test_label_merge_standalone_needs_out(project):
     assert result.exit_code == 2 and "--out" in result.output
 
 
+def test_label_merge_standalone_on_a_whole_delivery_says_what_to_pass(project, tmp_path):
+    raw = project / "data/raw"
+    args = ["label-merge", "--annotations", str(raw), "--out", str(tmp_path / "merged")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    expected = f"pass --annotations {raw / 'annotations'} --gold {raw / 'gold.csv'}"
+    assert expected in " ".join(result.output.split())
+    assert not (tmp_path / "merged").exists()
+
+
 def test_a_warning_level_failure_lets_the_whole_pipeline_finish(project):
     """A warning is reported by validate, and label-merge, train and evaluate still run."""
     suite = project / "suite.yaml"

@@ -115,6 +115,8 @@ def label_merge(
     standalone = exports is not None
     if standalone and out_dir is None:
         raise click.UsageError("--annotations needs --out DIR for the results")
+    if standalone and (exports / "annotations").is_dir():
+        raise click.UsageError(_whole_delivery(exports))
     if not standalone and (out_dir or gold_file or aliases_file or label_list):
         raise click.UsageError(
             "--out, --gold, --annotator-aliases and --labels go with --annotations"
@@ -182,6 +184,18 @@ def _prepared_inputs(prepared_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd
     items = existing_table(prepared_dir, "items", "validate")
     # Only the ids and text: the relabel tasks show them; numeric features are never read.
     return tables["annotations"], tables["gold"], read_table(items, text_columns(items))
+
+
+def _whole_delivery(folder: Path) -> str:
+    """What to pass instead of a delivery folder (prepare's layout: exports in annotations/)."""
+    from stages.ingest.identities import ALIAS_FILE
+
+    given = [f"--annotations {folder / 'annotations'}"] + [
+        f"{option} {folder / name}"
+        for option, name in (("--gold", "gold.csv"), ("--annotator-aliases", ALIAS_FILE))
+        if (folder / name).is_file()
+    ]
+    return f"{folder} is a whole delivery, not its exports; pass\n  " + "\n  ".join(given)
 
 
 def _standalone_inputs(

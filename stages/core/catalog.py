@@ -1,8 +1,9 @@
 """Every path a stage reads or writes by default, each named once.
 
-The commands take these as their options' defaults, and `dvc.yaml` passes the same paths
-explicitly, so that it reads as the whole interface (tests/test_catalog.py checks the two
-agree). Names inside a folder that more than one stage uses are here too.
+The commands take these as their options' defaults, so `dvc.yaml` runs each as plain
+`python -m stages <stage>`; its deps and outs name every one of these paths, so that it still
+reads as the whole interface (tests/test_catalog.py checks both ways). Names inside a folder
+that more than one stage uses are here too.
 """
 
 PARAMS = "params.yaml"
