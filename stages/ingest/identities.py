@@ -37,7 +37,7 @@ def read_aliases(path: Path | None) -> dict[str, str]:
     """
     if path is None or not path.exists():
         return {}
-    from stages.ingest.formats.common import read_csv_strings
+    from stages.ingest.formats.csv_text import read_csv_strings
 
     table = read_csv_strings(path)
     missing = [name for name in ALIAS_COLUMNS if name not in table.columns]

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from stages.core.errors import DataError
-from stages.ingest.formats.common import ANNOTATION_COLUMNS, check_csv_shape, locate_bad_utf8
+from stages.ingest.formats.common import ANNOTATION_COLUMNS
+from stages.ingest.formats.csv_text import check_csv_shape, locate_bad_utf8
 
 SPLITS = ("train", "test")
 

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from stages.core.errors import DataError
-from stages.ingest.formats.common import Export, Rows, load_json, read_csv_strings
+from stages.ingest.formats.common import Export, Rows, load_json
+from stages.ingest.formats.csv_text import read_csv_strings
 
 # Keys of a JSON-MIN / CSV record that are bookkeeping, never a labeling control.
 RECORD_KEYS = {

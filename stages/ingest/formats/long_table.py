@@ -8,7 +8,8 @@ from typing import Any
 import pandas as pd
 
 from stages.core.errors import DataError
-from stages.ingest.formats.common import Export, canonical, empty_gold, read_csv_strings
+from stages.ingest.formats.common import Export, canonical, empty_gold
+from stages.ingest.formats.csv_text import read_csv_strings
 
 REQUIRED = ["item_id", "annotator_id", "label"]
 

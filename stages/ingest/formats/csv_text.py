@@ -1,0 +1,125 @@
+"""CSV files read as text: their shape and encoding checked first, so that a bad file is named
+by its line and reason instead of being padded, re-indexed or misread by pandas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from stages.core.errors import DataError
+
+
+def read_csv_strings(path: Path) -> pd.DataFrame:
+    """Every cell as a string ("" for empty), header names trimmed, the shape checked first
+    (``check_csv_shape``)."""
+    check_csv_shape(path)
+    try:
+        frame = pd.read_csv(path, dtype="string", encoding="utf-8-sig", keep_default_na=False)
+    except UnicodeDecodeError as error:
+        locate_bad_utf8(path)
+        raise DataError(path, None, f"not UTF-8 text ({error.reason})") from None
+    except pd.errors.ParserError as error:
+        raise DataError(path, None, f"malformed CSV ({error})".replace("\n", " ")) from None
+    frame.columns = [str(name).strip() for name in frame.columns]
+    return frame
+
+
+def _no_column_twice(path: Path, header: list[str]) -> None:
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:
+        raise DataError(path, "header", f"column named more than once: {', '.join(twice)}")
+
+
+def refuse_utf16(path: Path) -> None:
+    """A UTF-16 file (its byte order mark) named as such: the CSV scan would call it malformed."""
+    with open(path, "rb") as handle:
+        if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            raise DataError(path, "line 1", "UTF-16 text: save the file as UTF-8")
+
+
+def locate_bad_utf8(path: Path, chunk_size: int = 1 << 20) -> None:
+    """Stop on the first line that is not UTF-8, naming it (pandas names a byte offset).
+
+    Called once a reader has met bad bytes, so a good file is never decoded twice."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()  # a BOM is valid UTF-8
+    line, pending = 1, b""
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(chunk_size), b""):
+            data = pending + chunk
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:  # its offsets count the bytes held over too
+                line += data[: error.start].count(b"\n")
+                reason = f"not UTF-8 text (byte 0x{data[error.start]:02x}): save it as UTF-8"
+                raise DataError(path, f"line {line}", reason) from None
+            kept = len(decoder.getstate()[0])
+            line += data[: len(data) - kept].count(b"\n")
+            pending = data[len(data) - kept :]
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        reason = "not UTF-8 text (ends mid-character): save it as UTF-8"
+        raise DataError(path, f"line {line}", reason) from None
+
+
+def check_csv_shape(path: Path) -> None:
+    """Every record of a CSV has as many fields as its header, and no column is named twice.
+
+    For tables read with their types (items, gold): pandas would otherwise pad a short record
+    with missing values, turn the first column into an index when records are one field too
+    long, and rename a twin column ``name.1``, all silently. The scan parses the file once
+    in C (pyarrow) and converts only the first column: about a third of the read's time.
+    """
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as arrow_csv
+
+    refuse_utf16(path)
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+            header = [name.strip() for name in next(csv.reader(handle), [])]
+    except csv.Error as error:
+        raise DataError(path, "header", f"malformed CSV ({error})") from None
+    if not header:
+        raise DataError(path, None, "empty file: expected a header line")
+    _no_column_twice(path, header)
+    bad: list[tuple[int | None, int, int]] = []
+
+    def note(row: Any) -> str:
+        bad.append((row.number, row.actual_columns, row.expected_columns))
+        return "skip"
+
+    names = [f"c{position}" for position in range(len(header))]  # ours: no decoding issue
+    try:
+        batches = arrow_csv.open_csv(
+            path,
+            # Read as Latin-1, byte for byte: UTF-8 never hides a delimiter, quote or newline in
+            # a multi-byte character, and a bad record's text always decodes (the reader that
+            # meets bad bytes names their line: locate_bad_utf8).
+            read_options=arrow_csv.ReadOptions(
+                use_threads=False,
+                block_size=1 << 24,
+                column_names=names,
+                skip_rows=1,
+                encoding="latin-1",
+            ),
+            parse_options=arrow_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=note),
+            convert_options=arrow_csv.ConvertOptions(
+                include_columns=names[:1],
+                column_types={names[0]: pa.string()},
+            ),
+        )
+        for _ in batches:
+            if bad:
+                break
+    except (pa.ArrowException, StopIteration) as error:
+        raise DataError(path, None, f"malformed CSV ({error})".replace("\n", " ")) from None
+    if bad:
+        number, fields, expected = bad[0]  # counts records, the header first
+        record = f"record {number - 1} after the header" if number is not None else "a record"
+        raise DataError(path, record, f"{fields} field(s) where the header has {expected}")
