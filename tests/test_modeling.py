@@ -84,6 +84,23 @@ def test_a_grid_tunes_the_calibrated_svm_by_its_own_param_names(items):
     assert search["best_params"]["C"] == fitted.named_steps["model"].estimator.C
 
 
+def test_a_whole_number_gives_the_model_its_decimal_twin_gives(items):
+    """`dvc exp run -S train.logistic_regression.C=1` must save the bytes `C: 1.0` saves."""
+    weights = pd.Series(1.0, index=items.index)
+    saved = []
+    for c in (1, 1.0):
+        options = {**OPTIONS, "logistic_regression": {"C": c}}
+        estimator = modeling.build_estimator(items, options, seed=3)
+        fitted, _ = modeling.fit(items, items["label"], weights, estimator, options, 3)
+        saved.append(model_io.to_bytes(fitted))
+    assert saved[0] == saved[1]
+    grid = {**OPTIONS, "grid": {"C": [1, 2]}, "cv_folds": 2}
+    _, search = modeling.fit(
+        items, items["label"], weights, modeling.build_estimator(items, grid, 3), grid, 3
+    )
+    assert type(search["best_params"]["C"]) is float
+
+
 def test_loading_refuses_untrusted_types(tmp_path):
     import skops.io as sio
 

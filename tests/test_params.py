@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from stages.cli import main
 from stages.core.errors import DataError
-from stages.core.params import SCHEMA, complete, validated
+from stages.core.params import SCHEMA, complete, typed, validated
 from tests.conftest import PROJECT_ROOT
 
 
@@ -44,6 +44,15 @@ def test_model_sections_pass_other_hyperparameters_through_to_scikit_learn():
     train = complete("train", {"random_forest": {"class_weight": "balanced"}})
     assert train["random_forest"] == {"class_weight": "balanced", "n_estimators": 200,
                                       "max_depth": None, "min_samples_leaf": 1}  # fmt: skip
+
+
+def test_numbers_are_decimals_whichever_way_they_were_written():
+    train = complete("train", {"logistic_regression": {"C": 1, "tol": 1}})
+    assert type(train["logistic_regression"]["C"]) is float  # a number field: 1 -> 1.0
+    assert type(train["logistic_regression"]["max_iter"]) is int  # an integer field stays
+    assert type(train["logistic_regression"]["tol"]) is int  # scikit-learn's own key: as given
+    assert type(typed("train.linear_svm.C", 2)) is float
+    assert typed("train.linear_svm.tol", 2) == 2 and typed("train.linear_svm.C", "x") == "x"
 
 
 def test_a_bad_param_stops_a_stage_with_exit_status_2_and_one_line(tmp_path):

@@ -27,6 +27,8 @@ class Field:
     accepts: Callable[[Any], bool]
     expected: str  # what a valid value is, for the error line
     json: dict[str, Any] = field(default_factory=dict)  # the same rule as JSON Schema, for editors
+    # The value in the field's own type: `-S C=1` must build the model `C: 1.0` builds, bytes too.
+    convert: Callable[[Any], Any] = lambda value: value
 
 
 def _number(value: Any) -> bool:
@@ -62,7 +64,7 @@ def number(
     json: dict[str, Any] = {"type": "number", ("exclusiveMinimum" if open_low else "minimum"): low}
     if high is not None:
         json["exclusiveMaximum" if open_high else "maximum"] = high
-    return Field(default, accepts, f"a number {lower}{upper}", json)
+    return Field(default, accepts, f"a number {lower}{upper}", json, convert=float)
 
 
 def choice(default: str, options: tuple[str, ...]) -> Field:
@@ -261,6 +263,16 @@ MOVED = {
 }
 
 
+def typed(name: str, value: Any) -> Any:
+    """``value`` in the type of the field at dotted ``name`` (a grid's 1 becomes 1.0 for a
+    number), or as given where ``name`` is no field of the schema (an open section's own key)."""
+    try:
+        spec = _at(name)
+    except KeyError:
+        return value
+    return spec.convert(value) if isinstance(spec, Field) and spec.accepts(value) else value
+
+
 def complete(name: str, given: dict[str, Any] | None, source: object = "params") -> dict[str, Any]:
     """The section at dotted ``name`` with every key checked and every default filled."""
     return _walk(_at(name), given or {}, name, source)
@@ -295,7 +307,7 @@ def _walk(schema: dict[str, Any], given: Any, prefix: str, source: object) -> di
         value = given.get(key, spec.default)
         if key in given and not spec.accepts(value):
             raise DataError(source, where, f"must be {spec.expected}, got {_show(value)}")
-        result[key] = value
+        result[key] = spec.convert(value)
     return result
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages.core.params import complete
+from stages.core.params import complete, typed
 
 NOT_FEATURES = ("item_id", "split")
 
@@ -169,7 +169,10 @@ def fit(
         }  # fmt: skip
         search = GridSearchCV(
             estimator,
-            {names[key]: list(values) for key, values in grid.items()},
+            {
+                names[key]: [typed(f"train.{options['model']}.{key}", v) for v in values]
+                for key, values in grid.items()
+            },
             scoring=options["scoring"],
             cv=StratifiedKFold(options["cv_folds"], shuffle=True, random_state=seed),
             n_jobs=n_jobs,
