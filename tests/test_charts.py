@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-from stages.evaluation import charts
+from stages.evaluation import charts, scoring
 from tests.conftest import PROJECT_ROOT
 
 PIPELINE = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"]
@@ -33,13 +34,16 @@ SAMPLES = {
          "gold_accuracy": [1.0, None], "judgments": [10, 12], "flag": ["ok", "likely spammer"]}
     ),
     "confusion.csv": pd.DataFrame(
-        {"item_id": ["i1", "i2", "i3"], "actual": ["a", "b", "b"], "predicted": ["a", "b", "a"]}
+        {"item_id": ["i1", "i2", "i3"], "actual": ["a", "b", "b"], "predicted": ["a", "b", "a"],
+         "actual_order": [0, 1, 1], "predicted_order": [0, 1, 0]}
     ),
     "precision_recall.csv": pd.DataFrame(
-        {"class": ["a", "a", "b", "b"], "recall": [0.0, 1.0, 0.0, 1.0], "precision": [1.0, 0.5, 1.0, 0.7]}
+        {"class": ["a", "a", "b", "b"], "class_order": [0, 0, 1, 1], "recall": [0.0, 1.0, 0.0, 1.0],
+         "precision": [1.0, 0.5, 1.0, 0.7]}
     ),
     "roc.csv": pd.DataFrame(
-        {"class": ["a", "a", "b", "b"], "fpr": [0.0, 1.0, 0.0, 1.0], "tpr": [0.0, 1.0, 0.5, 1.0]}
+        {"class": ["a", "a", "b", "b"], "class_order": [0, 0, 1, 1], "fpr": [0.0, 1.0, 0.0, 1.0],
+         "tpr": [0.0, 1.0, 0.5, 1.0]}
     ),
     "calibration.csv": pd.DataFrame(
         {"confidence": [0.45, 0.95], "accuracy": [0.5, 0.9], "items": [4, 40],
@@ -54,6 +58,34 @@ def test_every_chart_draws_offline_the_same_each_time(name):
     picture = charts.svg(spec)
     assert picture.startswith("<svg") and picture == charts.svg(spec)
     assert charts.CHARTS[name]["title"].split(",")[0].split(" (")[0] in picture
+
+
+def _text_order(picture: str, words: list[str]) -> list[str]:
+    return sorted(words, key=lambda word: picture.index(f">{word}<"))
+
+
+def test_charts_follow_the_label_set_order_and_cut_long_labels():
+    """Ordinal labels read low, medium, high (not alphabetically); 2 comes before 10; a label
+    of 200 characters is cut in its panel's title instead of widening the chart."""
+    templates = PROJECT_ROOT / ".dvc" / "plots"
+    classes = ["low", "medium", "high", *(str(n) for n in range(1, 12))]
+    actual = pd.Series(classes * 4)
+    predicted = pd.Series(classes[1:] + classes[:1] + classes * 3)
+    rows = scoring.confusion_rows(pd.Series(range(len(actual))), actual, predicted, classes)
+    probabilities = pd.get_dummies(predicted)[classes].to_numpy(dtype=float) * 0.8 + 0.01
+    precision_recall, _ = scoring.curves(actual, probabilities, classes, points=11)
+    for name, table in (("confusion.csv", rows), ("precision_recall.csv", precision_recall)):
+        for values in (table, table.astype(str)):  # `dvc plots show` passes CSV cells as text
+            picture = charts.svg(charts.spec(name, values, templates))
+            assert _text_order(picture, classes) == classes, name
+    long = "Supercalifragilistic" * 10
+    named = ["short", long]
+    precision_recall, _ = scoring.curves(
+        pd.Series(["short", long] * 5), np.tile([[0.7, 0.3], [0.2, 0.8]], (5, 1)), named, points=11
+    )
+    picture = charts.svg(charts.spec("precision_recall.csv", precision_recall, templates))
+    width = float(picture.split('width="', 1)[1].split('"', 1)[0])
+    assert f">{long}<" not in picture and "…</text>" in picture and width < 600
 
 
 def test_the_report_page_is_one_file_with_its_pictures():

@@ -106,12 +106,20 @@ def _without_revision_legend(node: Any) -> Any:
     return node
 
 
-def _filled(node: Any, fills: dict[str, Any]) -> Any:
+def _filled(node: Any, fills: dict[str, Any], in_list: bool = False) -> Any:
+    """The template with its anchors filled as DVC fills them: a whole value anywhere, and
+    inside a longer text where a mapping holds it ("<DVC_METRIC_X>_order"), not in a list."""
     if isinstance(node, dict):
         return {key: _filled(value, fills) for key, value in node.items()}
     if isinstance(node, list):
-        return [_filled(value, fills) for value in node]
-    return fills.get(node, node) if isinstance(node, str) else node
+        return [_filled(value, fills, in_list=True) for value in node]
+    if not isinstance(node, str) or node in fills:
+        return fills.get(node, node) if isinstance(node, str) else node
+    if not in_list:
+        for anchor, value in fills.items():
+            if isinstance(value, str):
+                node = node.replace(anchor, value)
+    return node
 
 
 def svg(chart: dict[str, Any], prefix: str = "") -> str:

@@ -66,7 +66,8 @@ def markdown_report(
     shown = counts.head(top)
     if len(shown):  # a pair as frequent as the last one shown is shown too
         shown = counts[counts >= shown.iloc[-1]]
-    lines += ["", "Most frequent mistakes:", "", "| actual | predicted | items |", "|---|---|---|"]
+    lines += ["", "Most frequent mistakes:", ""]
+    lines += ["| merged label | predicted | items |", "|---|---|---|"]
     lines += [f"| {markdown_text(a)} | {markdown_text(p)} | {n} |" for (a, p), n in shown.items()]
     return "\n".join(lines) + "\n"
 

@@ -40,7 +40,7 @@ def evaluate_model(
     predicted_labels = pd.Series(
         np.asarray(classes)[probabilities.argmax(axis=1)] if len(test) else [], dtype=object
     )
-    rows = scoring.confusion_rows(test["item_id"], actual, predicted_labels)
+    rows = scoring.confusion_rows(test["item_id"], actual, predicted_labels, classes)
     precision_recall, roc = scoring.curves(actual, probabilities, classes)
     plots = {
         "confusion.csv": rows,

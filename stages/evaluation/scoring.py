@@ -120,7 +120,8 @@ def curves(
     actual: pd.Series, probabilities: np.ndarray, classes: list[str], points: int = 101
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One-vs-rest precision-recall and ROC curves per class, each on a grid of ``points``
-    (the ROC curve from (0, 0))."""
+    (the ROC curve from (0, 0)). ``class_order`` is the class's place in the label set, the
+    order the charts' panels follow."""
     from sklearn.metrics import precision_recall_curve, roc_curve
 
     grid = np.linspace(0.0, 1.0, points)
@@ -134,6 +135,7 @@ def curves(
             pd.DataFrame(
                 {
                     "class": label,
+                    "class_order": k,
                     "recall": grid,
                     "precision": best_precision(precision, recall, grid),
                 }
@@ -145,13 +147,14 @@ def curves(
             pd.DataFrame(
                 {
                     "class": label,
+                    "class_order": k,
                     "fpr": np.r_[0.0, grid],
                     "tpr": np.r_[0.0, np.interp(grid, fpr, tpr)],
                 }
             )
         )
-    empty_pr = pd.DataFrame(columns=["class", "recall", "precision"])
-    empty_roc = pd.DataFrame(columns=["class", "fpr", "tpr"])
+    empty_pr = pd.DataFrame(columns=["class", "class_order", "recall", "precision"])
+    empty_roc = pd.DataFrame(columns=["class", "class_order", "fpr", "tpr"])
     pr = pd.concat(pr_rows, ignore_index=True) if pr_rows else empty_pr
     roc = pd.concat(roc_rows, ignore_index=True) if roc_rows else empty_roc
     return pr.round(6), roc.round(6)
@@ -168,13 +171,19 @@ def best_precision(precision: np.ndarray, recall: np.ndarray, at: np.ndarray) ->
     return best_from_here[np.minimum(first, len(best_from_here) - 1)]
 
 
-def confusion_rows(item_ids: pd.Series, actual: pd.Series, predicted: pd.Series) -> pd.DataFrame:
-    """One row per test item, the shape DVC's confusion template reads."""
+def confusion_rows(
+    item_ids: pd.Series, actual: pd.Series, predicted: pd.Series, classes: list[str]
+) -> pd.DataFrame:
+    """One row per test item, the shape DVC's confusion template reads, with each label's place
+    in the label set (the matrix's order: "low, medium, high", or 2 before 10)."""
+    place = pd.Index(classes)
     return pd.DataFrame(
         {
             "item_id": item_ids.to_numpy(),
             "actual": actual.to_numpy(),
             "predicted": predicted.to_numpy(),
+            "actual_order": place.get_indexer(actual.astype(str)),
+            "predicted_order": place.get_indexer(predicted.astype(str)),
         }
     )
 
