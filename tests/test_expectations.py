@@ -193,15 +193,17 @@ def test_every_default_expectation_has_a_violation_case():
 def test_violation_stops_with_exit_2_and_a_line(tmp_path, case, mutate, table, name, example):
     result = run_validate(tmp_path, mutate(valid_tables()))
     assert result.exit_code == 2, result.output
+    output = result.output.splitlines()
     lines = [
-        line
-        for line in result.output.splitlines()
-        if f": {name} (" in line and line.startswith(f"critical: {table}.")
+        (line, output[at + 1])
+        for at, line in enumerate(output)
+        if line.endswith(f": {name} failed") and line.startswith(f"critical: {table}.")
     ]
     assert len(lines) == 1, result.output
-    assert "unexpected" in lines[0]
+    detail = lines[0][1]  # the rows, the expectation and examples, indented under it
+    assert detail.startswith("  ") and "unexpected row" in detail and len(detail) < 100
     if example:
-        assert repr(example) in lines[0]
+        assert repr(example) in detail
     assert "critical check(s) failed" in result.output
     assert not (tmp_path / "validated").exists()  # nothing for label-merge, train or evaluate
     summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
@@ -339,7 +341,14 @@ def test_markup_in_a_row_valued_failure_is_escaped_in_data_docs(tmp_path):
     tables = _duplicate_judgment(tables)
     result = run_validate(tmp_path, tables, docs=True)
     assert result.exit_code == 0, result.output  # a repeat is reported; the latest counts
-    assert "one_judgment_per_annotator_and_item (ExpectCompoundColumnsToBeUnique)" in result.output
+    lines = result.output.splitlines()
+    at = lines.index(
+        "warning: annotations.item_id,annotator_id: one_judgment_per_annotator_and_item failed"
+    )
+    assert lines[at + 1].startswith("  2 unexpected rows (ExpectCompoundColumnsToBeUnique), e.g. (")
+    assert len(lines[at]) < 100 and len(lines[at + 1]) < 100
+    (docs_page,) = (tmp_path / "reports" / "docs" / "validations" / "annotations").rglob("*.html")
+    assert "</span>, <span>" in docs_page.read_text()  # the row's fields apart, not glued
     pages = list((tmp_path / "reports" / "docs").rglob("*.html"))
     assert pages
     for page in pages:

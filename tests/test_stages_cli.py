@@ -131,7 +131,9 @@ def test_whole_pipeline_through_the_commands(project):
     assert metrics["test"]["accuracy"] > 0.6
     assert set(metrics["test"]["per_class"]) == set(LABELS)
     confusion = pd.read_csv(project / "reports/plots/confusion.csv")
-    assert list(confusion.columns) == ["item_id", "actual", "predicted"]
+    assert list(confusion.columns) == [
+        "item_id", "actual", "predicted", "actual_order", "predicted_order"
+    ]  # fmt: skip
     report = (project / "reports/evaluation.md").read_text()
     assert report.startswith("# Evaluation\n\nModel `logistic_regression` (C ")  # what it is
     assert "labels merged by ensemble, data version `data/raw.dvc` md5 `" in report

@@ -27,6 +27,7 @@ def prepare(
     """
     from stages.core.headline import headline
     from stages.core.io import label_set, load_params, write_json, write_parquet
+    from stages.core.markup import quantity
     from stages.core.progress import step
     from stages.ingest import tables
     from stages.ingest.delivery import read_delivery
@@ -82,7 +83,7 @@ def prepare(
         click.echo(f"warning: {line}", err=True)
     click.echo(
         f"prepare: {len(items)} items ({int((items['split'] == 'test').sum())} test), "
-        f"{len(annotations)} annotations from {annotations['source'].nunique()} files, "
+        f"{len(annotations)} annotations from {quantity(annotations['source'].nunique(), 'file')}, "
         f"{len(gold)} gold",
         err=True,
     )

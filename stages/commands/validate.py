@@ -48,6 +48,7 @@ def validate(
         write_json,
         write_parquet,
     )
+    from stages.core.markup import quantity
     from stages.core.progress import step
     from stages.gate.expectations import describe_failure, summarise, validate_tables
     from stages.gate.suites import CRITICAL, load_suite
@@ -92,12 +93,12 @@ def validate(
         else:
             write_parquet(validated_dir / f"{name}.parquet", validation.kept[name])
         write_parquet(quarantine_dir / f"{name}.parquet", validation.quarantined[name])
-    passed = summary["checks"] - summary["failed_warning"]
+    failed = summary["failed_warning"]
+    outcome = f"{summary['checks'] - failed} of {summary['checks']} checks passed"
+    outcome += f", {failed} failed (warning)" if failed else ""
+    quarantined = quantity(summary["rows_quarantined"], "row")
     click.echo(
-        f"validate: {passed} of {summary['checks']} checks passed, "
-        f"{summary['failed_warning']} failed (warning); {summary['skipped']} skipped; "
-        f"{summary['rows_quarantined']} rows quarantined",
-        err=True,
+        f"validate: {outcome}; {summary['skipped']} skipped; {quarantined} quarantined", err=True
     )
     if summary["skipped_checks"]:
         skipped = ", ".join(summary["skipped_checks"])

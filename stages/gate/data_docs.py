@@ -42,6 +42,8 @@ _FAVICON = re.compile(r'href="(?:\./|(?:\.\./)*)static/images/favicon\.ico"')
 _REFERENCE = re.compile(r"([^\s<>()]+) \(not in ([^\s<>()]+)\)")
 _SECTION = re.compile(r'(?=<div id="section-\d+" )')
 _NEWSLETTER = re.compile(r"<footer>\s*<p>Stay current on everything GX.*?</footer>", re.S)
+# A compound check's unexpected row: one cell whose fields GX prints as bare adjacent spans.
+_ROW_CELL = re.compile(r'(?<=<div class="show-scrollbars">)((?:<span>[^<]*</span>){2,})(?=</div>)')
 VENDOR = "static/vendor"
 # Each CDN file the pages load -> the site's own copy (under VENDOR); any other is dropped.
 _LOCAL_COPY = {
@@ -77,6 +79,9 @@ def finish_data_docs(docs_dir: Path, shown: list[str], checks: list[CheckRow]) -
         cleaned = _LOAD_TIME.sub(NOT_RECORDED, _FIXED_TIME.sub(NOT_RECORDED, cleaned))
         cleaned = _numbered_uuids(cleaned)
         cleaned = phrase_reference_checks(_NEWSLETTER.sub("", cleaned))
+        cleaned = _ROW_CELL.sub(
+            lambda row: row.group().replace("</span><span>", "</span>, <span>"), cleaned
+        )
         cleaned = _REMOTE_TAG.sub(partial(_local_tag, to_root=to_root), cleaned)
         # Great Expectations counts the icon's folder wrong on every page but the index.
         cleaned = _FAVICON.sub(f'href="{to_root}static/images/favicon.ico"', cleaned)

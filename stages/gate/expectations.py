@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stages.core.markup import quantity
 from stages.gate.data_docs import CheckRow, finish_data_docs
 from stages.gate.suites import (
     CRITICAL,
@@ -34,7 +35,7 @@ class Outcome:
     check: Check
     success: bool
     unexpected: int
-    examples: list[str]
+    examples: list[str]  # a few unexpected values, as the failure line prints them
     observed: Any = None
     rows: np.ndarray | None = None  # failing row positions, for quarantine
     skipped: bool = False
@@ -133,7 +134,7 @@ def _outcome(check: Check, item: Any) -> Outcome:
     if unexpected is None:
         unexpected = 0 if item.success else 1
     values = details.get("partial_unexpected_list") or []
-    examples = sorted({str(value) for value in values})[:3]
+    examples = sorted({_example(value) for value in values})[:3]
     # Data Docs print the result: values, counts, failing rows (a dict, field by field: ids,
     # text, file names) and the check's own arguments (a label set). Every string is shown.
     shown = tuple(sorted(set(_strings(details)) | set(_strings(check.kwargs))))
@@ -147,6 +148,13 @@ def _outcome(check: Check, item: Any) -> Outcome:
         rows=np.asarray(rows, dtype=np.int64) if rows is not None else None,
         shown=shown,
     )
+
+
+def _example(value: Any) -> str:
+    """An unexpected value as a person reads it: a row (a compound check's) field by field."""
+    if isinstance(value, dict):
+        return "(" + ", ".join(f"{key} {str(item)!r}" for key, item in value.items()) + ")"
+    return repr(str(value))
 
 
 def _strings(value: Any) -> list[str]:
@@ -212,7 +220,7 @@ def _check_row(outcome: Outcome, check: Check, quarantined: bool) -> CheckRow:
     if outcome.skipped:
         result = f"skipped: the table has no column {check.column}"
     elif not outcome.success:
-        result = f"failed: {outcome.unexpected} unexpected"
+        result = f"failed: {quantity(outcome.unexpected, 'unexpected row')}"
     elif outcome.unexpected and quarantined:
         result = f"passed after {outcome.unexpected} rows were quarantined"
     else:
@@ -277,13 +285,14 @@ def summarise(tables: dict[str, pd.DataFrame], validation: Validation) -> dict[s
     }
 
 
-def describe_failure(outcome: Outcome) -> str:
-    """One line: table, column, expectation, unexpected count and a few example values."""
+def describe_failure(outcome: Outcome, width: int = 99) -> str:
+    """Two lines: where and which check failed; then how many rows, the expectation and a few
+    example values, cut at ``width`` columns."""
     check = outcome.check
-    where = f"{check.severity}: {check.table}.{check.column}: {check.name}"
-    line = f"{where} ({check.expectation}) failed: {outcome.unexpected} unexpected"
-    if outcome.examples:
-        line += f", e.g. {', '.join(repr(value) for value in outcome.examples)}"
+    where = f"{check.severity}: {check.table}.{check.column}: {check.name} failed"
+    detail = f"  {quantity(outcome.unexpected, 'unexpected row')} ({check.expectation})"
     if outcome.observed is not None:
-        line += f" (observed {outcome.observed})"
-    return line
+        detail += f", observed {outcome.observed}"
+    if outcome.examples:
+        detail += f", e.g. {', '.join(outcome.examples)}"
+    return f"{where}\n{detail if len(detail) <= width else detail[: width - 1] + '…'}"
