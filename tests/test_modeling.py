@@ -82,6 +82,26 @@ def test_a_grid_tunes_the_calibrated_svm_by_its_own_param_names(items):
     )
     assert search["best_params"]["C"] in (0.01, 1.0)
     assert search["best_params"]["C"] == fitted.named_steps["model"].estimator.C
+    assert np.isfinite(search["cv_score"])  # every fold fitted (a Series' labels broke some)
+    assert fitted.named_steps["model"].method == "temperature"
+
+
+def test_the_calibrated_svm_is_neither_over_nor_under_confident():
+    """Out of fold on scikit-learn's wine data (3 classes), the mean top-class confidence is
+    within 0.05 of the accuracy (0.008 under); per-class sigmoid calibration was 0.11 under."""
+    from sklearn.datasets import load_wine
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    features, labels = load_wine(return_X_y=True)
+    svm = modeling.build_model({"model": "linear_svm"}, seed=0)
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    proba = cross_val_predict(
+        make_pipeline(StandardScaler(), svm), features, labels, cv=folds, method="predict_proba"
+    )
+    accuracy = (proba.argmax(axis=1) == labels).mean()
+    assert abs(proba.max(axis=1).mean() - accuracy) < 0.05
 
 
 def test_a_whole_number_gives_the_model_its_decimal_twin_gives(items):

@@ -39,7 +39,7 @@ def out_of_fold_probabilities(
     probabilities = cross_val_predict(
         clone(estimator),
         features,
-        labels,
+        labels.to_numpy(),  # an array, as modeling.fit passes it
         cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
         method="predict_proba",
         params={"model__sample_weight": weights.to_numpy()},

@@ -23,6 +23,7 @@ TRUSTED_TYPES: list[str] = [
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.calibration._IsotonicCalibration",
+    "sklearn.calibration._TemperatureScaling",
     "sklearn.tree._tree.Tree",
     "sklearn.utils._bunch.Bunch",
     "sklearn._loss.link.IdentityLink",
