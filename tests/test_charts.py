@@ -88,6 +88,17 @@ def test_charts_follow_the_label_set_order_and_cut_long_labels():
     assert f">{long}<" not in picture and "…</text>" in picture and width < 600
 
 
+def test_annotators_are_listed_from_the_most_accurate_down():
+    rows = pd.DataFrame(
+        {"annotator_id": ["ann", "bo", "cy"], "estimated_accuracy": [0.9, 0.2, 0.95],
+         "gold_accuracy": [1.0, 0.0, None], "judgments": [10, 12, 3], "flag": ["ok", "likely spammer", "ok"]}
+    )  # fmt: skip
+    templates = PROJECT_ROOT / ".dvc" / "plots"
+    for values in (rows, rows.astype(str)):  # `dvc plots show` passes CSV cells as text
+        picture = charts.svg(charts.spec("annotators.csv", values, templates))
+        assert _text_order(picture, ["ann", "bo", "cy"]) == ["cy", "ann", "bo"]
+
+
 def test_the_report_page_is_one_file_with_its_pictures():
     page = charts.report_page("Evaluation", "<p>body</p>", [("a <chart>", "<svg></svg>")])
     assert "<svg></svg>" in page and "a &lt;chart&gt;" in page

@@ -64,7 +64,7 @@ CHARTS: dict[str, dict[str, str]] = {
         "x": "confidence",
         "y": "accuracy",
         "title": "Calibration, top-class confidence vs accuracy "
-        "(dashed - perfect; numbers - items per bin; bars - 95% interval)",
+        "(dashed - perfect; numbers on top - items per bin; bars - 95% interval)",
         "x_label": "mean confidence in bin",
         "y_label": "accuracy in bin",
     },
