@@ -23,8 +23,13 @@ MARKER = "<!-- dvc-reproduce-report -->"
 
 
 def dvc_table(*args: str) -> str:
+    # DVC lists the metrics files in Python's hash order, new each run; a fixed seed fixes it.
     result = subprocess.run(
-        ["dvc", *args, "--md"], capture_output=True, text=True, stdin=subprocess.DEVNULL
+        ["dvc", *args, "--md"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
     )
     if result.returncode != 0:
         raise SystemExit(f"error: dvc {' '.join(args)} failed: {result.stderr.strip()}")
