@@ -130,13 +130,12 @@ def test_relabel_tasks_in_label_studio_import_format():
         chosen,
         items,
         {"from_name": "animal", "to_name": "text"},
-        "label-merge-dawid_skene",
         ["cat", "dog"],
     )
     assert tasks[0] == {"data": {"item_id": "c", "text": "three"}}
     assert tasks[1]["data"] == {"item_id": "b", "text": "two"}
     prediction = tasks[1]["predictions"][0]
-    assert prediction["score"] == 0.55 and prediction["model_version"] == "label-merge-dawid_skene"
+    assert prediction["score"] == 0.55 and prediction["model_version"] == "dvc-template"
     assert prediction["result"][0]["value"] == {"choices": ["dog"]}
     assert prediction["result"][0]["from_name"] == "animal"
     json.dumps(tasks)  # plain JSON types only

@@ -153,3 +153,18 @@ def test_no_label_issues_make_no_relabel_tasks():
     from stages.training.label_issues import ISSUE_COLUMNS, relabel_candidates
 
     assert len(relabel_candidates(pd.DataFrame(columns=ISSUE_COLUMNS), 5)) == 0
+
+
+def test_a_label_issue_task_is_scored_by_the_probability_of_its_suggestion():
+    """Label Studio shows a prediction's score as its confidence: the suggestion's probability,
+    not one minus the old label's (0.98 where the model gives the suggestion 0.96)."""
+    from stages.training.label_issues import rank_issues, relabel_candidates
+
+    labels = pd.Series(["a"] * 20 + ["b"] * 20 + ["a"])
+    probabilities = np.vstack(
+        [[[0.95, 0.05, 0.0]] * 20, [[0.05, 0.95, 0.0]] * 20, [[0.02, 0.96, 0.02]]]
+    )
+    ids = pd.Series([f"i{n:02d}" for n in range(41)])
+    issues = rank_issues(ids, labels, probabilities, np.array(["a", "b", "c"]))
+    (task,) = relabel_candidates(issues, 5).itertuples(index=False)
+    assert (task.item_id, task.label, task.confidence) == ("i40", "b", 0.96)

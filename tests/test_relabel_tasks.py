@@ -35,7 +35,7 @@ def _tasks(tmp_path, config: str = REVIEWS, items=ITEMS, **options):
     path = tmp_path / "config.xml"
     path.write_text(config)
     options = {"config": str(path), "item_key": "item_id", **options}
-    return label_studio_tasks(CHOSEN, items, options, "test", ["negative", "positive"])
+    return label_studio_tasks(CHOSEN, items, options, ["negative", "positive"])
 
 
 def test_tasks_take_names_spellings_and_fields_from_the_config(tmp_path):
@@ -58,7 +58,7 @@ def test_tasks_take_names_spellings_and_fields_from_the_config(tmp_path):
 
 def test_without_a_config_params_name_the_controls(tmp_path):
     options = {"config": None, "from_name": "animal", "to_name": "text", "item_key": "item_id"}
-    tasks = label_studio_tasks(CHOSEN, ITEMS, options, "test", ["negative", "positive"])
+    tasks = label_studio_tasks(CHOSEN, ITEMS, options, ["negative", "positive"])
     assert tasks[0]["predictions"][0]["result"][0]["from_name"] == "animal"
     assert tasks[0]["data"] == {"item_id": "r1", "title": "A", "body": "good", "note": "x"}
 
@@ -88,7 +88,7 @@ def test_a_config_the_tasks_cannot_fit_is_one_clear_error(
 def test_a_missing_config_says_where_to_find_one(tmp_path):
     options = {"config": str(tmp_path / "absent.xml"), "item_key": "item_id"}
     with pytest.raises(DataError, match="Labeling Interface"):
-        label_studio_tasks(CHOSEN, ITEMS, options, "test", ["negative", "positive"])
+        label_studio_tasks(CHOSEN, ITEMS, options, ["negative", "positive"])
 
 
 def test_the_demo_tasks_fit_the_demo_config_and_their_pictures_exist(reproduced):

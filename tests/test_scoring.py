@@ -211,3 +211,16 @@ def test_most_frequent_mistakes_keep_the_pairs_tied_with_the_last_one_shown():
 
     assert len(listed(2)) == 1 + 3  # header, then 3, 2 and the 2 tied with it
     assert len(listed(1)) == 1 + 1 and len(listed(0)) == 1
+
+
+def test_a_small_gold_subset_scores_without_library_warnings():
+    """A few gold items may hold one class, or miss a predicted one: expected, not a warning."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        one = scoring.score(pd.Series(["a", "a"]), np.array([[0.9, 0.1], [0.8, 0.2]]), ["a", "b"])
+        missed = scoring.score(
+            pd.Series(["a", "a"]), np.array([[0.9, 0.1], [0.2, 0.8]]), ["a", "b"]
+        )
+    assert one["accuracy"] == 1.0 and missed["accuracy"] == 0.5

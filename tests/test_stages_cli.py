@@ -270,7 +270,8 @@ def test_label_merge_standalone_on_a_delivery_from_any_folder(project, tmp_path,
 def test_label_merge_standalone_inside_a_project_whose_config_reads_item_fields(
     project, monkeypatch
 ):
-    """Standalone has no items table: the project's config may read $image; tasks carry ids."""
+    """Standalone has no items table: where the project's config shows $image, Label Studio
+    would refuse tasks without it, so none are written, and the run says why."""
     config = project / "config.xml"
     config.write_text(config.read_text().replace('value="$item_id"', 'value="$image"'))
     monkeypatch.chdir(project)  # params.yaml here names the config
@@ -278,8 +279,8 @@ def test_label_merge_standalone_inside_a_project_whose_config_reads_item_fields(
     args = ["label-merge", "--annotations", "data/raw/annotations", "--out", str(out)]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    tasks = json.loads((out / "tasks.json").read_text())
-    assert tasks and all(set(task["data"]) == {"item_id"} for task in tasks)
+    assert not (out / "tasks.json").exists() and (out / "labels.csv").exists()
+    assert "warning: no tasks.json: the labelling config shows $image" in result.output
     assert "gold accuracy n/a (no gold items)" in result.output
 
 

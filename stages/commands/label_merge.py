@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 @click.option(
     "--labels",
     "label_list",
-    help="Standalone: the label set, comma-separated (default: from the data).",
+    help="Standalone: the label set, comma-separated (default: from the data; a label with a "
+    "comma: leave this out, the data's own labels are kept as written).",
 )
 @click.option(
     "--out", "out_dir", type=PATH, help="Standalone: folder for labels.csv and the reports."
@@ -110,7 +111,7 @@ def label_merge(
     from stages.core.progress import step
     from stages.truth.annotators import annotator_plot_rows
     from stages.truth.merge import merge_labels
-    from stages.truth.relabel import label_studio_tasks, select
+    from stages.truth.relabel import fields_beyond_the_id, label_studio_tasks, select
 
     standalone = exports is not None
     if standalone and out_dir is None:
@@ -140,13 +141,10 @@ def label_merge(
     except ValueError as error:
         raise DataError(exports or prepared_dir / "annotations.parquet", None, str(error)) from None
     relabel_options = {"item_key": read_options["item_key"], **options["relabel"]}
-    tasks = label_studio_tasks(
-        select(merged.labels, relabel_options),
-        items,
-        relabel_options,
-        f"label-merge-{merged.summary['method']}",
-        classes,
-    )
+    unfilled = fields_beyond_the_id(relabel_options, classes) if standalone else []
+    tasks = [] if unfilled else label_studio_tasks(
+        select(merged.labels, relabel_options), items, relabel_options, classes
+    )  # fmt: skip
     if standalone:
         assert out_dir is not None
         write_csv(out_dir / "labels.csv", merged.labels)
@@ -159,7 +157,14 @@ def label_merge(
         write_json(metrics_file, headline("label-merge", summary))
     write_csv(reports_dir / "annotators.csv", merged.annotators)
     write_csv(reports_dir / catalog.ANNOTATORS_PLOT, annotator_plot_rows(merged.annotators))
-    write_json_records(relabel_file, tasks)
+    if unfilled:
+        click.echo(
+            f"warning: no tasks.json: the labelling config shows ${unfilled[0]}, which a\n"
+            "  standalone run cannot fill (it reads no items); the pipeline writes the tasks",
+            err=True,
+        )
+    else:
+        write_json_records(relabel_file, tasks)
     click.echo(  # two short lines: a summary must not wrap at 120 columns
         f"label-merge: {summary['labelled_items']} items labelled by {summary['method']}; "
         f"alpha {summary['krippendorff_alpha']:.3f}, gold accuracy {_gold_accuracy(summary)}\n"

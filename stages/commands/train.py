@@ -78,9 +78,7 @@ def train(
     )
     relabel = {"item_key": item_key, **params["label_merge"]["relabel"]}
     classes = sorted(labels["label"].dropna().astype(str).unique())
-    tasks = label_studio_tasks(
-        candidates, text_columns_of(items), relabel, "train-confident-learning", classes
-    )
+    tasks = label_studio_tasks(candidates, text_columns_of(items), relabel, classes)
     write_json_records(relabel_file, tasks)
     write_json(model_dir / catalog.TRAIN_SUMMARY, trained.summary)
     write_json(metrics_file, headline("train", trained.summary))

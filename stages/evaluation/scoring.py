@@ -36,6 +36,7 @@ def score(actual: pd.Series, probabilities: np.ndarray, classes: list[str]) -> d
     ranking = ranking_scores(onehot, probabilities)
     with warnings.catch_warnings():  # a small subset (gold) may miss a predicted class: expected
         warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
+        warnings.filterwarnings("ignore", "A single label was found in 'y_true' and 'y_pred'")
         balanced = float(balanced_accuracy_score(actual, predicted))
     return {
         "items": len(actual),

@@ -12,7 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-ISSUE_COLUMNS = ["item_id", "label", "suggested_label", "label_quality", "is_issue", "rank"]
+ISSUE_COLUMNS = [
+    "item_id", "label", "suggested_label", "suggested_probability", "label_quality", "is_issue",
+    "rank",
+]  # fmt: skip
 
 
 def out_of_fold_probabilities(
@@ -65,6 +68,7 @@ def rank_issues(
             "item_id": item_ids.astype(str).to_numpy(),
             "label": labels.astype(str).to_numpy(),
             "suggested_label": classes[probabilities.argmax(axis=1)],
+            "suggested_probability": probabilities.max(axis=1).round(6),
             "label_quality": quality.round(6),
             "is_issue": rank > 0,
             "rank": rank,
@@ -89,7 +93,7 @@ def relabel_candidates(
         {
             "item_id": top["item_id"],
             "label": pd.array(top["suggested_label"], dtype="string"),
-            "confidence": 1.0 - top["label_quality"],
+            "confidence": top["suggested_probability"],  # the prediction's score
             "n_annotations": 0,
             "agreement": np.nan,
             "method": "confident_learning",

@@ -15,6 +15,10 @@ import pandas as pd
 from stages.core.params import complete, default
 from stages.truth.labelling_config import check_data, task_shape
 
+# One model version for label-merge's and train's tasks: Label Studio's labelling queue shows
+# only the predictions of its project's model version, the first one imported.
+MODEL_VERSION = "dvc-template"
+
 
 def select(labels: pd.DataFrame, options: dict[str, Any]) -> pd.DataFrame:
     """Non-gold items with low confidence, too few judgments, no label, or a label that no
@@ -38,7 +42,6 @@ def label_studio_tasks(
     chosen: pd.DataFrame,
     item_data: pd.DataFrame | None,
     options: dict[str, Any],
-    model_version: str,
     labels: list[str],
 ) -> list[dict[str, Any]]:
     """Label Studio import format: ``[{"data": {...}, "predictions": [...]}]``.
@@ -53,7 +56,7 @@ def label_studio_tasks(
     shape = task_shape(options, labels)
     available = [] if item_data is None else [c for c in item_data.columns if c != "item_id"]
     if item_data is not None:  # standalone runs have no items: their tasks carry the id only
-        check_data(options["config"], shape, [item_key, *available])
+        check_data(options["config"], shape, [item_key, *available])  # (fields_beyond_the_id)
     from_name, to_name = shape.from_name, shape.to_name
     extra: dict[str, dict[str, Any]] = {}
     if item_data is not None and len(item_data):
@@ -69,7 +72,7 @@ def label_studio_tasks(
         if isinstance(row.label, str):
             task["predictions"] = [
                 {
-                    "model_version": model_version,
+                    "model_version": MODEL_VERSION,
                     "score": round(float(row.confidence), 6),
                     "result": [
                         {
@@ -83,6 +86,14 @@ def label_studio_tasks(
             ]
         tasks.append(task)
     return tasks
+
+
+def fields_beyond_the_id(options: dict[str, Any], labels: list[str]) -> list[str]:
+    """The item fields the labelling config shows besides the id: a standalone run, which
+    has no items table, cannot fill them, and Label Studio refuses a task without them."""
+    item_key = options.get("item_key") or default("data.annotations.item_key")
+    shape = task_shape(_relabel_options(options), labels)
+    return [key for key in shape.data_keys or () if key != item_key]
 
 
 def _plain(value: Any) -> Any:
