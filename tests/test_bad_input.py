@@ -301,12 +301,12 @@ def test_json_nested_too_deep_is_one_line(tmp_path):
 
 
 def test_a_bug_is_one_line_with_the_trace_on_request(tmp_path, monkeypatch):
-    from stages.ingest import tables
+    from stages.ingest import items
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(tables, "read_items", broken)
+    monkeypatch.setattr(items, "read_items", broken)
     result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"})
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [

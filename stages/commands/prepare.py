@@ -32,12 +32,15 @@ def prepare(
     from stages.ingest import tables
     from stages.ingest.delivery import read_delivery
     from stages.ingest.identities import ALIAS_FILE
+    from stages.ingest.items import partly_numeric, read_items
 
     params = load_params(params_file)
     options, labels = params["prepare"], label_set(params, params_file)
     with step(f"reading items from {raw_dir}"):
-        items = tables.read_items(_one_of(raw_dir, "items"))
+        items_file = _one_of(raw_dir, "items")
+        items = read_items(items_file)
     items["item_id"], collapsed = tables.normalised_ids(items["item_id"], "items: item_id")
+    collapsed += partly_numeric(items, items_file.name)
     items = tables.canonical_items(items, options["test_size"], options["split_salt"])
     with step(f"reading annotation exports in {raw_dir / 'annotations'}"):
         delivery = read_delivery(

@@ -116,30 +116,6 @@ def assign_split(item_ids: pd.Series, test_size: float, salt: str) -> pd.Series:
     return pd.Series(np.where(is_test, "test", "train"), index=item_ids.index, dtype="string")
 
 
-def read_items(path: Path) -> pd.DataFrame:
-    """Items: ``item_id`` plus feature columns, from CSV or Parquet."""
-    if not path.exists():
-        raise DataError(
-            path, None, "items file not found; run `python -m stages demo-data` or add yours"
-        )
-    try:
-        if path.suffix == ".parquet":
-            frame = pd.read_parquet(path)
-        else:
-            check_csv_shape(path)
-            frame = pd.read_csv(path, dtype={"item_id": "string"}, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as error:
-        if isinstance(error, UnicodeDecodeError):
-            locate_bad_utf8(path)
-        raise DataError(
-            path, None, f"unreadable items table ({error})".replace("\n", " ")
-        ) from None
-    if "item_id" not in frame.columns:
-        raise DataError(path, "header", "missing required column: item_id")
-    frame["item_id"] = frame["item_id"].astype("string").str.strip()
-    return frame
-
-
 def canonical_items(items: pd.DataFrame, test_size: float, salt: str) -> pd.DataFrame:
     """Sorted by id, ``split`` last; one take of the raw table (no copies: at a million items
     with 64 features each copy costs a second)."""

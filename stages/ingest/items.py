@@ -1,0 +1,89 @@
+"""The items table a team delivers: read with its types, and checked for what would otherwise
+go wrong later, silently or as a crash (a column the pipeline adds itself, an id pandas would
+read as missing, an infinite value, a numeric column that one stray cell turns into text)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stages.core.errors import DataError
+from stages.ingest.formats.csv_text import check_csv_shape, locate_bad_utf8
+
+# Columns the pipeline adds to items: the split (prepare) and the merged label's columns
+# (truth.merge.LABEL_COLUMNS, which train joins on): an items column of that name would be
+# replaced or would break the join (tests/test_items.py keeps the two lists in step).
+RESERVED = ("split", "label", "confidence", "n_annotations", "agreement", "method", "is_gold")
+# pandas' default missing-value spellings, for feature columns only: an id is text as written.
+_MISSING = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND"]
+_MISSING += ["1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+
+
+def read_items(path: Path) -> pd.DataFrame:
+    """Items: ``item_id`` plus feature columns, from CSV or Parquet."""
+    if not path.exists():
+        raise DataError(
+            path, None, "items file not found; run `python -m stages demo-data` or add yours"
+        )
+    try:
+        if path.suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            check_csv_shape(path)
+            header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+            missing = {name: _MISSING for name in header if name != "item_id"}
+            frame = pd.read_csv(
+                path, dtype={"item_id": "string"}, encoding="utf-8-sig",
+                keep_default_na=False, na_values=missing,
+            )  # fmt: skip
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as error:
+        if isinstance(error, UnicodeDecodeError):
+            locate_bad_utf8(path)
+        raise DataError(
+            path, None, f"unreadable items table ({error})".replace("\n", " ")
+        ) from None
+    if "item_id" not in frame.columns:
+        raise DataError(path, "header", "missing required column: item_id")
+    ids = frame["item_id"].astype("string").str.strip()
+    frame["item_id"] = ids.mask(ids == "")  # an empty id is missing (validate names it)
+    _check_columns(frame, path)
+    return frame
+
+
+def _check_columns(frame: pd.DataFrame, path: Path) -> None:
+    taken = [name for name in frame.columns if str(name).strip() in RESERVED]
+    if taken:
+        raise DataError(path, "header", f"column {str(taken[0])!r} is a name the pipeline "
+                        "adds itself (with " + ", ".join(RESERVED) + "): rename it")  # fmt: skip
+    for name in frame.columns:
+        values = frame[name]
+        if pd.api.types.is_float_dtype(values):
+            infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
+            if infinite.any():
+                record = f"record {int(np.argmax(infinite)) + 1} after the header"
+                reason = f"column {name!r} is {values[infinite].iloc[0]}: give a finite number, "
+                raise DataError(path, record, reason + "or leave the cell empty (missing)")
+
+
+def partly_numeric(frame: pd.DataFrame, where: str) -> list[str]:
+    """A warning per text column whose cells are mostly numbers: one stray cell ('?', '1,5')
+    makes pandas read the column as text, and `numeric: auto` then leaves it out."""
+    notes = []
+    for name in frame.columns:
+        values = frame[name]
+        if name == "item_id" or pd.api.types.is_numeric_dtype(values):
+            continue
+        given = values.dropna().astype(str)
+        numbers = pd.to_numeric(given, errors="coerce")
+        if len(given) and numbers.notna().mean() > 0.5:
+            stray = numbers.isna().to_numpy()
+            first = given[stray].iloc[0]
+            record = int(np.flatnonzero(values.index == given.index[stray][0])[0]) + 1
+            notes.append(
+                f"{where}: column {name!r} is numbers but for {int(stray.sum())} cell(s) "
+                f"(record {record}: {first!a}), so it is read as text and not as a numeric "
+                "feature: fix those cells, or list it in train.features.text or .categorical"
+            )
+    return notes

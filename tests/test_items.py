@@ -1,0 +1,46 @@
+"""The items table: read with its types, checked for what would break or vanish later."""
+
+import pandas as pd
+import pytest
+
+from stages.core.errors import DataError
+from stages.ingest.items import RESERVED, partly_numeric, read_items
+from stages.truth.merge import LABEL_COLUMNS
+
+
+def _items(tmp_path, text: str):
+    path = tmp_path / "items.csv"
+    path.write_text(text)
+    return path
+
+
+def test_the_reserved_names_are_every_column_the_pipeline_adds_to_items():
+    assert set(RESERVED) == {"split", *LABEL_COLUMNS} - {"item_id"}
+
+
+@pytest.mark.parametrize("name", ["label", "split", " is_gold"])
+def test_a_column_the_pipeline_adds_itself_is_refused_by_name(tmp_path, name):
+    path = _items(tmp_path, f"item_id,x,{name}\ni1,1,a\n")
+    with pytest.raises(DataError, match=f"header: column '{name}' is a name the pipeline"):
+        read_items(path)
+
+
+def test_ids_are_text_as_written_and_features_keep_their_missing_values(tmp_path):
+    path = _items(tmp_path, "item_id,x\nnan,1.5\nNone,NA\nNULL,\n,2\n")
+    items = read_items(path)
+    assert items["item_id"].tolist()[:3] == ["nan", "None", "NULL"]
+    assert items["item_id"].isna().tolist() == [False, False, False, True]  # empty: missing
+    assert items["x"].isna().tolist() == [False, True, True, False]
+
+
+def test_an_infinite_feature_value_names_its_record(tmp_path):
+    path = _items(tmp_path, "item_id,x\ni1,1.5\ni2,inf\n")
+    with pytest.raises(DataError, match="record 2 after the header: column 'x' is inf"):
+        read_items(path)
+
+
+def test_a_numeric_column_read_as_text_because_of_a_stray_cell_is_warned_about(tmp_path):
+    path = _items(tmp_path, "item_id,x,note\ni1,1.5,good\ni2,?,bad\ni3,2,ok\ni4,3,7\n")
+    (warning,) = partly_numeric(read_items(path), "items.csv")
+    assert "column 'x' is numbers but for 1 cell(s) (record 2: '?')" in warning
+    assert partly_numeric(pd.DataFrame({"item_id": ["a"], "x": [1.0]}), "items.csv") == []
