@@ -5,6 +5,7 @@ import sys
 import time
 
 import pandas as pd
+import pytest
 
 from stages.core.io import atomic_path, spreadsheet_safe, write_csv
 
@@ -65,3 +66,13 @@ def test_sigkill_mid_write_leaves_old_or_new_never_half(tmp_path):
         text = target.read_text()
         lines = set(text.splitlines())
         assert text == old or (len(lines) == 1 and len(text.splitlines()) == 20000), "torn file"
+
+
+def test_json_with_an_integer_python_refuses_is_a_data_error(tmp_path):
+    from stages.core.errors import DataError
+    from stages.core.io import read_json
+
+    path = tmp_path / "export.json"
+    path.write_text('[{"id": ' + "9" * 5000 + "}]")
+    with pytest.raises(DataError, match="unreadable JSON"):
+        read_json(path)

@@ -31,6 +31,9 @@ def test_the_template_params_are_valid_and_every_section_is_filled():
         ({"train": {"label_issues": {"folds": 1}}}, "train.label_issues.folds", "at least 2"),
         ({"label_merge": {"relabel": {"max_tasks": -1}}}, "label_merge.relabel.max_tasks", "or null"),
         ({"label_merge": {"method": "best"}}, "label_merge.method", "one of auto, ensemble"),
+        ({"seed": 10**30}, "seed", "at most 4294967295"),
+        ({"data": {"labels": ["9", "8", 9]}}, "data.labels", "distinct, non-empty labels"),
+        ({"data": {"labels": ["a", " "]}}, "data.labels", "distinct, non-empty labels"),
     ],
 )  # fmt: skip
 def test_bad_params_name_the_file_the_key_and_what_is_expected(raw, key, reason):

@@ -148,6 +148,9 @@ def read_json(path: str | os.PathLike[str], too_deep: str = "JSON nested too dee
         raise DataError(path, f"line {error.lineno}", f"invalid JSON ({error.msg})") from None
     except RecursionError:
         raise DataError(path, None, too_deep) from None
+    except ValueError as error:  # an integer of more than 4,300 digits, which Python refuses
+        reason = f"unreadable JSON ({str(error).split(';')[0]})"
+        raise DataError(path, None, reason) from None
 
 
 def load_params(path: str | os.PathLike[str] = catalog.PARAMS) -> dict[str, Any]:

@@ -22,16 +22,20 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def integer(default: int | None, low: int | None = None, nullable: bool = False) -> Field:
+def integer(
+    default: int | None, low: int | None = None, nullable: bool = False, high: int | None = None
+) -> Field:
     def accepts(value: Any) -> bool:
         if value is None:
             return nullable
         ok = isinstance(value, int) and not isinstance(value, bool)
-        return ok and (low is None or value >= low)
+        return ok and (low is None or value >= low) and (high is None or value <= high)
 
     bound = f" at least {low}" if low is not None else ""
+    bound += f" and at most {high}" if high is not None else ""
     json: dict[str, Any] = {"type": ["integer", "null"] if nullable else "integer"}
     json.update({"minimum": low} if low is not None else {})
+    json.update({"maximum": high} if high is not None else {})
     return Field(default, accepts, f"an integer{bound}" + (" or null" if nullable else ""), json)
 
 

@@ -33,8 +33,11 @@ MODELS = ("logistic_regression", "linear_svm", "random_forest", "hist_gradient_b
 def _labels(value: Any) -> bool:
     if value is None:
         return True
-    scalars = all(isinstance(v, str | int) and not isinstance(v, bool) for v in value or [0])
-    return isinstance(value, list) and len(value) > 0 and scalars
+    if not isinstance(value, list) or not value:
+        return False
+    scalars = all(isinstance(v, str | int) and not isinstance(v, bool) for v in value)
+    written = [str(v).strip() for v in value]
+    return scalars and "" not in written and len(set(written)) == len(written)
 
 
 def _min_df(value: Any) -> bool:
@@ -42,13 +45,18 @@ def _min_df(value: Any) -> bool:
 
 
 SCHEMA: dict[str, Any] = {
-    "seed": integer(0, low=0),
+    "seed": integer(0, low=0, high=2**32 - 1),  # numpy's and scikit-learn's range
     "data": {
         "labels": Field(
             None,
             _labels,
-            "a non-empty list of labels",
-            {"type": ["array", "null"], "items": {"type": ["string", "integer"]}, "minItems": 1},
+            "a non-empty list of distinct, non-empty labels",
+            {
+                "type": ["array", "null"],
+                "items": {"type": ["string", "integer"]},
+                "minItems": 1,
+                "uniqueItems": True,
+            },
         ),
         "aliases": mapping({}),
         "annotations": {
