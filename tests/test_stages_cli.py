@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -365,3 +366,31 @@ def test_a_warning_level_failure_lets_the_whole_pipeline_finish(project):
     summary = json.loads((project / "reports/validation/summary.json").read_text())
     assert summary["failed_warning"] == 1 and summary["success"] is True
     assert json.loads((project / "reports/metrics.json").read_text())["test"]["items"] > 0
+
+
+def test_a_stage_that_fails_late_writes_none_of_its_outputs(project):
+    """train checks the relabel tasks, and evaluate draws every chart, before writing anything:
+    a failure leaves the last run's outputs together, not a new model beside old tasks."""
+    _pipeline(project)
+    p = _paths(project)
+    kept = {
+        name: (project / name).read_bytes()
+        for name in ("models/model.skops", "reports/label_issues.csv", "reports/metrics.json")
+    }
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["train"]["logistic_regression"]["C"] = 0.05  # another model, were it written
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    config = Path(params["label_merge"]["relabel"]["config"])
+    config.write_text(config.read_text().replace(f'<Choice value="{LABELS[-1].title()}"/>', ""))
+    result = _run(project, "train", "--validated", p["validated"], "--labels-file", p["labels"],
+                  "--out", p["models"], "--issues", p["reports"] + "/label_issues.csv",
+                  "--relabel", p["relabel_issues"])  # fmt: skip
+    assert result.exit_code == 2 and "no <Choice>" in result.output, result.output
+    broken = project / "templates"
+    shutil.copytree(PROJECT_ROOT / ".dvc" / "plots", broken)
+    (broken / "confusion.json").write_text("{")
+    result = _run(project, "evaluate", "--validated", p["validated"], "--labels-file",
+                  p["labels"], "--model", p["models"], "--reports", p["reports"],
+                  "--data-version", p["raw"] + ".dvc", "--templates", str(broken))  # fmt: skip
+    assert result.exit_code == 2 and "confusion.json" in result.output, result.output
+    assert {name: (project / name).read_bytes() for name in kept} == kept

@@ -69,15 +69,10 @@ def evaluate(
     test = modeling.split_with_labels(read_table(items, where={"split": ["test"]}), labels, "test")
     subject = pages.evaluated(params, data_version(raw_dvc), merged_by(labels))
     result = evaluate_model(model, test, classes, params["evaluate"]["top_confusions"], subject)
-    write_json(reports_dir / "metrics.json", result.metrics)
-    write_json(metrics_file, headline("evaluate", result.metrics))
-    for name, rows in result.plots.items():
-        write_csv(reports_dir / "plots" / name, plot_rows(rows))
-    write_text(reports_dir / "evaluation.md", result.report)
+    # Every page is made before the first is written: a template that cannot draw stops the
+    # stage with no new metrics beside old charts.
     pictures = drawn_charts(result, annotators, templates_dir)
-    for stem, (_, drawing) in pictures.items():  # the model card shows them; so can any page
-        write_text(reports_dir / "charts" / f"{stem}.svg", drawing)
-    write_text(reports_dir / "report.html", run_report(result, pictures))
+    report_page = run_report(result, pictures)
     train_ids = read_table(items, ["item_id", "split"], where={"split": ["train"]})
     train_rows = modeling.split_with_labels(train_ids, labels, "train")
     counts = train_rows["label"].astype(str).value_counts().reindex(classes).fillna(0).astype(int)
@@ -91,6 +86,14 @@ def evaluate(
         merging,
         {stem: title for stem, (title, _) in pictures.items()},
     )
+    write_json(reports_dir / "metrics.json", result.metrics)
+    write_json(metrics_file, headline("evaluate", result.metrics))
+    for name, rows in result.plots.items():
+        write_csv(reports_dir / "plots" / name, plot_rows(rows))
+    write_text(reports_dir / "evaluation.md", result.report)
+    for stem, (_, drawing) in pictures.items():  # the model card shows them; so can any page
+        write_text(reports_dir / "charts" / f"{stem}.svg", drawing)
+    write_text(reports_dir / "report.html", report_page)
     write_text(model_dir / "model_card.md", card)
     scores = result.metrics["test"]
     click.echo(

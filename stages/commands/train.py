@@ -69,8 +69,8 @@ def train(
         except (ValueError, TypeError) as error:
             key = f"train.{options['model']}"
             raise DataError(params_file, key, str(error).splitlines()[0]) from None
-    write_bytes(model_dir / catalog.MODEL_FILE, trained.model)
-    write_csv(issues_file, trained.issues)
+    # Every output is made before the first is written: a bad config or tasks file stops the
+    # stage with the previous model, issues and tasks still together.
     item_key = params["data"]["annotations"]["item_key"]
     already_sent = task_items(merge_tasks_file, item_key)
     candidates = label_issues.relabel_candidates(
@@ -79,6 +79,8 @@ def train(
     relabel = {"item_key": item_key, **params["label_merge"]["relabel"]}
     classes = sorted(labels["label"].dropna().astype(str).unique())
     tasks = label_studio_tasks(candidates, text_columns_of(items), relabel, classes)
+    write_bytes(model_dir / catalog.MODEL_FILE, trained.model)
+    write_csv(issues_file, trained.issues)
     write_json_records(relabel_file, tasks)
     write_json(model_dir / catalog.TRAIN_SUMMARY, trained.summary)
     write_json(metrics_file, headline("train", trained.summary))
