@@ -378,3 +378,12 @@ def test_a_failed_cross_table_check_reads_as_what_it_checks_in_data_docs(tmp_pat
     assert "every item_id must be a value of items.item_id" in text
     assert "98.889% found" in text and "ghost-item" in text  # the share and the culprit shown
     assert "(not in items" not in text and "values must be null" not in text
+
+
+def test_unexpected_values_are_shown_in_ascii_so_look_alikes_differ():
+    from stages.gate.expectations import _example
+
+    assert _example("digit-000\u0430") == "'digit-000\\u0430'"  # Cyrillic a, not Latin
+    assert (
+        _example({"item_id": "i\n1", "annotator_id": "a"}) == "(item_id 'i\\n1', annotator_id 'a')"
+    )

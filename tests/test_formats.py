@@ -329,3 +329,17 @@ def test_a_record_without_the_item_key_is_an_error_unless_the_tool_id_is_asked_f
     export = _read(path, tool_id_fallback=True)
     assert export.annotations["item_id"].tolist() == ["2"]
     assert "1 record(s) without an item id (first: task 2)" in export.warnings[0]
+
+
+def test_an_export_with_no_judgments_is_warned_about(tmp_path):
+    from stages.ingest.formats import read_exports
+
+    (tmp_path / "empty.json").write_text("[]")
+    (tmp_path / "header.csv").write_text("item_id,annotator_id,label\n")
+    (tmp_path / "one.csv").write_text("item_id,annotator_id,label\ni1,a,cat\n")
+    export = read_exports(tmp_path)
+    assert len(export.annotations) == 1
+    assert [w for w in export.warnings if "no judgments" in w] == [
+        "empty.json: no judgments in this file",
+        "header.csv: no judgments in this file",
+    ]

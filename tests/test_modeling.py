@@ -168,3 +168,12 @@ def test_a_label_issue_task_is_scored_by_the_probability_of_its_suggestion():
     issues = rank_issues(ids, labels, probabilities, np.array(["a", "b", "c"]))
     (task,) = relabel_candidates(issues, 5).itertuples(index=False)
     assert (task.item_id, task.label, task.confidence) == ("i40", "b", 0.96)
+
+
+def test_a_grid_value_the_model_refuses_is_an_error_not_a_score_of_nan(items):
+    options = {**OPTIONS, "grid": {"C": [-1.0, 1.0]}, "cv_folds": 2}
+    estimator = modeling.build_estimator(items, options, seed=3)
+    with pytest.raises(ValueError, match="C"):
+        modeling.fit(
+            items, items["label"], pd.Series(1.0, index=items.index), estimator, options, 3
+        )

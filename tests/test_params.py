@@ -32,6 +32,8 @@ def test_the_template_params_are_valid_and_every_section_is_filled():
         ({"label_merge": {"relabel": {"max_tasks": -1}}}, "label_merge.relabel.max_tasks", "or null"),
         ({"label_merge": {"method": "best"}}, "label_merge.method", "one of auto, ensemble"),
         ({"seed": 10**30}, "seed", "at most 4294967295"),
+        ({"train": {"grid": {"C": 5}}}, "train.grid", "to non-empty lists of values"),
+        ({"train": {"grid": {"C": [[1, 2]]}}}, "train.grid", "to non-empty lists of values"),
         ({"data": {"labels": ["9", "8", 9]}}, "data.labels", "distinct, non-empty labels"),
         ({"data": {"labels": ["a", " "]}}, "data.labels", "distinct, non-empty labels"),
     ],

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -88,3 +90,21 @@ def test_labels_read_from_the_data_fold_unicode_forms_too():
         ["ne\u0301gatif", "n\u00e9gatif", "n\u00e9gatif", "\uff30\uff4f\uff53", "Pos"]
     )
     assert len(labels_in(found, {})) == 2
+
+
+def test_conflicting_gold_labels_say_where_each_came_from():
+    from stages.core.errors import DataError
+    from stages.ingest.tables import combine_gold
+
+    def gold(rows):
+        return pd.DataFrame(rows, columns=["item_id", "label"], dtype="string")
+
+    mapping = {"cat": "cat", "dog": "dog"}
+    with pytest.raises(
+        DataError, match=r"item i1: conflicting gold labels \['cat', 'dog'\] \(in the gold file\)"
+    ):
+        combine_gold(gold([("i1", "cat"), ("i1", "dog")]), gold([]), mapping, Path("gold.csv"))
+    with pytest.raises(DataError, match="in a ground-truth mark in an export and the gold file"):
+        combine_gold(gold([("i1", "cat")]), gold([("i1", "dog")]), mapping, Path("gold.csv"))
+    same = combine_gold(gold([("i1", "cat")]), gold([("i1", "cat")]), mapping, Path("gold.csv"))
+    assert same.to_dict("records") == [{"item_id": "i1", "label": "cat"}]

@@ -40,6 +40,14 @@ def _labels(value: Any) -> bool:
     return scalars and "" not in written and len(set(written)) == len(written)
 
 
+def _grid(value: Any) -> bool:
+    scalar = str | int | float | bool | None
+    return isinstance(value, dict) and all(
+        isinstance(values, list) and values and all(isinstance(v, scalar) for v in values)
+        for values in value.values()
+    )
+
+
 def _min_df(value: Any) -> bool:
     return (isinstance(value, int) and value >= 1) or (is_number(value) and 0 < value <= 1)
 
@@ -152,7 +160,12 @@ SCHEMA: dict[str, Any] = {
             "max_iter": integer(200, low=1),
             "max_leaf_nodes": integer(31, low=2),
         },
-        "grid": mapping({}),
+        "grid": Field(
+            {},
+            _grid,
+            "a mapping of hyperparameter names to non-empty lists of values",
+            {"type": "object", "additionalProperties": {"type": "array", "minItems": 1}},
+        ),
         "cv_folds": integer(3, low=2),
         "scoring": text("f1_macro"),
         "label_issues": {

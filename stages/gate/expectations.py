@@ -151,10 +151,11 @@ def _outcome(check: Check, item: Any) -> Outcome:
 
 
 def _example(value: Any) -> str:
-    """An unexpected value as a person reads it: a row (a compound check's) field by field."""
+    """An unexpected value as a person reads it: a row (a compound check's) field by field, in
+    ASCII, so that a look-alike ('\\u0430', Cyrillic) or a control character shows."""
     if isinstance(value, dict):
-        return "(" + ", ".join(f"{key} {str(item)!r}" for key, item in value.items()) + ")"
-    return repr(str(value))
+        return "(" + ", ".join(f"{key} {str(item)!a}" for key, item in value.items()) + ")"
+    return ascii(str(value))
 
 
 def _strings(value: Any) -> list[str]:

@@ -171,15 +171,18 @@ def combine_gold(
 ) -> pd.DataFrame:
     """Gold from the gold file plus ground truth marked in exports; a conflict is an error."""
     marked = marked.assign(label=normalise_labels(marked["label"], mapping))
-    both = pd.concat([gold_file, marked], ignore_index=True).drop_duplicates()
+    origin = ["the gold file"] * len(gold_file) + ["a ground-truth mark in an export"] * len(marked)
+    both = pd.concat([gold_file, marked], ignore_index=True).assign(_origin=origin)
+    both = both.drop_duplicates(["item_id", "label"])
     conflicts = both["item_id"].duplicated(keep=False)
     if conflicts.any():
         item = both.loc[conflicts, "item_id"].iloc[0]
-        labels = sorted(both.loc[both["item_id"] == item, "label"].astype(str))
-        raise DataError(
-            path, f"item {item}", f"conflicting gold labels {labels} (gold file vs ground truth)"
-        )
-    return _sorted(both.astype("string"), ["item_id"])
+        given = both[both["item_id"] == item]
+        labels = sorted(given["label"].astype(str))
+        places = " and ".join(sorted(set(given["_origin"])))
+        reason = f"conflicting gold labels {labels} (in {places}): keep the right one"
+        raise DataError(path, f"item {item}", reason)
+    return _sorted(both.drop(columns="_origin").astype("string"), ["item_id"])
 
 
 def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -183,6 +183,7 @@ def fit(
             cv=StratifiedKFold(options["cv_folds"], shuffle=True, random_state=seed),
             n_jobs=n_jobs,
             refit=False,  # refitted below, in this process, as GridSearchCV's refit would
+            error_score="raise",  # a value the model refuses is an error, not a score of nan
         )
         search.fit(features, labels, **fit_params)
         best = {key: search.best_params_[names[key]] for key in grid}

@@ -143,5 +143,10 @@ def read_exports(path: Path, fmt: str = "auto", options: dict[str, Any] | None =
         for reason, count in sorted(export.skipped.items())
     }
     warnings = [line for export in exports for line in export.warnings]
+    warnings += [  # a file that holds nothing may be an export taken before anyone worked
+        f"{source}: no judgments in this file"
+        for source, export in zip(sources, exports, strict=True)
+        if export.annotations.empty and export.gold.empty and not export.skipped
+    ]
     formats = {source: fmt for export in exports for source, fmt in export.formats.items()}
     return Export(annotations, gold, skipped, warnings, formats)
