@@ -343,3 +343,12 @@ def test_an_export_with_no_judgments_is_warned_about(tmp_path):
         "empty.json: no judgments in this file",
         "header.csv: no judgments in this file",
     ]
+
+
+def test_a_link_to_a_missing_file_is_named_not_skipped(tmp_path):
+    (tmp_path / "one.csv").write_text("item_id,annotator_id,label\ni1,a,cat\n")
+    (tmp_path / "gone.csv").symlink_to(tmp_path / "moved-away.csv")
+    with pytest.raises(
+        DataError, match=r"gone.csv: a link to .*moved-away.csv, which does not exist"
+    ):
+        read_exports(tmp_path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -108,11 +109,12 @@ def export_files(path: Path) -> list[Path]:
         return [path]
     if not path.is_dir():
         raise DataError(path, None, "no such file or folder")
-    files = sorted(
-        p
-        for p in path.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-    )
+    inside = sorted(path.rglob("*"))
+    shown = [p for p in inside if not any(s.startswith(".") for s in p.relative_to(path).parts)]
+    for broken in sorted(p for p in shown if p.is_symlink() and not p.exists()):
+        reason = f"a link to {os.readlink(broken)}, which does not exist: restore it or remove it"
+        raise DataError(broken, None, reason)
+    files = sorted(p for p in shown if p.is_file())
     if not files:
         raise DataError(path, None, "no annotation files; add your labeling tool's exports here")
     return files
