@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from stages.core.errors import DataError
-from stages.ingest.items import RESERVED, partly_numeric, read_items
+from stages.ingest.items import _MISSING, RESERVED, partly_numeric, read_items
 from stages.truth.merge import LABEL_COLUMNS
 
 
@@ -16,6 +16,12 @@ def _items(tmp_path, text: str):
 
 def test_the_reserved_names_are_every_column_the_pipeline_adds_to_items():
     assert set(RESERVED) == {"split", *LABEL_COLUMNS} - {"item_id"}
+
+
+def test_feature_columns_read_missing_values_as_pandas_does_by_default():
+    from pandas._libs.parsers import STR_NA_VALUES
+
+    assert sorted(_MISSING) == sorted(STR_NA_VALUES)  # a pandas upgrade that changes them fails
 
 
 @pytest.mark.parametrize("name", ["label", "split", " is_gold"])

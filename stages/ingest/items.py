@@ -78,9 +78,9 @@ def partly_numeric(frame: pd.DataFrame, where: str) -> list[str]:
         given = values.dropna().astype(str)
         numbers = pd.to_numeric(given, errors="coerce")
         if len(given) and numbers.notna().mean() > 0.5:
-            stray = numbers.isna().to_numpy()
+            stray = numbers.isna()
             first = given[stray].iloc[0]
-            record = int(np.flatnonzero(values.index == given.index[stray][0])[0]) + 1
+            record = values.index.get_loc(given.index[stray][0]) + 1  # position, not label
             notes.append(
                 f"{where}: column {name!r} is numbers but for {int(stray.sum())} cell(s) "
                 f"(record {record}: {first!a}), so it is read as text and not as a numeric "
