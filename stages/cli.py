@@ -12,6 +12,7 @@ import warnings
 import click
 
 from stages.core.errors import EXIT_DATA_ERROR, DataError
+from stages.core.terminal import wrapped
 
 EXIT_INTERNAL_ERROR = 1
 
@@ -61,7 +62,8 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except DataError as error:
-            click.echo(f"error: {_capped(error.line())}", err=True)
+            message = f"{error.record}: {error.reason}" if error.record else error.reason
+            click.echo(wrapped("error: ", message, path=error.path), err=True)
             ctx.exit(EXIT_DATA_ERROR)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
@@ -69,11 +71,9 @@ class LazyGroup(click.Group):
             if os.environ.get("STAGES_DEBUG"):
                 raise
             where = f"{type(error).__name__}: {error}".splitlines()[0] if str(error) else ""
-            click.echo(
-                f"internal error: {_capped(where or type(error).__name__)} "
-                "(STAGES_DEBUG=1 shows the trace; please report it)",
-                err=True,
-            )
+            where = where or type(error).__name__
+            line = f"{where} (STAGES_DEBUG=1 shows the trace; please report it)"
+            click.echo(wrapped("internal error: ", line), err=True)
             ctx.exit(EXIT_INTERNAL_ERROR)
 
 
@@ -82,18 +82,10 @@ def _echo_warnings(caught: list[warnings.WarningMessage]) -> None:
     multi-line blocks with source lines in the middle of a stage's output."""
     seen: set[str] = set()
     for warning in caught:
-        line = _capped(f"warning: {warning.category.__name__}: {warning.message}", 300)
-        if line not in seen:
-            seen.add(line)
-            click.echo(line, err=True)
-
-
-def _capped(line: str, limit: int = 1000) -> str:
-    """One line, at most ``limit`` characters: a 50 MB label must not make a 50 MB message."""
-    line = " ".join(line.split())
-    if len(line) <= limit:
-        return line
-    return f"{line[: limit - 40]}... ({len(line)} characters in all)"
+        text = wrapped("warning: ", f"{warning.category.__name__}: {warning.message}", limit=300)
+        if text not in seen:
+            seen.add(text)
+            click.echo(text, err=True)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

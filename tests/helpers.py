@@ -3,6 +3,7 @@ template into a new Git repository. Nothing imports from a test module."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -104,3 +105,19 @@ def text_project_params(root: Path, labels: list[str]) -> dict:
     }
     params["train"]["label_issues"]["folds"] = 3
     return params
+
+
+def error_message(output: str, prefix: str = "error: ") -> str:
+    """The last message in ``output`` that starts with ``prefix``, its lines joined into one.
+
+    Checks its shape: its lines after the first are indented, and every line is under 100
+    columns, except one that holds a single word (a path, a huge value) after its prefix.
+    """
+    lines = output.rstrip().splitlines()
+    starts = [at for at, line in enumerate(lines) if line.startswith(prefix)]
+    assert starts, output
+    message = lines[starts[-1] : starts[-1] + 1]
+    message += itertools.takewhile(lambda line: line.startswith("  "), lines[starts[-1] + 1 :])
+    wide = [line for line in message if len(line) >= 100]
+    assert all(len(line.removeprefix(prefix).split()) == 1 for line in wide), output
+    return " ".join(" ".join(message).split())

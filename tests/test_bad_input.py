@@ -1,5 +1,5 @@
-"""Messy deliveries through the prepare command: exit status 2, one line naming the file, the
-record and the reason, and never a traceback."""
+"""Messy deliveries through the prepare command: exit status 2, one message naming the file, the
+record and the reason in lines under 100 columns, and never a traceback."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from stages.cli import main
 from tests.conftest import PROJECT_ROOT
+from tests.helpers import error_message
 
 GOOD_ITEMS = "item_id,x\ni1,1\ni2,2\n"
 
@@ -133,12 +134,12 @@ CASES = [
 
 
 @pytest.mark.parametrize(("case", "files", "message"), CASES, ids=[case[0] for case in CASES])
-def test_bad_delivery_exits_2_with_one_line(tmp_path, case, files, message):
+def test_bad_delivery_exits_2_with_one_message(tmp_path, case, files, message):
     result = run_prepare(tmp_path, files)
     assert result.exit_code == 2, result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
-    assert message in lines[0]
+    first, *rest = result.output.splitlines()
+    assert first.startswith("error: ") and all(line.startswith("  ") for line in rest)
+    assert message in error_message(result.output)
     assert "Traceback" not in result.output
     assert not (tmp_path / "prepared").exists()
 
@@ -146,7 +147,9 @@ def test_bad_delivery_exits_2_with_one_line(tmp_path, case, files, message):
 def test_an_empty_folder_says_what_to_do(tmp_path):
     result = run_prepare(tmp_path, {})
     assert result.exit_code == 2
-    assert "no annotation files; add your labeling tool's exports here" in result.output
+    assert "no annotation files; add your labeling tool's exports here" in error_message(
+        result.output
+    )
 
 
 def test_windows_line_endings_bom_quoted_newlines_and_extra_columns_are_fine(tmp_path):
@@ -170,7 +173,7 @@ def test_a_broken_items_table(tmp_path):
         tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"}, items="id,x\n1,2\n"
     )
     assert result.exit_code == 2
-    assert "items.csv: header: missing required column: item_id" in result.output
+    assert "items.csv: header: missing required column: item_id" in error_message(result.output)
 
 
 @pytest.mark.parametrize(
@@ -184,8 +187,8 @@ def test_a_broken_items_table(tmp_path):
 def test_a_misshapen_items_table_names_the_record(tmp_path, items, message):
     result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"}, items)
     assert result.exit_code == 2, result.output
-    (line,) = result.output.strip().splitlines()
-    assert line.startswith("error: ") and f"items.csv: {message}" in line
+    assert result.output.startswith("error: ")
+    assert f"items.csv: {message}" in error_message(result.output)
 
 
 def test_a_misshapen_gold_table_names_the_record(tmp_path):
@@ -193,7 +196,8 @@ def test_a_misshapen_gold_table_names_the_record(tmp_path):
     (tmp_path / "raw" / "gold.csv").write_text("item_id,label\ni1,cat,dog\n")
     result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"})
     assert result.exit_code == 2, result.output
-    assert "gold.csv: record 1 after the header: 3 field(s) where the header has 2" in result.output
+    message = error_message(result.output)
+    assert "gold.csv: record 1 after the header: 3 field(s) where the header has 2" in message
 
 
 @pytest.mark.parametrize(
@@ -208,7 +212,8 @@ def test_a_gold_table_in_another_encoding_names_the_line(tmp_path, content, mess
     (tmp_path / "raw" / "gold.csv").write_bytes(content)
     result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"})
     assert result.exit_code == 2, result.output
-    (line,) = result.output.strip().splitlines()
+    assert result.output.startswith("error: ")
+    line = error_message(result.output)
     assert message in line and "save" in line
 
 
@@ -219,8 +224,8 @@ def test_an_alias_table_giving_one_id_to_two_people_names_the_record(tmp_path):
     )
     result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,7,cat\n"})
     assert result.exit_code == 2, result.output
-    (line,) = result.output.strip().splitlines()
-    assert line.startswith("error: ") and line.endswith(
+    assert result.output.startswith("error: ")
+    assert error_message(result.output).endswith(
         "annotator_aliases.csv: record 2 after the header: raw id '7' stands for both "
         "'ann@x.org' and 'bo@x.org'"
     )
@@ -240,11 +245,11 @@ def test_task_data_naming_files_outside_the_project_is_a_warning(tmp_path, monke
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.output.splitlines() if line.startswith("warning: ")]
     assert len(warnings) == 1, result.output
-    assert (
-        "b.json: task 10: data.image names '../../etc/passwd', a file outside the project"
-        in (warnings[0])
+    warning = error_message(result.output, prefix="warning: ")
+    assert "b.json: task 10: data.image names '../../etc/passwd', a file outside the project" in (
+        warning
     )
-    assert "(and 2 more records)" in warnings[0]
+    assert "(and 2 more records)" in warning
     report = json.loads((tmp_path / "prepare.json").read_text())
     assert report["annotations"] == 6 and len(report["warnings"]) == 1
 
@@ -266,7 +271,7 @@ def test_outside_project(tmp_path, value, outside):
     [("train", "validated/items.parquet", "validate"), ("evaluate", "validated/items.parquet", "validate"),
      ("label-merge", "validated/annotations.parquet", "validate")],
 )  # fmt: skip
-def test_a_missing_upstream_output_is_one_line_naming_the_stage_to_run(
+def test_a_missing_upstream_output_is_one_message_naming_the_stage_to_run(
     tmp_path, stage, missing, run
 ):
     params = tmp_path / "params.yaml"
@@ -275,7 +280,7 @@ def test_a_missing_upstream_output_is_one_line_naming_the_stage_to_run(
         main, [stage, "--params", str(params), "--validated", str(tmp_path / "validated")]
     )
     assert result.exit_code == 2, result.output
-    line = result.output.strip().splitlines()[-1]
+    line = error_message(result.output)
     assert line.endswith(f"missing; run `dvc repro {run}` first") and missing in line
 
 
@@ -294,10 +299,10 @@ def test_a_broken_model_file_is_one_line(tmp_path, content):
         model_io.load(path)
 
 
-def test_json_nested_too_deep_is_one_line(tmp_path):
+def test_json_nested_too_deep_is_one_message(tmp_path):
     result = run_prepare(tmp_path, {"deep.json": b"[" * 200_000 + b"]" * 200_000})
     assert result.exit_code == 2, result.output
-    assert "deep.json: JSON nested too deeply" in result.output
+    assert "deep.json: JSON nested too deeply" in error_message(result.output)
 
 
 def test_a_bug_is_one_line_with_the_trace_on_request(tmp_path, monkeypatch):
@@ -319,7 +324,8 @@ def test_a_bug_is_one_line_with_the_trace_on_request(tmp_path, monkeypatch):
 
 
 def test_a_huge_value_makes_a_short_line(tmp_path):
-    """An alias to a 1 MB label: the error names it, in at most 1,000 characters."""
+    """An alias to a 1 MB label: the error names it, in at most 400 characters and lines under
+    100 columns."""
     huge = "x" * 1_000_000
     raw = tmp_path / "raw"
     (raw / "annotations").mkdir(parents=True)
@@ -331,8 +337,8 @@ def test_a_huge_value_makes_a_short_line(tmp_path):
             str(tmp_path / "r.json"), "--metrics", str(tmp_path / "m.json"), "--params", str(params)]  # fmt: skip
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
-    line = result.output.strip().splitlines()[-1]
-    assert len(line) <= 1000 and "data.aliases.kitty" in line and "characters in all" in line
+    line = error_message(result.output)
+    assert len(result.output) < 500 and "data.aliases.kitty" in line and "characters in all" in line
 
 
 def test_standalone_gold_outside_the_label_set_is_an_error(tmp_path):
@@ -344,6 +350,6 @@ def test_standalone_gold_outside_the_label_set_is_an_error(tmp_path):
             "cat,dog", "--out", str(tmp_path / "out"), "--params", str(tmp_path / "none.yaml")]  # fmt: skip
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2, result.output
-    assert result.output.strip().endswith(
+    assert error_message(result.output).endswith(
         "gold.csv: item i1: gold label 'horse' is not in the label set (cat, dog)"
     )

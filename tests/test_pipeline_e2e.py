@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.conftest import PROJECT_ROOT
-from tests.helpers import copy_template, ran_stages, sh, text_project_params
+from tests.helpers import copy_template, error_message, ran_stages, sh, text_project_params
 
 pytestmark = pytest.mark.e2e
 STAGES = ["prepare", "validate", "label-merge", "train", "evaluate"]
@@ -240,7 +240,7 @@ BAD_DELIVERIES = [
 
 
 @pytest.mark.parametrize(("name", "content", "message"), BAD_DELIVERIES)
-def test_a_bad_delivery_stops_dvc_repro_with_one_line_and_recovers(repo, name, content, message):
+def test_a_bad_delivery_stops_dvc_repro_with_one_message_and_recovers(repo, name, content, message):
     late = repo / "data" / "raw" / "annotations" / name
     late.write_bytes(content)
     try:
@@ -248,7 +248,7 @@ def test_a_bad_delivery_stops_dvc_repro_with_one_line_and_recovers(repo, name, c
         assert result.returncode != 0
         assert ran_stages(result.stdout) == ["prepare"]
         errors = [line for line in result.stderr.splitlines() if line.startswith("error: data/")]
-        assert len(errors) == 1 and message in errors[0], result.stderr
+        assert len(errors) == 1 and message in error_message(result.stderr), result.stderr
         assert "Traceback" not in result.stderr + result.stdout
     finally:
         late.unlink()

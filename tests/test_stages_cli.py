@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from stages.cli import main
 from tests.conftest import LABELS, PROJECT_ROOT
-from tests.helpers import labelling_config
+from tests.helpers import error_message, labelling_config
 
 
 @pytest.fixture
@@ -189,7 +189,8 @@ def test_prepare_reports_a_broken_batch_with_exit_2(project):
     p = _paths(project)
     result = _run(project, *_prepare_args(p))
     assert result.exit_code == 2
-    assert result.output.startswith("error: ") and "c.json: line 1: invalid JSON" in result.output
+    assert result.output.startswith("error: ")
+    assert "c.json: line 1: invalid JSON" in error_message(result.output)
     assert not (project / "data/prepared").exists()
 
 

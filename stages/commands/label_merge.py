@@ -13,7 +13,7 @@ from stages.commands import (
     path_option,
     read_tables,
 )
-from stages.core import catalog
+from stages.core import catalog, terminal
 from stages.core.params import FORMATS, METHODS
 
 if TYPE_CHECKING:
@@ -223,8 +223,7 @@ def _standalone_inputs(
         strict_aliases=False,
         aliases_file=aliases_file,
     )
-    for line in delivery.export.warnings:
-        click.echo(f"warning: {line}", err=True)
+    terminal.echo_warnings(delivery.export.warnings)
     outside = ~delivery.gold["label"].isin(delivery.labels)
     if outside.any():  # in the pipeline, validate stops it; here nothing else would
         from stages.core.errors import DataError

@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 
 from stages.commands import metrics_option, params_option, path_option
-from stages.core import catalog
+from stages.core import catalog, terminal
 
 
 @click.command()
@@ -82,8 +82,7 @@ def prepare(
     }
     write_json(report_file, report)
     write_json(metrics_file, headline("prepare", report))
-    for line in warnings:
-        click.echo(f"warning: {line}", err=True)
+    terminal.echo_warnings(warnings)
     click.echo(
         f"prepare: {len(items)} items ({int((items['split'] == 'test').sum())} test), "
         f"{len(annotations)} annotations from {quantity(annotations['source'].nunique(), 'file')}, "

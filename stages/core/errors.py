@@ -6,7 +6,8 @@ EXIT_DATA_ERROR = 2
 
 
 class DataError(Exception):
-    """Bad input: names the file, the record and the reason, in one line."""
+    """Bad input: names the file, the record and the reason (the CLI prints it in lines under
+    100 columns, the file and record first)."""
 
     def __init__(self, path: object, record: object, reason: str) -> None:
         self.path = str(path)

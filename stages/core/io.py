@@ -127,6 +127,15 @@ def read_yaml(path: str | os.PathLike[str], missing: str) -> Any:
         raise DataError(path, None, missing) from None
     except UnicodeDecodeError as error:
         raise DataError(path, None, f"not UTF-8 text ({error.reason})") from None
+    except yaml.MarkedYAMLError as error:  # where, then what: the file is named once
+        mark = error.problem_mark or error.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        what = ": ".join(part for part in (error.context, error.problem) if part)
+        raise DataError(path, where, f"invalid YAML ({what})") from None
+    except yaml.reader.ReaderError as error:
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        what = f"U+{code:04X}: {error.reason}"
+        raise DataError(path, f"character {error.position + 1}", f"invalid YAML ({what})") from None
     except yaml.YAMLError as error:
         raise DataError(path, None, f"invalid YAML ({error})".replace("\n", " ")) from None
     except RecursionError:

@@ -133,7 +133,8 @@ def svg(chart: dict[str, Any], prefix: str = "") -> str:
     except ValueError as error:  # a template edited into something Vega-Lite cannot draw
         title = chart.get("title", {})
         name = title.get("text", "a chart") if isinstance(title, dict) else str(title)
-        raise DataError(".dvc/plots", name, f"cannot draw it ({error})") from None
+        reason = str(error).strip().splitlines()[0]  # not the JavaScript stack under it
+        raise DataError(".dvc/plots", name, f"cannot draw it ({reason})") from None
     numbers: dict[str, str] = {}
     return _COUNTED_ID.sub(
         lambda m: numbers.setdefault(m[0], f"{prefix}{m[1]}{len(numbers)}"), drawn

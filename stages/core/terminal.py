@@ -1,0 +1,58 @@
+"""Messages for people at a terminal: lines under 100 columns, and never huge.
+
+A message (an error, a warning) reads as one: its first line starts with a prefix such as
+``error: `` and names the file, the lines after it are indented two spaces, so that
+`grep error:` finds it and the eye sees where it ends.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import click
+
+WIDTH = 99
+
+
+def wrapped(prefix: str, message: str, path: str = "", limit: int = 400) -> str:
+    """``message`` in lines under 100 columns. Words, paths among them, are never split, so
+    that they can be copied: one longer than a line stands on a line alone, as does a long
+    ``path`` on the first line."""
+    message = capped(message, limit)
+    if not path:
+        return "\n".join(_fill(message, first=prefix))
+    head = capped(f"{prefix}{path}:", limit)
+    if len(head) > 60:
+        return "\n".join([head, *_fill(message, first="  ")])
+    return "\n".join(_fill(message, first=f"{head} "))
+
+
+def echo(prefix: str, message: str, path: str = "") -> None:
+    """Print a message to stderr, wrapped."""
+    click.echo(wrapped(prefix, message, path), err=True)
+
+
+def echo_warnings(lines: list[str]) -> None:
+    """Print warnings to stderr, wrapped; a line that starts with two spaces continues the
+    warning before it."""
+    for line in lines:
+        echo("  " if line.startswith("  ") else "warning: ", line)
+
+
+def capped(line: str, limit: int) -> str:
+    """One line of at most ``limit`` characters: a 50 MB label must not make a 50 MB message."""
+    line = " ".join(line.split())
+    if len(line) <= limit:
+        return line
+    return f"{line[: limit - 40]}... ({len(line)} characters in all)"
+
+
+def _fill(text: str, first: str) -> list[str]:
+    return textwrap.wrap(
+        text,
+        width=WIDTH,
+        initial_indent=first,
+        subsequent_indent="  ",
+        break_long_words=False,  # a path stays whole: a word longer than a line stands alone
+        break_on_hyphens=False,
+    )
