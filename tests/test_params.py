@@ -8,6 +8,7 @@ from stages.cli import main
 from stages.core.errors import DataError
 from stages.core.params import SCHEMA, complete, typed, validated
 from tests.conftest import PROJECT_ROOT
+from tests.helpers import error_message
 
 
 def test_the_template_params_are_valid_and_every_section_is_filled():
@@ -36,6 +37,12 @@ def test_the_template_params_are_valid_and_every_section_is_filled():
         ({"train": {"grid": {"C": [[1, 2]]}}}, "train.grid", "to non-empty lists of values"),
         ({"data": {"labels": ["9", "8", 9]}}, "data.labels", "distinct, non-empty labels"),
         ({"data": {"labels": ["a", " "]}}, "data.labels", "distinct, non-empty labels"),
+        # beyond what compiled code takes (an overflow inside scikit-learn), or hours of work
+        ({"train": {"linear_svm": {"max_iter": 10**20}}}, "train.linear_svm.max_iter", "at most 2147483647"),
+        ({"train": {"random_forest": {"n_estimators": 10**6}}}, "train.random_forest.n_estimators",
+         "must be an integer at least 1 and at most 10000, got 1000000"),
+        ({"train": {"model": "random_forest", "grid": {"n_estimators": [100, 10**20]}}}, "train.grid.n_estimators",
+         "each value must be an integer at least 1 and at most 10000, got 100000000000000000000"),
     ],
 )  # fmt: skip
 def test_bad_params_name_the_file_the_key_and_what_is_expected(raw, key, reason):
@@ -60,15 +67,13 @@ def test_numbers_are_decimals_whichever_way_they_were_written():
     assert typed("train.linear_svm.tol", 2) == 2 and typed("train.linear_svm.C", "x") == "x"
 
 
-def test_a_bad_param_stops_a_stage_with_exit_status_2_and_one_line(tmp_path):
+def test_a_bad_param_stops_a_stage_with_exit_status_2_and_one_message(tmp_path):
     params = tmp_path / "params.yaml"
     params.write_text("label_merge:\n  max_iter: -5\n")
     result = CliRunner().invoke(main, ["evaluate", "--params", str(params)])
     assert result.exit_code == 2
-    assert (
-        result.output.strip()
-        .splitlines()[-1]
-        .endswith("label_merge.max_iter: must be an integer at least 1, got -5")
+    assert error_message(result.output).endswith(
+        "label_merge.max_iter: must be an integer at least 1 and at most 2147483647, got -5"
     )
 
 

@@ -22,20 +22,25 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+# The largest integer compiled numerical code (C's int) takes: beyond it scikit-learn and its
+# solvers fail with an overflow deep inside, or try to allocate as much.
+C_INT_MAX = 2**31 - 1
+
+
 def integer(
-    default: int | None, low: int | None = None, nullable: bool = False, high: int | None = None
+    default: int | None, low: int | None = None, nullable: bool = False, high: int = C_INT_MAX
 ) -> Field:
     def accepts(value: Any) -> bool:
         if value is None:
             return nullable
         ok = isinstance(value, int) and not isinstance(value, bool)
-        return ok and (low is None or value >= low) and (high is None or value <= high)
+        return ok and (low is None or value >= low) and value <= high
 
-    bound = f" at least {low}" if low is not None else ""
-    bound += f" and at most {high}" if high is not None else ""
+    bound = f" at least {low} and" if low is not None else ""
+    bound += f" at most {high}"
     json: dict[str, Any] = {"type": ["integer", "null"] if nullable else "integer"}
     json.update({"minimum": low} if low is not None else {})
-    json.update({"maximum": high} if high is not None else {})
+    json.update({"maximum": high})
     return Field(default, accepts, f"an integer{bound}" + (" or null" if nullable else ""), json)
 
 

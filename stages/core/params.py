@@ -150,14 +150,15 @@ SCHEMA: dict[str, Any] = {
         },
         "logistic_regression": {"C": number(1.0, 0.0, open_low=True), "max_iter": integer(2000, 1)},
         "linear_svm": {"C": number(0.1, 0.0, open_low=True), "max_iter": integer(5000, 1)},
+        # Work bounds against a typo (an extra zero or two): past them a fit runs for hours.
         "random_forest": {
-            "n_estimators": integer(200, low=1),
+            "n_estimators": integer(200, low=1, high=10_000),
             "max_depth": integer(None, low=1, nullable=True),
             "min_samples_leaf": integer(1, low=1),
         },
         "hist_gradient_boosting": {
             "learning_rate": number(0.1, 0.0, open_low=True),
-            "max_iter": integer(200, low=1),
+            "max_iter": integer(200, low=1, high=10_000),
             "max_leaf_nodes": integer(31, low=2),
         },
         "grid": Field(
@@ -233,7 +234,23 @@ def complete(name: str, given: dict[str, Any] | None, source: object = "params")
 
 def validated(raw: dict[str, Any], source: object) -> dict[str, Any]:
     """The whole params file, checked, with every default filled."""
-    return _walk(SCHEMA, raw, "", source)
+    params = _walk(SCHEMA, raw, "", source)
+    _check_grid(params["train"], source)
+    return params
+
+
+def _check_grid(train: dict[str, Any], source: object) -> None:
+    """A grid's values for a hyperparameter params.yaml has meet that hyperparameter's rule."""
+    fields = SCHEMA["train"][train["model"]]
+    for key, values in train["grid"].items():
+        spec = fields.get(key)
+        refused = [v for v in values if isinstance(spec, Field) and not spec.accepts(v)]
+        if refused:
+            raise DataError(
+                source,
+                f"train.grid.{key}",
+                f"each value must be {spec.expected}, got {_show(refused[0])}",
+            )
 
 
 def _walk(schema: dict[str, Any], given: Any, prefix: str, source: object) -> dict[str, Any]:
