@@ -47,7 +47,12 @@ CASES = [
     (
         "truncated JSON",
         {"b.json": b'[{"id": 1, "data": {"item_id": "i1"}, "annotations": [{"resu'},
-        "b.json: line 1: invalid JSON",
+        "b.json: line 1: invalid JSON (a string opens at column 56 and never closes): the text ends",
+    ),
+    (
+        "JSON missing a comma",
+        {"b.json": b'[{"id": 1 "data": {}}]'},
+        "b.json: line 1: invalid JSON (Expecting ',' delimiter at column 11)",
     ),
     (
         "object, not an array",
@@ -82,7 +87,7 @@ CASES = [
                 ]
             ).encode()
         },
-        "b.json: task 1: expected exactly one choice",
+        "b.json: task 1: expected exactly one choice, got ['cat', 'dog']; a judgment is one label",
     ),
     (
         "missing column",
@@ -215,6 +220,29 @@ def test_a_gold_table_in_another_encoding_names_the_line(tmp_path, content, mess
     assert result.output.startswith("error: ")
     line = error_message(result.output)
     assert message in line and "save" in line
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "line"),
+    [("annotations/a.csv", 'item_id,annotator_id,label\ni1,a,"cat\ni2,b,dog\n', 2),
+     ("annotations/a.csv", 'item_id,annotator_id,label\ni1,a,cat\ni2,b,"dog\n', 3),
+     ("items.csv", 'item_id,x\ni1,"1\ni2,2\n', 2),  # the swallowed rest has the right shape
+     ("gold.csv", 'item_id,label\ni1,"cat\n', 2)],
+)  # fmt: skip
+def test_a_quote_that_never_closes_is_named_by_the_line_it_opens(tmp_path, name, content, line):
+    """Readers see one field running to the end of the file: a record too short, or an error
+    at its end, neither of which says where to look."""
+    (tmp_path / "raw").mkdir()
+    files = {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"}
+    if name.startswith("annotations/"):
+        files = {name.removeprefix("annotations/"): content.encode()}
+    elif name == "gold.csv":
+        (tmp_path / "raw" / "gold.csv").write_text(content)
+    result = run_prepare(tmp_path, files, items=content if name == "items.csv" else GOOD_ITEMS)
+    assert result.exit_code == 2, result.output
+    assert error_message(result.output).endswith(
+        f"{name}: line {line}: a quoted field opens here and never closes: close or remove the quote"
+    )
 
 
 def test_an_alias_table_giving_one_id_to_two_people_names_the_record(tmp_path):

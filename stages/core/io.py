@@ -142,6 +142,19 @@ def read_yaml(path: str | os.PathLike[str], missing: str) -> Any:
         raise DataError(path, None, "YAML nested too deeply") from None
 
 
+def json_problem(error: json.JSONDecodeError) -> str:
+    """What is wrong and where on the line; for a text cut short, what to do."""
+    unterminated = error.msg.startswith("Unterminated string")  # only ever at the end
+    what = (
+        f"a string opens at column {error.colno} and never closes"
+        if unterminated
+        else f"{error.msg} at column {error.colno}"
+    )
+    if unterminated or not error.doc[error.pos :].strip():
+        return f"invalid JSON ({what}): the text ends early; copy or export it again"
+    return f"invalid JSON ({what})"
+
+
 def read_json(path: str | os.PathLike[str], too_deep: str = "JSON nested too deeply") -> Any:
     """A JSON file (a BOM is allowed); anything wrong with it is a DataError."""
     from stages.core.errors import DataError
@@ -154,7 +167,7 @@ def read_json(path: str | os.PathLike[str], too_deep: str = "JSON nested too dee
     except UnicodeDecodeError as error:
         raise DataError(path, None, f"not UTF-8 text ({error.reason})") from None
     except json.JSONDecodeError as error:
-        raise DataError(path, f"line {error.lineno}", f"invalid JSON ({error.msg})") from None
+        raise DataError(path, f"line {error.lineno}", json_problem(error)) from None
     except RecursionError:
         raise DataError(path, None, too_deep) from None
     except ValueError as error:  # an integer of more than 4,300 digits, which Python refuses

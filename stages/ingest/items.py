@@ -10,7 +10,11 @@ import numpy as np
 import pandas as pd
 
 from stages.core.errors import DataError
-from stages.ingest.formats.csv_text import check_csv_shape, locate_bad_utf8
+from stages.ingest.formats.csv_text import (
+    check_csv_shape,
+    locate_bad_utf8,
+    locate_unclosed_quote,
+)
 
 # Columns the pipeline adds to items: the split (prepare) and the merged label's columns
 # (truth.merge.LABEL_COLUMNS, which train joins on): an items column of that name would be
@@ -41,6 +45,8 @@ def read_items(path: Path) -> pd.DataFrame:
     except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as error:
         if isinstance(error, UnicodeDecodeError):
             locate_bad_utf8(path)
+        if path.suffix != ".parquet":
+            locate_unclosed_quote(path)
         raise DataError(
             path, None, f"unreadable items table ({error})".replace("\n", " ")
         ) from None

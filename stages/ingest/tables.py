@@ -15,7 +15,11 @@ import pandas as pd
 
 from stages.core.errors import DataError
 from stages.ingest.formats.common import ANNOTATION_COLUMNS
-from stages.ingest.formats.csv_text import check_csv_shape, locate_bad_utf8
+from stages.ingest.formats.csv_text import (
+    check_csv_shape,
+    locate_bad_utf8,
+    locate_unclosed_quote,
+)
 
 SPLITS = ("train", "test")
 
@@ -156,6 +160,8 @@ def read_gold(path: Path | None, mapping: Mapping[str, str]) -> pd.DataFrame:
     except (UnicodeDecodeError, pd.errors.ParserError, OSError, ValueError) as error:
         if isinstance(error, UnicodeDecodeError):
             locate_bad_utf8(path)
+        if path.suffix != ".parquet":
+            locate_unclosed_quote(path)
         raise DataError(path, None, f"unreadable gold table ({error})".replace("\n", " ")) from None
     missing = [name for name in ("item_id", "label") if name not in gold.columns]
     if missing:

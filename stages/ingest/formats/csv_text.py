@@ -21,6 +21,7 @@ def read_csv_strings(path: Path) -> pd.DataFrame:
         locate_bad_utf8(path)
         raise DataError(path, None, f"not UTF-8 text ({error.reason})") from None
     except pd.errors.ParserError as error:
+        locate_unclosed_quote(path)
         raise DataError(path, None, f"malformed CSV ({error})".replace("\n", " ")) from None
     frame.columns = [str(name).strip() for name in frame.columns]
     return frame
@@ -64,6 +65,25 @@ def locate_bad_utf8(path: Path, chunk_size: int = 1 << 20) -> None:
     except UnicodeDecodeError:
         reason = "not UTF-8 text (ends mid-character): save it as UTF-8"
         raise DataError(path, f"line {line}", reason) from None
+
+
+def locate_unclosed_quote(path: Path) -> None:
+    """Stop on the line where a quoted field opens and never closes, if one does: readers
+    report it as a record with too few fields, or as an error at the end of the file.
+
+    Called once a reader has failed, so a good file is never scanned twice."""
+    import csv
+
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        reader = csv.reader(handle, strict=True)
+        start = 1
+        try:
+            for _ in reader:
+                start = reader.line_num + 1
+        except csv.Error as error:
+            if "unexpected end of data" in str(error):
+                reason = "a quoted field opens here and never closes: close or remove the quote"
+                raise DataError(path, f"line {start}", reason) from None
 
 
 def check_csv_shape(path: Path) -> None:
@@ -120,6 +140,7 @@ def check_csv_shape(path: Path) -> None:
     except (pa.ArrowException, StopIteration) as error:
         raise DataError(path, None, f"malformed CSV ({error})".replace("\n", " ")) from None
     if bad:
+        locate_unclosed_quote(path)
         number, fields, expected = bad[0]  # counts records, the header first
         record = f"record {number - 1} after the header" if number is not None else "a record"
         raise DataError(path, record, f"{fields} field(s) where the header has {expected}")

@@ -28,6 +28,13 @@ RECORD_KEYS = {
 }
 
 
+def _not_one_choice(picked: object) -> str:
+    return (
+        f"expected exactly one choice, got {picked!r}; a judgment is one label: make the "
+        'control single-choice (<Choices choice="single">), or remove the annotation'
+    )
+
+
 def read_full_json(path: Path, options: dict[str, Any]) -> Export:
     """The full export: ``[{id, data, annotations: [{completed_by, result, ...}], ...}]``.
 
@@ -144,7 +151,7 @@ def _flat_choice(value: Any, path: Path, record: str) -> str | None:
     if isinstance(value, dict):
         choices = value.get("choices")
         if not isinstance(choices, list) or len(choices) != 1:
-            raise DataError(path, record, f"expected exactly one choice, got {choices!r}")
+            raise DataError(path, record, _not_one_choice(choices))
         return str(choices[0]).strip()
     if isinstance(value, list):
         raise DataError(path, record, f"expected one label, got a list {value!r}")
@@ -194,5 +201,5 @@ def _result_choice(result: Any, from_name: str | None, path: Path, record: str) 
     if isinstance(picked, list) and len(picked) == 1 and isinstance(picked[0], list):
         picked = [picked[0][-1]] if picked[0] else picked  # taxonomy: a path, the leaf counts
     if not isinstance(picked, list) or len(picked) != 1:
-        raise DataError(path, record, f"expected exactly one choice, got {picked!r}")
+        raise DataError(path, record, _not_one_choice(picked))
     return str(picked[0]).strip()

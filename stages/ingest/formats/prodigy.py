@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from stages.core.errors import DataError
+from stages.core.io import json_problem
 from stages.ingest.formats.common import Export, Rows
 
 
@@ -31,7 +32,7 @@ def read_jsonl(path: Path, options: dict[str, Any]) -> Export:
         try:
             task = json.loads(line)
         except json.JSONDecodeError as error:
-            raise DataError(path, record, f"invalid JSON ({error.msg})") from None
+            raise DataError(path, record, json_problem(error)) from None
         if not isinstance(task, dict):
             raise DataError(path, record, "expected a JSON object per line")
         answer = task.get("answer")
