@@ -108,3 +108,18 @@ def test_conflicting_gold_labels_say_where_each_came_from():
         combine_gold(gold([("i1", "cat")]), gold([("i1", "dog")]), mapping, Path("gold.csv"))
     same = combine_gold(gold([("i1", "cat")]), gold([("i1", "cat")]), mapping, Path("gold.csv"))
     assert same.to_dict("records") == [{"item_id": "i1", "label": "cat"}]
+
+
+def test_a_cell_longer_than_the_csv_scan_s_block_is_read(tmp_path):
+    """The shape scan reads 16 MiB blocks; a longer text (one item's whole document) is valid
+    data, and a quote left open in such a file is still named by its line."""
+    from stages.ingest.formats.csv_text import check_csv_shape, read_csv_strings
+
+    long_text = "word " * (4 << 20)  # 20 MiB
+    path = tmp_path / "items.csv"
+    path.write_text(f'item_id,text\ni1,"{long_text}"\ni2,short\n')
+    check_csv_shape(path)
+    assert read_csv_strings(path)["text"].str.len().tolist() == [len(long_text), 5]
+    path.write_text(f'item_id,text\ni1,short\ni2,"{long_text}\n')
+    with pytest.raises(DataError, match="line 3: a quoted field opens here and never closes"):
+        read_csv_strings(path)

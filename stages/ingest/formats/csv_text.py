@@ -74,16 +74,20 @@ def locate_unclosed_quote(path: Path) -> None:
     Called once a reader has failed, so a good file is never scanned twice."""
     import csv
 
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
-        reader = csv.reader(handle, strict=True)
-        start = 1
-        try:
-            for _ in reader:
-                start = reader.line_num + 1
-        except csv.Error as error:
-            if "unexpected end of data" in str(error):
-                reason = "a quoted field opens here and never closes: close or remove the quote"
-                raise DataError(path, f"line {start}", reason) from None
+    limit = csv.field_size_limit(2**31 - 1)  # a long cell is no error here
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+            reader = csv.reader(handle, strict=True)
+            start = 1
+            try:
+                for _ in reader:
+                    start = reader.line_num + 1
+            except csv.Error as error:
+                if "unexpected end of data" in str(error):
+                    reason = "a quoted field opens here and never closes: close or remove the quote"
+                    raise DataError(path, f"line {start}", reason) from None
+    finally:
+        csv.field_size_limit(limit)
 
 
 def check_csv_shape(path: Path) -> None:
@@ -97,7 +101,6 @@ def check_csv_shape(path: Path) -> None:
     import csv
 
     import pyarrow as pa
-    import pyarrow.csv as arrow_csv
 
     refuse_utf16(path)
     try:
@@ -108,39 +111,55 @@ def check_csv_shape(path: Path) -> None:
     if not header:
         raise DataError(path, None, "empty file: expected a header line")
     _no_column_twice(path, header)
+    names = [f"c{position}" for position in range(len(header))]  # ours: no decoding issue
+    try:
+        try:
+            bad = _scan(path, names, block_size=1 << 24)
+        except pa.ArrowInvalid as error:
+            if "straddl" not in str(error):
+                raise
+            # A cell longer than a block (a long text, or a quote that never closes): one
+            # block for the whole file.
+            bad = _scan(path, names, block_size=min(path.stat().st_size + 1, 2**31 - 1))
+    except (pa.ArrowException, StopIteration) as error:
+        raise DataError(path, None, f"malformed CSV ({error})".replace("\n", " ")) from None
+    if bad:
+        locate_unclosed_quote(path)
+        number, fields, expected = bad  # counts records, the header first
+        record = f"record {number - 1} after the header" if number is not None else "a record"
+        raise DataError(path, record, f"{fields} field(s) where the header has {expected}")
+
+
+def _scan(path: Path, names: list[str], block_size: int) -> tuple[int | None, int, int] | None:
+    """Parse the file once in C (pyarrow), converting only the first column: the first record
+    whose field count differs from the header's (its number, fields, expected), if any."""
+    import pyarrow as pa
+    import pyarrow.csv as arrow_csv
+
     bad: list[tuple[int | None, int, int]] = []
 
     def note(row: Any) -> str:
         bad.append((row.number, row.actual_columns, row.expected_columns))
         return "skip"
 
-    names = [f"c{position}" for position in range(len(header))]  # ours: no decoding issue
-    try:
-        batches = arrow_csv.open_csv(
-            path,
-            # Read as Latin-1, byte for byte: UTF-8 never hides a delimiter, quote or newline in
-            # a multi-byte character, and a bad record's text always decodes (the reader that
-            # meets bad bytes names their line: locate_bad_utf8).
-            read_options=arrow_csv.ReadOptions(
-                use_threads=False,
-                block_size=1 << 24,
-                column_names=names,
-                skip_rows=1,
-                encoding="latin-1",
-            ),
-            parse_options=arrow_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=note),
-            convert_options=arrow_csv.ConvertOptions(
-                include_columns=names[:1],
-                column_types={names[0]: pa.string()},
-            ),
-        )
-        for _ in batches:
-            if bad:
-                break
-    except (pa.ArrowException, StopIteration) as error:
-        raise DataError(path, None, f"malformed CSV ({error})".replace("\n", " ")) from None
-    if bad:
-        locate_unclosed_quote(path)
-        number, fields, expected = bad[0]  # counts records, the header first
-        record = f"record {number - 1} after the header" if number is not None else "a record"
-        raise DataError(path, record, f"{fields} field(s) where the header has {expected}")
+    batches = arrow_csv.open_csv(
+        path,
+        # Read as Latin-1, byte for byte: UTF-8 never hides a delimiter, quote or newline in a
+        # multi-byte character, and a bad record's text always decodes (the reader that meets
+        # bad bytes names their line: locate_bad_utf8).
+        read_options=arrow_csv.ReadOptions(
+            use_threads=False,
+            block_size=block_size,
+            column_names=names,
+            skip_rows=1,
+            encoding="latin-1",
+        ),
+        parse_options=arrow_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=note),
+        convert_options=arrow_csv.ConvertOptions(
+            include_columns=names[:1], column_types={names[0]: pa.string()}
+        ),
+    )
+    for _ in batches:
+        if bad:
+            break
+    return bad[0] if bad else None
