@@ -387,3 +387,16 @@ def test_unexpected_values_are_shown_in_ascii_so_look_alikes_differ():
     assert (
         _example({"item_id": "i\n1", "annotator_id": "a"}) == "(item_id 'i\\n1', annotator_id 'a')"
     )
+
+
+def test_a_failure_names_the_export_files_its_rows_came_from(tmp_path):
+    """Validate checks the prepared tables; the person fixing it opens the raw export."""
+    tables = _set("annotations", "label", 4, "horse")(valid_tables())
+    tables = _set("annotations", "source", 4, "batch-07.csv")(tables)
+    tables = _set("annotations", "label", 9, "zebra")(tables)
+    tables = _set("annotations", "source", 9, "batch\n02.csv")(tables)  # a name from outside
+    result = run_validate(tmp_path, tables)
+    assert result.exit_code == 2, result.output
+    lines = result.output.splitlines()
+    at = next(n for n, line in enumerate(lines) if line.startswith("critical: annotations.label"))
+    assert lines[at + 2] == "  rows from 'batch\\n02.csv', 'batch-07.csv'"

@@ -40,6 +40,7 @@ class Outcome:
     rows: np.ndarray | None = None  # failing row positions, for quarantine
     skipped: bool = False
     shown: tuple[str, ...] = ()  # every unexpected value Data Docs may display
+    values: tuple[Any, ...] = ()  # up to 20 unexpected values, as found (no failing rows kept)
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def _outcome(check: Check, item: Any) -> Outcome:
         observed=details.get("observed_value"),
         rows=np.asarray(rows, dtype=np.int64) if rows is not None else None,
         shown=shown,
+        values=tuple(value for value in values if not isinstance(value, dict | list)),
     )
 
 
@@ -284,16 +286,3 @@ def summarise(tables: dict[str, pd.DataFrame], validation: Validation) -> dict[s
         "rows_quarantined": sum(len(frame) for frame in validation.quarantined.values()),
         "tables": per_table,
     }
-
-
-def describe_failure(outcome: Outcome, width: int = 99) -> str:
-    """Two lines: where and which check failed; then how many rows, the expectation and a few
-    example values, cut at ``width`` columns."""
-    check = outcome.check
-    where = f"{check.severity}: {check.table}.{check.column}: {check.name} failed"
-    detail = f"  {quantity(outcome.unexpected, 'unexpected row')} ({check.expectation})"
-    if outcome.observed is not None:
-        detail += f", observed {outcome.observed}"
-    if outcome.examples:
-        detail += f", e.g. {', '.join(outcome.examples)}"
-    return f"{where}\n{detail if len(detail) <= width else detail[: width - 1] + '…'}"
