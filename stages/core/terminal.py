@@ -27,16 +27,11 @@ def wrapped(prefix: str, message: str, path: str = "", limit: int = 400) -> str:
     return "\n".join(_fill(message, first=f"{head} "))
 
 
-def echo(prefix: str, message: str, path: str = "") -> None:
-    """Print a message to stderr, wrapped."""
-    click.echo(wrapped(prefix, message, path), err=True)
-
-
 def echo_warnings(lines: list[str]) -> None:
     """Print warnings to stderr, wrapped; a line that starts with two spaces continues the
     warning before it."""
     for line in lines:
-        echo("  " if line.startswith("  ") else "warning: ", line)
+        click.echo(wrapped("  " if line.startswith("  ") else "warning: ", line), err=True)
 
 
 def capped(line: str, limit: int) -> str:
