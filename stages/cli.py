@@ -16,6 +16,13 @@ from stages.core.terminal import wrapped
 
 EXIT_INTERNAL_ERROR = 1
 
+PATH_PROBLEMS: dict[type[OSError], str] = {
+    IsADirectoryError: "a folder, where a file is expected: give the file's path",
+    NotADirectoryError: "part of this path is a file, where a folder is expected",
+    FileExistsError: "exists, and is not a folder: give a folder, or move the file away",
+    PermissionError: "permission denied: let this user read it (and write, for an output)",
+}
+
 # command name -> (module, attribute, one-line help shown by `python -m stages --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo-data": ("stages.commands.demo_data", "demo_data", "Write the bundled demo raw data."),
@@ -67,6 +74,11 @@ class LazyGroup(click.Group):
             ctx.exit(EXIT_DATA_ERROR)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except (IsADirectoryError, NotADirectoryError, FileExistsError, PermissionError) as error:
+            # A path given where its kind is wrong: bad input, not a bug.
+            reason = PATH_PROBLEMS[type(error)]
+            click.echo(wrapped("error: ", reason, path=str(error.filename)), err=True)
+            ctx.exit(EXIT_DATA_ERROR)
         except Exception as error:  # a bug, not bad input: one line, the trace on request
             if os.environ.get("STAGES_DEBUG"):
                 raise

@@ -50,6 +50,16 @@ CASES = [
         "b.json: line 1: invalid JSON (a string opens at column 56 and never closes): the text ends",
     ),
     (
+        "an Excel workbook",
+        {"b.xlsx": b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml"},
+        "b.xlsx: a zip file (an Excel workbook is one), not an export: export the batch as JSON",
+    ),
+    (
+        "a gzipped export",
+        {"b.csv.gz": b"\x1f\x8b\x08\x00\x00\x00\x00\x00"},
+        "b.csv.gz: a gzip file, not an export",
+    ),
+    (
         "JSON missing a comma",
         {"b.json": b'[{"id": 1 "data": {}}]'},
         "b.json: line 1: invalid JSON (Expecting ',' delimiter at column 11)",
@@ -178,7 +188,9 @@ def test_a_broken_items_table(tmp_path):
         tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"}, items="id,x\n1,2\n"
     )
     assert result.exit_code == 2
-    assert "items.csv: header: missing required column: item_id" in error_message(result.output)
+    assert "items.csv: header: missing required column(s): item_id (it has 'id', 'x')" in (
+        error_message(result.output)
+    )
 
 
 @pytest.mark.parametrize(
@@ -194,6 +206,17 @@ def test_a_misshapen_items_table_names_the_record(tmp_path, items, message):
     assert result.exit_code == 2, result.output
     assert result.output.startswith("error: ")
     assert f"items.csv: {message}" in error_message(result.output)
+
+
+@pytest.mark.parametrize(("separator", "named"), [(";", "';'"), ("\t", "tabs")])
+def test_a_table_separated_by_other_than_commas_says_so(tmp_path, separator, named):
+    """Excel saves 'CSV' with ';' in many locales: the header reads as one long column."""
+    items = GOOD_ITEMS.replace(",", separator)
+    result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"}, items)
+    assert result.exit_code == 2, result.output
+    assert error_message(result.output).endswith(
+        f"its fields are separated by {named}: save it as CSV with commas"
+    )
 
 
 def test_a_misshapen_gold_table_names_the_record(tmp_path):
@@ -381,3 +404,23 @@ def test_standalone_gold_outside_the_label_set_is_an_error(tmp_path):
     assert error_message(result.output).endswith(
         "gold.csv: item i1: gold label 'horse' is not in the label set (cat, dog)"
     )
+
+
+def test_a_folder_where_a_file_goes_and_a_file_where_a_folder_goes_are_bad_input(tmp_path):
+    """Paths of the wrong kind are the user's to fix: exit 2 naming the path, not a bug."""
+    (tmp_path / "raw" / "gold.csv").mkdir(parents=True)  # a folder named like the gold file
+    result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"})
+    assert result.exit_code == 2, result.output
+    assert error_message(result.output).endswith("gold.csv: a folder, where a file is expected: "
+                                                 "give the file's path")  # fmt: skip
+    batch = tmp_path / "batch.csv"
+    batch.write_text("item_id,annotator_id,label\ni1,a,cat\n")
+    (tmp_path / "taken").write_text("")
+    args = ["label-merge", "--annotations", str(batch), "--labels", "cat,dog", "--out",
+            str(tmp_path / "taken"), "--params", str(tmp_path / "none.yaml")]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert "taken: exists, and is not a folder: give a folder" in error_message(result.output)
+    result = CliRunner().invoke(main, ["params", "--check", "--params", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "a folder, where a file is expected" in error_message(result.output)

@@ -400,3 +400,16 @@ def test_a_failure_names_the_export_files_its_rows_came_from(tmp_path):
     lines = result.output.splitlines()
     at = next(n for n, line in enumerate(lines) if line.startswith("critical: annotations.label"))
     assert lines[at + 2] == "  rows from 'batch\\n02.csv', 'batch-07.csv'"
+
+
+def test_the_files_line_names_whole_files_and_counts_the_rest():
+    from stages.gate.expectations import Outcome
+    from stages.gate.failures import describe_failure
+    from stages.gate.suites import load_suite
+
+    check = load_suite(PROJECT_ROOT / "expectations" / "default.yaml").checks[0]
+    outcome = Outcome(check, False, 9, ["'x'"])
+    names = [f"batch-{n:02d}-labelstudio-export-from-the-vendor.json" for n in range(5)]
+    line = describe_failure(outcome, names).splitlines()[2]
+    assert line.startswith("  rows from 'batch-00-") and line.endswith(" and 4 more")
+    assert len(line) < 100 and "…" not in line

@@ -118,3 +118,17 @@ def test_params_check_suggests_the_key_that_was_meant(tmp_path):
         main, ["params", "--check", "--params", str(PROJECT_ROOT / "params.yaml")]
     )
     assert good.exit_code == 0
+
+
+def test_a_key_given_twice_is_refused_naming_its_line(tmp_path):
+    """Plain YAML keeps the last silently: a `seed:` appended at the end would win unseen."""
+    from stages.core.io import load_params
+
+    path = tmp_path / "params.yaml"
+    path.write_text("seed: 1\ndata:\n  labels: [a, b]\nbase: &base {C: 1.0}\nseed: 7\n")
+    with pytest.raises(DataError) as caught:
+        load_params(path)
+    assert caught.value.line() == (
+        f"{path}: line 5, column 1: invalid YAML ('seed' is given twice (the last would win "
+        "unseen): keep one)"
+    )

@@ -215,6 +215,27 @@ def test_unknown_model_is_a_params_error(project):
     assert "got 'magic_forest'" in result.output
 
 
+@pytest.mark.parametrize(
+    ("train", "message"),
+    [({"features": {"numeric": "auto", "categorical": ["colour"]}},
+      "train.features.categorical: not in the items table: colour (it has "),
+     ({"grid": {"n_estimators": [10, 20]}},
+      "train.grid.n_estimators: not a hyperparameter of logistic_regression; it takes C, "),
+     ({"model": "linear_svm", "grid": {"C": [0.1, 1.0], "depth": [2]}},
+      "train.grid.depth: not a hyperparameter of linear_svm; it takes ")],
+)  # fmt: skip
+def test_params_that_do_not_fit_the_data_or_model_name_their_key(project, train, message):
+    _pipeline(project)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["train"].update(train)
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    p = _paths(project)
+    args = ["--validated", p["validated"], "--labels-file", p["labels"], "--out", p["models"]]
+    result = _run(project, "train", *args)
+    assert result.exit_code == 2, result.output
+    assert message in error_message(result.output)
+
+
 def test_grid_search_picks_from_the_grid(project):
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["train"]["grid"] = {"C": [0.01, 1.0]}

@@ -47,6 +47,7 @@ def train(
     from stages.core.headline import headline
     from stages.core.io import load_params, write_bytes, write_csv, write_json, write_json_records
     from stages.training import label_issues, parallel
+    from stages.training.modeling import ParamsMismatch
     from stages.training.run import UntrustedModel, text_columns_of, train_model
     from stages.truth.relabel import label_studio_tasks, task_items
 
@@ -66,6 +67,8 @@ def train(
             )
         except UntrustedModel as error:
             raise DataError(params_file, "train", str(error)) from None
+        except ParamsMismatch as error:
+            raise DataError(params_file, error.key, error.reason) from None
         except (ValueError, TypeError) as error:
             key = f"train.{options['model']}"
             raise DataError(params_file, key, str(error).splitlines()[0]) from None

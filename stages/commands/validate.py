@@ -82,7 +82,8 @@ def validate(
     if any(outcome.check.severity == CRITICAL for outcome in failed):
         click.echo(
             f"validate: {summary['failed_critical']} critical check(s) failed; fix the delivery "
-            "(data/raw/) or the suite, then `dvc repro`",
+            "(data/raw/),\n  params.yaml (a label missing from data.labels?) or the suite, then "
+            "`dvc repro`",
             err=True,
         )
         if docs_note:

@@ -122,7 +122,7 @@ def read_yaml(path: str | os.PathLike[str], missing: str) -> Any:
 
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return yaml.load(handle, Loader=_unique_keys_loader())  # a SafeLoader
     except FileNotFoundError:
         raise DataError(path, None, missing) from None
     except UnicodeDecodeError as error:
@@ -140,6 +140,30 @@ def read_yaml(path: str | os.PathLike[str], missing: str) -> Any:
         raise DataError(path, None, f"invalid YAML ({error})".replace("\n", " ")) from None
     except RecursionError:
         raise DataError(path, None, "YAML nested too deeply") from None
+
+
+def _unique_keys_loader() -> Any:
+    """YAML's safe loader, refusing a key given twice in one mapping: plain YAML keeps the last
+    silently, so a second `seed:` at the end of params.yaml would win unseen. (A merge key's
+    overrides, `<<: *base` then `b: 2`, are no repeat.)"""
+    import yaml
+
+    class UniqueKeys(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=deep)
+                if isinstance(key, str | int | float | bool) and key in seen:
+                    problem = f"{key!r} is given twice (the last would win unseen): keep one"
+                    mark = key_node.start_mark
+                    raise yaml.constructor.ConstructorError(None, None, problem, mark)
+                if isinstance(key, str | int | float | bool):
+                    seen.add(key)
+            return super().construct_mapping(node, deep)
+
+    return UniqueKeys
 
 
 def json_problem(error: json.JSONDecodeError) -> str:

@@ -23,7 +23,7 @@ def describe_failure(outcome: Outcome, sources: Sequence[str] = (), width: int =
         detail += f", e.g. {', '.join(outcome.examples)}"
     lines = [where, detail]
     if sources:
-        lines.append(f"  rows from {', '.join(ascii(name) for name in sources)}")
+        lines.append(_rows_from(sources, width))
     return "\n".join(line if len(line) <= width else line[: width - 1] + "…" for line in lines)
 
 
@@ -42,3 +42,14 @@ def failing_sources(outcome: Outcome, table: pd.DataFrame | None) -> list[str]:
     else:
         return []
     return sorted(set(failing["source"].dropna().astype(str)))
+
+
+def _rows_from(sources: Sequence[str], width: int) -> str:
+    """As many whole file names as fit the line, then how many more."""
+    shown = [ascii(name) for name in sources]
+    for count in range(len(shown), 0, -1):
+        more = f" and {len(shown) - count} more" if count < len(shown) else ""
+        line = f"  rows from {', '.join(shown[:count])}{more}"
+        if len(line) <= width:
+            return line
+    return f"  rows from {quantity(len(shown), 'file')}"

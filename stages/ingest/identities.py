@@ -37,12 +37,12 @@ def read_aliases(path: Path | None) -> dict[str, str]:
     """
     if path is None or not path.exists():
         return {}
-    from stages.ingest.formats.csv_text import read_csv_strings
+    from stages.ingest.formats.csv_text import missing_columns, read_csv_strings
 
     table = read_csv_strings(path)
     missing = [name for name in ALIAS_COLUMNS if name not in table.columns]
     if missing:
-        raise DataError(path, "header", f"missing required column(s): {', '.join(missing)}")
+        raise missing_columns(path, missing, list(table.columns))
     aliases: dict[str, str] = {}
     records: dict[str, str] = {}
     pairs = table[list(ALIAS_COLUMNS)].itertuples(index=False)

@@ -14,6 +14,7 @@ from stages.ingest.formats.csv_text import (
     check_csv_shape,
     locate_bad_utf8,
     locate_unclosed_quote,
+    missing_columns,
 )
 
 # Columns the pipeline adds to items: the split (prepare) and the merged label's columns
@@ -51,7 +52,7 @@ def read_items(path: Path) -> pd.DataFrame:
             path, None, f"unreadable items table ({error})".replace("\n", " ")
         ) from None
     if "item_id" not in frame.columns:
-        raise DataError(path, "header", "missing required column: item_id")
+        raise missing_columns(path, ["item_id"], list(frame.columns))
     ids = frame["item_id"].astype("string").str.strip()
     frame["item_id"] = ids.mask(ids == "")  # an empty id is missing (validate names it)
     _check_columns(frame, path)

@@ -19,6 +19,7 @@ from stages.ingest.formats.csv_text import (
     check_csv_shape,
     locate_bad_utf8,
     locate_unclosed_quote,
+    missing_columns,
 )
 
 SPLITS = ("train", "test")
@@ -165,7 +166,7 @@ def read_gold(path: Path | None, mapping: Mapping[str, str]) -> pd.DataFrame:
         raise DataError(path, None, f"unreadable gold table ({error})".replace("\n", " ")) from None
     missing = [name for name in ("item_id", "label") if name not in gold.columns]
     if missing:
-        raise DataError(path, "header", f"missing required column(s): {', '.join(missing)}")
+        raise missing_columns(path, missing, list(gold.columns))
     gold = gold[["item_id", "label"]].copy()
     gold["item_id"] = gold["item_id"].str.strip()
     gold["label"] = normalise_labels(gold["label"], mapping)

@@ -17,6 +17,14 @@ from stages.core.params import complete, typed
 NOT_FEATURES = ("item_id", "split")
 
 
+class ParamsMismatch(ValueError):
+    """Params that are well formed but do not fit the data or the model: names the key."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        self.key, self.reason = key, reason
+        super().__init__(f"{key}: {reason}")
+
+
 def feature_columns(
     items: pd.DataFrame, features: dict[str, Any] | None = None
 ) -> dict[str, list[str]]:
@@ -28,11 +36,15 @@ def feature_columns(
         numeric = [
             c for c in items.columns if c not in taken and pd.api.types.is_numeric_dtype(items[c])
         ]
-    missing = [c for c in [*text, *categorical, *numeric] if c not in items.columns]
-    if missing:
-        raise ValueError(f"feature columns not in the items table: {', '.join(missing)}")
+    for kind, names in (("text", text), ("categorical", categorical), ("numeric", numeric)):
+        missing = [c for c in names if c not in items.columns]
+        if missing:
+            known = ", ".join(c for c in items.columns if c not in NOT_FEATURES)
+            reason = f"not in the items table: {', '.join(missing)} (it has {known})"
+            raise ParamsMismatch(f"train.features.{kind}", reason)
     if not (text or categorical or numeric):
-        raise ValueError("no feature columns: set train.features (text, numeric, categorical)")
+        reason = "no feature columns: set text, numeric or categorical"
+        raise ParamsMismatch("train.features", reason)
     return {"text": text, "numeric": list(numeric), "categorical": categorical}
 
 
@@ -168,6 +180,12 @@ def fit(
     if grid:
         # A calibrated SVM holds the SVM as ``estimator``: its C is ``estimator__C``.
         known = estimator.named_steps["model"].get_params()
+        for key in grid:
+            if key not in known and f"estimator__{key}" not in known:
+                bare = {name.removeprefix("estimator__") for name in known}
+                takes = ", ".join(sorted(name for name in bare if "__" not in name))
+                reason = f"not a hyperparameter of {options['model']}; it takes {takes}"
+                raise ParamsMismatch(f"train.grid.{key}", reason)
         names = {
             key: f"model__{key}" if key in known or f"estimator__{key}" not in known
             else f"model__estimator__{key}"

@@ -44,12 +44,24 @@ def _readers() -> dict[str, Callable[[Path, dict[str, Any]], Export]]:
     }
 
 
+# Files a folder of exports often gains by mistake, by their first bytes.
+PACKED = {
+    b"PK\x03\x04": "zip file (an Excel workbook is one)",
+    b"\x1f\x8b": "gzip file",
+    b"\xd0\xcf\x11\xe0": "legacy Excel or Office file",
+}
+
+
 def detect_format(path: Path) -> str:
     """Name the export format from the first bytes of the file."""
     with open(path, "rb") as handle:
         head = handle.read(65536)
     if head.startswith(b"PAR1"):
         return "long"
+    for magic, kind in PACKED.items():
+        if head.startswith(magic):
+            reason = f"a {kind}, not an export: export the batch as JSON or CSV, or unpack it"
+            raise DataError(path, None, reason)
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if not text:
         raise DataError(path, None, "empty file; remove it or export the batch again")

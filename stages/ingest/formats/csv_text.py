@@ -27,6 +27,19 @@ def read_csv_strings(path: Path) -> pd.DataFrame:
     return frame
 
 
+def missing_columns(path: Path, missing: list[str], header: list[str]) -> DataError:
+    """The error for required columns a header lacks, with what the header does hold: a file
+    separated by ';' or tabs (Excel in many locales) reads as one long column name."""
+    found = [str(name) for name in header]
+    reason = f"missing required column(s): {', '.join(missing)}"
+    if len(found) == 1 and (";" in found[0] or "\t" in found[0]):
+        separator = "';'" if ";" in found[0] else "tabs"
+        return DataError(path, "header", f"{reason}; its fields are separated by {separator}: "
+                         "save it as CSV with commas")  # fmt: skip
+    shown = ", ".join(ascii(name) for name in found[:8]) + (", ..." if len(found) > 8 else "")
+    return DataError(path, "header", f"{reason} (it has {shown or 'none'})")
+
+
 def _no_column_twice(path: Path, header: list[str]) -> None:
     twice = sorted({name for name in header if header.count(name) > 1})
     if twice:

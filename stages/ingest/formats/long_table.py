@@ -9,7 +9,7 @@ import pandas as pd
 
 from stages.core.errors import DataError
 from stages.ingest.formats.common import Export, canonical, empty_gold
-from stages.ingest.formats.csv_text import read_csv_strings
+from stages.ingest.formats.csv_text import missing_columns, read_csv_strings
 
 REQUIRED = ["item_id", "annotator_id", "label"]
 
@@ -32,7 +32,7 @@ def read_long_table(path: Path, options: dict[str, Any]) -> Export:
         first_record = 2  # 1-based line of the first data row, after the header
     missing = [name for name in REQUIRED if name not in frame.columns]
     if missing:
-        raise DataError(path, "header", f"missing required column(s): {', '.join(missing)}")
+        raise missing_columns(path, missing, list(frame.columns))
     for column in REQUIRED:
         values = frame[column].str.strip()
         empty = values.isna() | (values == "")
