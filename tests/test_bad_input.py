@@ -60,6 +60,11 @@ CASES = [
         "b.csv.gz: a gzip file, not an export",
     ),
     (
+        "a spreadsheet's empty rows at the end",
+        {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n,,\n,,\n"},
+        "a.csv: line 3: an empty row (a spreadsheet's, at the end?): delete it",
+    ),
+    (
         "JSON missing a comma",
         {"b.json": b'[{"id": 1 "data": {}}]'},
         "b.json: line 1: invalid JSON (Expecting ',' delimiter at column 11)",

@@ -87,10 +87,12 @@ def test_aliases_join_one_person_across_batches(tmp_path):
         ("raw_id,annotator_id\n7,a@x.org\n8,\n", "record 2", "must both be given"),
         ("raw_id,annotator_id\n7,a@x.org\n7,b@x.org\n", "record 2", "stands for both"),
         ("raw_id,annotator_id\n7,a@x.org,extra\n", "", "field"),
-        ("raw_id,annotator_id\n7,ann\nann,a@x.org\n", "record 1", "renamed again to 'a@x.org'"),
-        ("raw_id,annotator_id\n7,a@x.org\na@x.org,7\n", "record 1", "renamed again to '7'"),
+        ("raw_id,annotator_id\n7,ann\nann,a@x.org\n", "record 1",
+         r"'ann' -> 'a@x.org' \(record 2 after the header\): map '7' straight to 'a@x.org'"),
+        ("raw_id,annotator_id\n7,a@x.org\na@x.org,7\n", "record 1",
+         r"'a@x.org' -> '7' \(record 2 after the header\): keep one direction"),
     ],
-)
+)  # fmt: skip
 def test_a_bad_alias_table_stops_with_the_file_and_the_line(tmp_path, text, record, reason):
     path = tmp_path / "annotator_aliases.csv"
     path.write_text(text)

@@ -59,7 +59,9 @@ def read_aliases(path: Path | None) -> dict[str, str]:
     for raw, target in aliases.items():
         onward = aliases.get(target, target)
         if onward != target:  # renaming is one pass: a chain would leave two ids, a cycle swap
-            reason = f"{raw!a} -> {target!a}, which is renamed again to {onward!a}: give the last"
+            later = f"{target!a} -> {onward!a} ({records[target]})"
+            fix = "keep one direction" if onward == raw else f"map {raw!a} straight to {onward!a}"
+            reason = f"{raw!a} -> {target!a}, but {later}: {fix}"
             raise DataError(path, records[raw], reason)
     return aliases
 

@@ -131,7 +131,8 @@ class Rows:
         column = pd.Series(values, dtype="string").str.strip()
         empty = (column == "").to_numpy(dtype=bool, na_value=False)
         if empty.any():
-            raise DataError(self.path, self.records[int(empty.argmax())], f"empty {what}")
+            record = self.records[int(empty.argmax())]
+            raise DataError(self.path, record, f"empty {what}: give one, or remove the record")
         return column
 
 
@@ -169,10 +170,11 @@ def text_field(value: Any, what: str, path: Path, record: str) -> str:
         or isinstance(value, bool | dict | list)
         or (isinstance(value, float) and value != value)
     ):
-        raise DataError(path, record, f"missing or invalid {what}: {value!r}")
+        reason = f"missing or invalid {what}: {value!r}; give one, or remove the record"
+        raise DataError(path, record, reason)
     text = str(value).strip()
     if not text:
-        raise DataError(path, record, f"empty {what}")
+        raise DataError(path, record, f"empty {what}: give one, or remove the record")
     return text
 
 

@@ -40,7 +40,11 @@ def read_long_table(path: Path, options: dict[str, Any]) -> Export:
             row = int(empty.to_numpy().nonzero()[0][0])
             # Rows count from 1 everywhere; a CSV names its line (the header is line 1).
             record = f"line {row + first_record}" if first_record else f"row {row + 1}"
-            raise DataError(path, record, f"empty {column}")
+            if (frame.loc[frame.index[row], list(REQUIRED)].fillna("").str.strip() == "").all():
+                raise DataError(
+                    path, record, "an empty row (a spreadsheet's, at the end?): delete it"
+                )
+            raise DataError(path, record, f"empty {column}: fill it in, or delete the row")
         frame[column] = values
     if "created_at" in frame:
         created = frame["created_at"].astype("object").where(frame["created_at"].notna(), None)
