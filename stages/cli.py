@@ -69,8 +69,7 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except DataError as error:
-            message = f"{error.record}: {error.reason}" if error.record else error.reason
-            click.echo(wrapped("error: ", message, path=error.path), err=True)
+            click.echo(wrapped("error: ", error.detail(), path=error.path), err=True)
             ctx.exit(EXIT_DATA_ERROR)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise

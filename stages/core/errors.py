@@ -16,5 +16,8 @@ class DataError(Exception):
         super().__init__(self.line())
 
     def line(self) -> str:
-        where = f"{self.path}: {self.record}" if self.record else self.path
-        return f"{where}: {self.reason}"
+        return f"{self.path}: {self.detail()}"
+
+    def detail(self) -> str:
+        """The record and the reason: all but the file."""
+        return f"{self.record}: {self.reason}" if self.record else self.reason

@@ -6,6 +6,7 @@ failed or killed stage leaves the previous file or none, never half of one.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -142,6 +143,7 @@ def read_yaml(path: str | os.PathLike[str], missing: str) -> Any:
         raise DataError(path, None, "YAML nested too deeply") from None
 
 
+@functools.cache
 def _unique_keys_loader() -> Any:
     """YAML's safe loader, refusing a key given twice in one mapping: plain YAML keeps the last
     silently, so a second `seed:` at the end of params.yaml would win unseen. (A merge key's
@@ -155,12 +157,13 @@ def _unique_keys_loader() -> Any:
                 if key_node.tag == "tag:yaml.org,2002:merge":
                     continue
                 key = self.construct_object(key_node, deep=deep)
-                if isinstance(key, str | int | float | bool) and key in seen:
+                if not isinstance(key, str | int | float | bool):
+                    continue  # an unhashable key is refused by the safe loader itself
+                if key in seen:
                     problem = f"{key!r} is given twice (the last would win unseen): keep one"
                     mark = key_node.start_mark
                     raise yaml.constructor.ConstructorError(None, None, problem, mark)
-                if isinstance(key, str | int | float | bool):
-                    seen.add(key)
+                seen.add(key)
             return super().construct_mapping(node, deep)
 
     return UniqueKeys

@@ -10,12 +10,7 @@ import numpy as np
 import pandas as pd
 
 from stages.core.errors import DataError
-from stages.ingest.formats.csv_text import (
-    check_csv_shape,
-    locate_bad_utf8,
-    locate_unclosed_quote,
-    missing_columns,
-)
+from stages.ingest.formats.csv_text import check_csv_shape, missing_columns, unreadable
 
 # Columns the pipeline adds to items: the split (prepare) and the merged label's columns
 # (truth.merge.LABEL_COLUMNS, which train joins on): an items column of that name would be
@@ -44,13 +39,7 @@ def read_items(path: Path) -> pd.DataFrame:
                 keep_default_na=False, na_values=missing,
             )  # fmt: skip
     except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as error:
-        if isinstance(error, UnicodeDecodeError):
-            locate_bad_utf8(path)
-        if path.suffix != ".parquet":
-            locate_unclosed_quote(path)
-        raise DataError(
-            path, None, f"unreadable items table ({error})".replace("\n", " ")
-        ) from None
+        raise unreadable(path, "items table", error) from None
     if "item_id" not in frame.columns:
         raise missing_columns(path, ["item_id"], list(frame.columns))
     ids = frame["item_id"].astype("string").str.strip()

@@ -15,12 +15,7 @@ import pandas as pd
 
 from stages.core.errors import DataError
 from stages.ingest.formats.common import ANNOTATION_COLUMNS
-from stages.ingest.formats.csv_text import (
-    check_csv_shape,
-    locate_bad_utf8,
-    locate_unclosed_quote,
-    missing_columns,
-)
+from stages.ingest.formats.csv_text import check_csv_shape, missing_columns, unreadable
 
 SPLITS = ("train", "test")
 
@@ -159,11 +154,7 @@ def read_gold(path: Path | None, mapping: Mapping[str, str]) -> pd.DataFrame:
             check_csv_shape(path)
             gold = pd.read_csv(path, dtype="string", encoding="utf-8-sig", keep_default_na=False)
     except (UnicodeDecodeError, pd.errors.ParserError, OSError, ValueError) as error:
-        if isinstance(error, UnicodeDecodeError):
-            locate_bad_utf8(path)
-        if path.suffix != ".parquet":
-            locate_unclosed_quote(path)
-        raise DataError(path, None, f"unreadable gold table ({error})".replace("\n", " ")) from None
+        raise unreadable(path, "gold table", error) from None
     missing = [name for name in ("item_id", "label") if name not in gold.columns]
     if missing:
         raise missing_columns(path, missing, list(gold.columns))

@@ -180,17 +180,17 @@ def fit(
     if grid:
         # A calibrated SVM holds the SVM as ``estimator``: its C is ``estimator__C``.
         known = estimator.named_steps["model"].get_params()
+        names = {}
         for key in grid:
-            if key not in known and f"estimator__{key}" not in known:
+            if key in known:
+                names[key] = f"model__{key}"
+            elif f"estimator__{key}" in known:
+                names[key] = f"model__estimator__{key}"
+            else:
                 bare = {name.removeprefix("estimator__") for name in known}
                 takes = ", ".join(sorted(name for name in bare if "__" not in name))
                 reason = f"not a hyperparameter of {options['model']}; it takes {takes}"
                 raise ParamsMismatch(f"train.grid.{key}", reason)
-        names = {
-            key: f"model__{key}" if key in known or f"estimator__{key}" not in known
-            else f"model__estimator__{key}"
-            for key in grid
-        }  # fmt: skip
         search = GridSearchCV(
             estimator,
             {

@@ -27,6 +27,16 @@ def read_csv_strings(path: Path) -> pd.DataFrame:
     return frame
 
 
+def unreadable(path: Path, table: str, error: Exception) -> DataError:
+    """The error for a table pandas could not read; bad bytes and a quote left open are named
+    by their line instead (located only now that reading failed: a good file is read once)."""
+    if isinstance(error, UnicodeDecodeError):
+        locate_bad_utf8(path)
+    if path.suffix != ".parquet":
+        locate_unclosed_quote(path)
+    return DataError(path, None, f"unreadable {table} ({error})".replace("\n", " "))
+
+
 def missing_columns(path: Path, missing: list[str], header: list[str]) -> DataError:
     """The error for required columns a header lacks, with what the header does hold: a file
     separated by ';' or tabs (Excel in many locales) reads as one long column name."""
