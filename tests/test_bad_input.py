@@ -429,3 +429,21 @@ def test_a_folder_where_a_file_goes_and_a_file_where_a_folder_goes_are_bad_input
     result = CliRunner().invoke(main, ["params", "--check", "--params", str(tmp_path)])
     assert result.exit_code == 2, result.output
     assert "a folder, where a file is expected" in error_message(result.output)
+
+
+@pytest.mark.parametrize(
+    ("labels", "problem"),
+    [("cat,Cat,dog", "'cat' and 'Cat' are one label"), ("cat,dog, cat", "'cat' is given twice")],
+)
+def test_standalone_labels_given_twice_name_the_option(tmp_path, labels, problem):
+    """A label set from the command line is the command line's fault, not params.yaml's."""
+    batch = tmp_path / "batch.csv"
+    batch.write_text("item_id,annotator_id,label\ni1,a,cat\ni1,b,dog\n")
+    args = ["label-merge", "--annotations", str(batch), "--labels", labels, "--out",
+            str(tmp_path / "out"), "--params", str(tmp_path / "none.yaml")]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--labels': " + problem in result.output
+    assert "give each label once" in result.output and "params.yaml" not in result.output
+    assert max(len(line) for line in result.output.splitlines()) < 100
+    assert not (tmp_path / "out").exists()

@@ -7,6 +7,7 @@ the exit status, the one-line message, and that nothing was written for the late
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -197,11 +198,12 @@ def test_violation_stops_with_exit_2_and_a_line(tmp_path, case, mutate, table, n
     lines = [
         (line, output[at + 1])
         for at, line in enumerate(output)
-        if line.endswith(f": {name} failed") and line.startswith(f"critical: {table}.")
+        if line.endswith(f": {name} failed") and re.match(f"critical: {table}[.:]", line)
     ]
     assert len(lines) == 1, result.output
-    detail = lines[0][1]  # the rows, the expectation and examples, indented under it
-    assert detail.startswith("  ") and "unexpected row" in detail and len(detail) < 100
+    detail = lines[0][1]  # what failed (how many rows, or the table's count), indented under it
+    assert re.match(r"  (observed \d+, expected|\d+ (unexpected )?rows?\b)", detail), detail
+    assert len(detail) < 100
     if example:
         assert repr(example) in detail
     assert "critical check(s) failed" in result.output
@@ -407,9 +409,44 @@ def test_the_files_line_names_whole_files_and_counts_the_rest():
     from stages.gate.failures import describe_failure
     from stages.gate.suites import load_suite
 
-    check = load_suite(PROJECT_ROOT / "expectations" / "default.yaml").checks[0]
-    outcome = Outcome(check, False, 9, ["'x'"])
+    check = next(c for c in load_suite(PROJECT_ROOT / "expectations" / "default.yaml").checks
+                 if c.table == "annotations" and c.name == "label_in_label_set")  # fmt: skip
     names = [f"batch-{n:02d}-labelstudio-export-from-the-vendor.json" for n in range(5)]
-    line = describe_failure(outcome, names).splitlines()[2]
+    table = pd.DataFrame({"label": ["x"] * 9, "source": [names[n % 5] for n in range(9)]})
+    outcome = Outcome(check, False, 9, ["'x'"], values=("x",))
+    line = describe_failure(outcome, table).splitlines()[2]
     assert line.startswith("  rows from 'batch-00-") and line.endswith(" and 4 more")
     assert len(line) < 100 and "…" not in line
+
+
+def test_a_failure_says_what_failed_in_the_checks_own_words(tmp_path):
+    """A row without a value is named by the values it has ('<NA>' names nothing), a label
+    nobody chose by the label (not by its count, 0), a table too short by its row count, and a
+    cross-table check by what it checks (not by its helper column)."""
+    tables = _set("annotations", "annotator_id", 4, None)(valid_tables())
+    row = tables["annotations"].iloc[4]
+    tables["annotations"] = tables["annotations"][tables["annotations"]["label"] != LABELS[-1]]
+    tables["items"] = tables["items"].head(5)
+    result = run_validate(tmp_path, tables)
+    assert result.exit_code == 2, result.output
+    lines = result.output.splitlines()
+
+    def detail(head: str) -> str:  # the lines indented under the head, joined
+        at = end = lines.index(head) + 1
+        while end < len(lines) and lines[end].startswith("  "):
+            end += 1
+        return " ".join(lines[at:end])
+
+    assert detail("critical: annotations.annotator_id: annotator_id_not_null failed") == (
+        f"  1 row without annotator_id, e.g. (item_id {row['item_id']!r}, label {row['label']!r})"
+        f"   rows from {row['source']!r}"
+    )
+    assert detail("critical: label_counts.judgments: every_label_seen failed").endswith(
+        f"e.g. label {LABELS[-1]!r} (judgments 0)"
+    )
+    assert detail("critical: items: row_count failed") == (
+        "  observed 5, expected at least 10 (ExpectTableRowCountToBeBetween)"
+    )
+    unknown = detail("critical: annotations.item_id: item_id_in_items failed")
+    assert unknown.startswith("  ") and " whose item_id is not in items.item_id, e.g. " in unknown
+    assert "(not in" not in result.output  # the helper column the check runs on

@@ -203,6 +203,24 @@ def _whole_delivery(folder: Path) -> str:
     return f"{folder} is a whole delivery, not its exports; pass\n  " + "\n  ".join(given)
 
 
+def _distinct(labels: list[str]) -> None:
+    """--labels names each label once: two spellings of one label would merge silently."""
+    from stages.ingest.tables import label_key
+
+    seen: dict[str, str] = {}
+    for label in labels:
+        twin = seen.get(label_key(label))
+        seen[label_key(label)] = label
+        if twin is not None:
+            problem = (
+                f"{label!a} is given twice"
+                if twin == label
+                else f"{twin!a} and {label!a} are one label\n"
+                "  (case, surrounding space and Unicode form aside)"
+            )
+            raise click.BadParameter(f"{problem}: give each label once", param_hint="'--labels'")
+
+
 def _standalone_inputs(
     exports: Path,
     gold_file: Path | None,
@@ -213,6 +231,7 @@ def _standalone_inputs(
     from stages.ingest.delivery import read_delivery
 
     given = [label.strip() for label in (label_list or "").split(",") if label.strip()] or None
+    _distinct(given or [])
     # No need to sort: merging codes items and annotators by sorted id.
     delivery = read_delivery(
         exports,

@@ -51,7 +51,7 @@ def validate(
     from stages.core.markup import quantity
     from stages.core.progress import step
     from stages.gate.expectations import summarise, validate_tables
-    from stages.gate.failures import describe_failure, failing_sources
+    from stages.gate.failures import describe_failure
     from stages.gate.suites import CRITICAL, load_suite
 
     params = load_params(params_file)
@@ -76,8 +76,8 @@ def validate(
     write_json(metrics_file, headline("validate", summary))
     failed = [o for o in validation.outcomes if not o.success]
     for outcome in failed:
-        sources = failing_sources(outcome, tables.get(outcome.check.table))
-        click.echo(describe_failure(outcome, sources), err=True)
+        table = tables.get(outcome.check.table, validation.checked.get(outcome.check.table))
+        click.echo(describe_failure(outcome, table), err=True)
     docs_note = f"validate: Data Docs: {docs_dir / 'index.html'}" if docs_dir else ""
     if any(outcome.check.severity == CRITICAL for outcome in failed):
         click.echo(

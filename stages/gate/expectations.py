@@ -48,6 +48,7 @@ class Validation:
     outcomes: list[Outcome]
     kept: dict[str, pd.DataFrame]  # the rows that go on
     quarantined: dict[str, pd.DataFrame]  # the rows set aside, with a `reason` column
+    checked: dict[str, pd.DataFrame]  # every table as checked, the derived ones included
 
 
 RUN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
@@ -205,7 +206,7 @@ def validate_tables(
         quarantined.setdefault(
             table, tables[table].iloc[:0].assign(reason=pd.Series(dtype="string"))
         )
-    return Validation(outcomes, {name: kept[name] for name in tables}, quarantined)
+    return Validation(outcomes, {name: kept[name] for name in tables}, quarantined, kept)
 
 
 def check_rows(outcomes: list[Outcome], suite: Suite) -> list[CheckRow]:
