@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -447,3 +448,19 @@ def test_standalone_labels_given_twice_name_the_option(tmp_path, labels, problem
     assert "give each label once" in result.output and "params.yaml" not in result.output
     assert max(len(line) for line in result.output.splitlines()) < 100
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("stem", ["items", "gold"])
+def test_a_table_given_as_both_csv_and_parquet_is_refused(tmp_path, stem):
+    """Reading one of two would leave the other out without a word (a newer CSV, say)."""
+    (tmp_path / "raw").mkdir()
+    pd.DataFrame({"item_id": ["i1"], "label": ["cat"]}).to_parquet(
+        tmp_path / "raw" / f"{stem}.parquet"
+    )
+    if stem == "gold":
+        (tmp_path / "raw" / "gold.csv").write_text("item_id,label\ni1,cat\n")
+    result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"})
+    assert result.exit_code == 2, result.output
+    assert error_message(result.output).endswith(
+        f"raw: both {stem}.csv and {stem}.parquet: keep one, delete the other"
+    )

@@ -92,6 +92,13 @@ def prepare(
 
 
 def _one_of(raw_dir: Path, stem: str) -> Path:
-    """``raw_dir/stem.parquet`` when present, else ``.csv`` (which may not exist)."""
-    parquet = raw_dir / f"{stem}.parquet"
-    return parquet if parquet.exists() else raw_dir / f"{stem}.csv"
+    """``raw_dir/stem.parquet`` when present, else ``.csv`` (which may not exist); both is an
+    error, since one of them would be left out without a word."""
+    from stages.core.errors import DataError
+
+    parquet, csv = raw_dir / f"{stem}.parquet", raw_dir / f"{stem}.csv"
+    if parquet.exists() and csv.exists():
+        raise DataError(
+            raw_dir, None, f"both {csv.name} and {parquet.name}: keep one, delete the other"
+        )
+    return parquet if parquet.exists() else csv
