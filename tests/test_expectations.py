@@ -188,6 +188,14 @@ def test_every_default_expectation_has_a_violation_case():
     assert not missing
 
 
+def _indented_under(lines: list[str], head: int) -> list[str]:
+    """The lines that continue the message starting at ``head``."""
+    end = head + 1
+    while end < len(lines) and lines[end].startswith("  "):
+        end += 1
+    return lines[head + 1 : end]
+
+
 @pytest.mark.parametrize(
     ("case", "mutate", "table", "name", "example"), VIOLATIONS, ids=[v[0] for v in VIOLATIONS]
 )
@@ -195,17 +203,20 @@ def test_violation_stops_with_exit_2_and_a_line(tmp_path, case, mutate, table, n
     result = run_validate(tmp_path, mutate(valid_tables()))
     assert result.exit_code == 2, result.output
     output = result.output.splitlines()
-    lines = [
-        (line, output[at + 1])
+    heads = [
+        at
         for at, line in enumerate(output)
         if line.endswith(f": {name} failed") and re.match(f"critical: {table}[.:]", line)
     ]
-    assert len(lines) == 1, result.output
-    detail = lines[0][1]  # what failed (how many rows, or the table's count), indented under it
-    assert re.match(r"  (observed \d+, expected|\d+ (unexpected )?rows?\b)", detail), detail
-    assert len(detail) < 100
+    assert len(heads) == 1, result.output
+    detail = _indented_under(output, heads[0])  # what failed, the records, their files
+    assert re.match(
+        r"  (observed \d+, expected|\d+ (unexpected )?rows?\b|the table has no column|values of type)",
+        detail[0],
+    ), detail
+    assert all(len(line) < 100 for line in detail)
     if example:
-        assert repr(example) in detail
+        assert repr(example) in " ".join(detail)
     assert "critical check(s) failed" in result.output
     assert not (tmp_path / "validated").exists()  # nothing for label-merge, train or evaluate
     summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
@@ -347,8 +358,10 @@ def test_markup_in_a_row_valued_failure_is_escaped_in_data_docs(tmp_path):
     at = lines.index(
         "warning: annotations.item_id,annotator_id: one_judgment_per_annotator_and_item failed"
     )
-    assert lines[at + 1].startswith("  2 unexpected rows (ExpectCompoundColumnsToBeUnique), e.g. (")
-    assert len(lines[at]) < 100 and len(lines[at + 1]) < 100
+    detail = _indented_under(lines, at)
+    assert detail[0].startswith("  2 unexpected rows (ExpectCompoundColumnsToBeUnique)")
+    assert "e.g. (item_id " in " ".join(detail)
+    assert all(len(line) < 100 for line in [lines[at], *detail])
     (docs_page,) = (tmp_path / "reports" / "docs" / "validations" / "annotations").rglob("*.html")
     assert "</span>, <span>" in docs_page.read_text()  # the row's fields apart, not glued
     pages = list((tmp_path / "reports" / "docs").rglob("*.html"))
@@ -401,7 +414,7 @@ def test_a_failure_names_the_export_files_its_rows_came_from(tmp_path):
     assert result.exit_code == 2, result.output
     lines = result.output.splitlines()
     at = next(n for n, line in enumerate(lines) if line.startswith("critical: annotations.label"))
-    assert lines[at + 2] == "  rows from 'batch\\n02.csv', 'batch-07.csv'"
+    assert _indented_under(lines, at)[-1] == "  rows from 'batch\\n02.csv', 'batch-07.csv'"
 
 
 def test_the_files_line_names_whole_files_and_counts_the_rest():
@@ -420,33 +433,38 @@ def test_the_files_line_names_whole_files_and_counts_the_rest():
 
 
 def test_a_failure_says_what_failed_in_the_checks_own_words(tmp_path):
-    """A row without a value is named by the values it has ('<NA>' names nothing), a label
-    nobody chose by the label (not by its count, 0), a table too short by its row count, and a
-    cross-table check by what it checks (not by its helper column)."""
+    """A failing record is named by its ids (a label outside the set by its item and
+    annotator; '<NA>' or a count of 0 names nothing), a table too short by its row count, a
+    set check by the set, and a cross-table check by what it checks (not its helper column)."""
     tables = _set("annotations", "annotator_id", 4, None)(valid_tables())
     row = tables["annotations"].iloc[4]
     tables["annotations"] = tables["annotations"][tables["annotations"]["label"] != LABELS[-1]]
     tables["items"] = tables["items"].head(5)
+    tables = _set("annotations", "label", 1, "horse")(tables)
+    horse = tables["annotations"].iloc[1]
     result = run_validate(tmp_path, tables)
     assert result.exit_code == 2, result.output
     lines = result.output.splitlines()
 
-    def detail(head: str) -> str:  # the lines indented under the head, joined
-        at = end = lines.index(head) + 1
-        while end < len(lines) and lines[end].startswith("  "):
-            end += 1
-        return " ".join(lines[at:end])
+    def detail(head: str) -> str:
+        return " ".join(_indented_under(lines, lines.index(head)))
 
     assert detail("critical: annotations.annotator_id: annotator_id_not_null failed") == (
-        f"  1 row without annotator_id, e.g. (item_id {row['item_id']!r}, label {row['label']!r})"
+        f"  1 row without annotator_id, e.g. (item_id {row['item_id']!r})"
         f"   rows from {row['source']!r}"
     )
     assert detail("critical: label_counts.judgments: every_label_seen failed").endswith(
-        f"e.g. label {LABELS[-1]!r} (judgments 0)"
+        f"e.g. (label {LABELS[-1]!r}, judgments 0)"
     )
     assert detail("critical: items: row_count failed") == (
         "  observed 5, expected at least 10 (ExpectTableRowCountToBeBetween)"
     )
+    outside = detail("critical: annotations.label: label_in_label_set failed")
+    assert outside.startswith("  1 row whose label is not one of 'cat', 'dog', 'bird'")
+    record = (
+        f"(item_id {horse['item_id']!r}, annotator_id {horse['annotator_id']!r}, label 'horse')"
+    )
+    assert record in outside
     unknown = detail("critical: annotations.item_id: item_id_in_items failed")
     assert unknown.startswith("  ") and " whose item_id is not in items.item_id, e.g. " in unknown
     assert "(not in" not in result.output  # the helper column the check runs on
