@@ -75,9 +75,13 @@ def validate(
     write_json(reports_dir / "summary.json", summary)
     write_json(metrics_file, headline("validate", summary))
     failed = [o for o in validation.outcomes if not o.success]
+    said: set[str] = set()  # a missing column fails every check on it: say why once
     for outcome in failed:
         table = tables.get(outcome.check.table, validation.checked.get(outcome.check.table))
-        click.echo(describe_failure(outcome, table), err=True)
+        head, _, detail = describe_failure(outcome, table).partition("\n")
+        repeated = detail in said and detail.startswith("  the table has no column")
+        click.echo(f"{head}: no such column" if repeated else f"{head}\n{detail}", err=True)
+        said.add(detail)
     docs_note = f"validate: Data Docs: {docs_dir / 'index.html'}" if docs_dir else ""
     if any(outcome.check.severity == CRITICAL for outcome in failed):
         click.echo(
