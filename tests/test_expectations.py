@@ -468,3 +468,15 @@ def test_a_failure_says_what_failed_in_the_checks_own_words(tmp_path):
     unknown = detail("critical: annotations.item_id: item_id_in_items failed")
     assert unknown.startswith("  ") and " whose item_id is not in items.item_id, e.g. " in unknown
     assert "(not in" not in result.output  # the helper column the check runs on
+
+
+def test_a_missing_column_is_explained_once(tmp_path):
+    """Every check on a column fails when the column is absent: one explanation, then a line
+    per check."""
+    result = run_validate(tmp_path, _drop_column("items", "split")(valid_tables()))
+    assert result.exit_code == 2, result.output
+    lines = result.output.splitlines()
+    at = lines.index("critical: items.split: split_exists failed")
+    assert lines[at + 1] == "  the table has no column 'split'; it has 'item_id', 'x'"
+    assert "critical: items.split: split_in_set failed: no such column" in lines
+    assert result.output.count("the table has no column") == 1
