@@ -453,7 +453,7 @@ def test_standalone_labels_given_twice_name_the_option(tmp_path, labels, problem
 @pytest.mark.parametrize("stem", ["items", "gold"])
 def test_a_table_given_as_both_csv_and_parquet_is_refused(tmp_path, stem):
     """Reading one of two would leave the other out without a word (a newer CSV, say)."""
-    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw").mkdir()  # run_prepare writes items.csv; gold.csv is written here
     pd.DataFrame({"item_id": ["i1"], "label": ["cat"]}).to_parquet(
         tmp_path / "raw" / f"{stem}.parquet"
     )
@@ -464,3 +464,4 @@ def test_a_table_given_as_both_csv_and_parquet_is_refused(tmp_path, stem):
     assert error_message(result.output).endswith(
         f"raw: both {stem}.csv and {stem}.parquet: keep one, delete the other"
     )
+    assert not (tmp_path / "prepared").exists()

@@ -480,3 +480,52 @@ def test_a_missing_column_is_explained_once(tmp_path):
     assert lines[at + 1] == "  the table has no column 'split'; it has 'item_id', 'x'"
     assert "critical: items.split: split_in_set failed: no such column" in lines
     assert result.output.count("the table has no column") == 1
+
+
+def _outcome(table, name, expectation, kwargs, **result):
+    from stages.gate.expectations import Outcome
+    from stages.gate.suites import Check
+
+    return Outcome(Check(table, name, expectation, kwargs), False, **result)
+
+
+def test_a_check_on_a_whole_column_says_what_it_observed():
+    from stages.gate.failures import describe_failure
+
+    outcome = _outcome("items", "mean_x", "ExpectColumnMeanToBeBetween",
+                       {"column": "x", "min_value": 0, "max_value": 0.4},
+                       unexpected=1, examples=[], observed=0.93)  # fmt: skip
+    detail = describe_failure(outcome, pd.DataFrame({"item_id": ["i1"], "x": [0.93]}))
+    assert (
+        detail.splitlines()[1] == "  observed 0.93, expected 0 to 0.4 (ExpectColumnMeanToBeBetween)"
+    )
+
+
+def test_hostile_names_and_odd_tables_do_not_break_the_lines():
+    """Column names come from a delivery's header: a newline or an escape code in one is shown
+    escaped. A compound check, an empty table and a long check name stay one message each,
+    every line under 100 columns."""
+    from stages.gate.failures import describe_failure
+
+    hostile = "note\x1b[2J\nwarning: fake"
+    gold = pd.DataFrame({"item_id": pd.array([None], dtype="string"), "label": ["dog"],
+                         hostile: ["b"]})  # fmt: skip
+    null_id = _outcome("gold", "item_id_not_null", "ExpectColumnValuesToNotBeNull",
+                       {"column": "item_id"}, unexpected=1, examples=[])  # fmt: skip
+    text = describe_failure(null_id, gold)
+    assert "\x1b" not in text and "\nwarning" not in text
+    assert text.splitlines()[1] == (
+        "  1 row without item_id, e.g. (label 'dog', 'note\\x1b[2J\\nwarning: fake' 'b')"
+    )
+    pair = _outcome("items", "pair", "ExpectCompoundColumnsToBeUnique",
+                    {"column_list": ["split", "text"]}, unexpected=2,
+                    examples=["(split 'a', text 't')"])  # fmt: skip
+    table = pd.DataFrame({"split": ["a", "a"], "text": ["t", "t"]})
+    assert describe_failure(pair, table).splitlines()[1].endswith("e.g. (split 'a', text 't')")
+    in_set = _outcome("items", "s" * 90, "ExpectColumnValuesToBeInSet",
+                      {"column": "split", "value_set": []}, unexpected=1, examples=[])  # fmt: skip
+    for again in (False, True):
+        text = describe_failure(in_set, pd.DataFrame(), again=again)
+        assert all(len(line) < 100 for line in text.splitlines()), text
+    assert describe_failure(in_set, pd.DataFrame()).endswith("; it has no columns")
+    assert "not one of no value" in describe_failure(in_set, pd.DataFrame({"split": ["x"]}))

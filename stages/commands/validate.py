@@ -51,7 +51,7 @@ def validate(
     from stages.core.markup import quantity
     from stages.core.progress import step
     from stages.gate.expectations import summarise, validate_tables
-    from stages.gate.failures import describe_failure
+    from stages.gate.failures import absent_column, describe_failure
     from stages.gate.suites import CRITICAL, load_suite
 
     params = load_params(params_file)
@@ -75,13 +75,14 @@ def validate(
     write_json(reports_dir / "summary.json", summary)
     write_json(metrics_file, headline("validate", summary))
     failed = [o for o in validation.outcomes if not o.success]
-    said: set[str] = set()  # a missing column fails every check on it: say why once
+    explained: set[tuple[str, str]] = set()  # a missing column fails every check on it
     for outcome in failed:
-        table = tables.get(outcome.check.table, validation.checked.get(outcome.check.table))
-        head, _, detail = describe_failure(outcome, table).partition("\n")
-        repeated = detail in said and detail.startswith("  the table has no column")
-        click.echo(f"{head}: no such column" if repeated else f"{head}\n{detail}", err=True)
-        said.add(detail)
+        table = tables.get(outcome.check.table, validation.derived.get(outcome.check.table))
+        absent = (outcome.check.table, absent_column(outcome, table) or "")
+        again = absent in explained
+        click.echo(describe_failure(outcome, table, again=again), err=True)
+        if absent[1]:
+            explained.add(absent)
     docs_note = f"validate: Data Docs: {docs_dir / 'index.html'}" if docs_dir else ""
     if any(outcome.check.severity == CRITICAL for outcome in failed):
         click.echo(

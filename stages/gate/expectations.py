@@ -48,7 +48,7 @@ class Validation:
     outcomes: list[Outcome]
     kept: dict[str, pd.DataFrame]  # the rows that go on
     quarantined: dict[str, pd.DataFrame]  # the rows set aside, with a `reason` column
-    checked: dict[str, pd.DataFrame]  # every table as checked, the derived ones included
+    derived: dict[str, pd.DataFrame]  # the tables the suite derives, as checked
 
 
 RUN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
@@ -206,7 +206,8 @@ def validate_tables(
         quarantined.setdefault(
             table, tables[table].iloc[:0].assign(reason=pd.Series(dtype="string"))
         )
-    return Validation(outcomes, {name: kept[name] for name in tables}, quarantined, kept)
+    derived = {name: frame for name, frame in kept.items() if name not in tables}
+    return Validation(outcomes, {name: kept[name] for name in tables}, quarantined, derived)
 
 
 def check_rows(outcomes: list[Outcome], suite: Suite) -> list[CheckRow]:

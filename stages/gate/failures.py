@@ -10,6 +10,7 @@ import pandas as pd
 
 from stages.core.markup import quantity
 from stages.gate.expectations import Outcome
+from stages.gate.suites import Check
 
 # What names a record of each table, beside the value that failed: the ids a person searches
 # the delivery for (an annotation: its item and its annotator; its file comes on a line below).
@@ -22,25 +23,30 @@ RECORD_KEYS = {
 }
 # A cross-table check runs on a helper column (suites.reference_column) that must be null.
 _REFERENCE = re.compile(r"^(.+) \(not in (.+)\)$")
+_PLAIN_NAME = re.compile(r"[\w.-]+", re.ASCII)
 _NOT_NULL = "ExpectColumnValuesToNotBeNull"
-_EXISTS = "ExpectColumnToExist"
 _SHOWN_RECORDS = 3
 _SHOWN_VALUE = 24  # characters of a value shown beside its record's ids
 
 
-def describe_failure(outcome: Outcome, table: pd.DataFrame | None = None, width: int = 99) -> str:
+def describe_failure(
+    outcome: Outcome, table: pd.DataFrame | None = None, width: int = 99, *, again: bool = False
+) -> str:
     """Where and which check failed; what failed, in the check's own words where they are
     plainer than the expectation's; a few failing records by their ids (or, where the rows are
     not known, a few unexpected values); and the raw export files those rows came from, where
-    ``table`` records them. Each line is cut at ``width`` columns."""
+    ``table`` records them. A column the table lacks is explained once: ``again`` gives the
+    head line alone. Each line is cut at ``width`` columns."""
     check = outcome.check
     column, target = _written_column(check.column)
     where = f"{check.table}.{column}" if column != "-" else check.table
-    lines = [f"{check.severity}: {where}: {check.name} failed"]
-    if table is not None and "column" in check.kwargs and column not in table.columns:
-        lines.append(f"  the table has no column {column!a}; it has {_columns(table)}")
-        return _cut(lines, width)
-    lines.append(_detail(outcome, column, target))
+    head = f"{check.severity}: {where}: {check.name} failed"
+    if absent_column(outcome, table):
+        assert table is not None
+        if again:
+            return _cut([f"{head}: no such column"], width)
+        return _cut([head, f"  the table has no column {column!a}; {_columns(table)}"], width)
+    lines = [head, _detail(outcome, column, target)]
     failing = _failing_rows(outcome, column, table)
     records = _records(check.table, column, failing)
     examples = records or outcome.examples
@@ -56,6 +62,14 @@ def describe_failure(outcome: Outcome, table: pd.DataFrame | None = None, width:
     return _cut(lines, width)
 
 
+def absent_column(outcome: Outcome, table: pd.DataFrame | None) -> str | None:
+    """The column a single-column check names that ``table`` lacks (every check on it fails)."""
+    if table is None or "column" not in outcome.check.kwargs:
+        return None
+    column, _ = _written_column(outcome.check.column)
+    return None if column in table.columns else column
+
+
 def _written_column(column: str) -> tuple[str, str | None]:
     """The column as the suite names it, and the table.column a cross-table check refers to."""
     found = _REFERENCE.match(column)
@@ -63,44 +77,47 @@ def _written_column(column: str) -> tuple[str, str | None]:
 
 
 def _detail(outcome: Outcome, column: str, target: str | None) -> str:
+    """What failed: a count and bounds for a check on the whole table or column (a row count,
+    a mean), otherwise how many rows and what is wrong with them."""
     check = outcome.check
-    if column == "-" and outcome.observed is not None:  # a table-level check
-        return f"  observed {outcome.observed}{_bounds(check.kwargs)} ({check.expectation})"
+    rows = quantity(outcome.unexpected, "row")
+    if check.expectation == "ExpectColumnValuesToBeOfType" and outcome.observed is not None:
+        return f"  values of type {outcome.observed}, expected {check.kwargs.get('type_')}"
+    if outcome.observed is not None:
+        return f"  observed {_short(outcome.observed)}{_bounds(check)} ({check.expectation})"
     if target is not None:
-        return f"  {quantity(outcome.unexpected, 'row')} whose {column} is not in {target}"
+        return f"  {rows} whose {_name(column)} is not in {target}{_share(check)}"
     if check.expectation == _NOT_NULL:
-        return f"  {quantity(outcome.unexpected, 'row')} without {column}"
+        return f"  {rows} without {_name(column)}{_share(check)}"
     if check.expectation == "ExpectColumnValuesToBeInSet":
         allowed = [_short(value) for value in check.kwargs.get("value_set") or []]
         among = ", ".join(allowed) if len(allowed) <= 5 else f"the {len(allowed)} allowed values"
-        return f"  {quantity(outcome.unexpected, 'row')} whose {column} is not one of {among}"
-    if check.expectation == "ExpectColumnValuesToBeOfType" and outcome.observed is not None:
-        return f"  values of type {outcome.observed}, expected {check.kwargs.get('type_')}"
-    bounds = _bounds(check.kwargs)
-    if "Lengths" in check.expectation:
-        bounds = bounds.replace(", expected", ", length expected")
-    if bounds and check.kwargs.get("mostly") is not None:
-        bounds += f" in {float(check.kwargs['mostly']):.0%} of rows"
-    return f"  {quantity(outcome.unexpected, 'unexpected row')}{bounds} ({check.expectation})"
+        return f"  {rows} whose {_name(column)} is not one of {among or 'no value'}{_share(check)}"
+    unexpected = quantity(outcome.unexpected, "unexpected row")
+    return f"  {unexpected}{_share(check)}{_bounds(check)} ({check.expectation})"
 
 
-def _bounds(kwargs: dict[str, Any]) -> str:
-    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+def _bounds(check: Check) -> str:
+    low, high = check.kwargs.get("min_value"), check.kwargs.get("max_value")
+    what = ", length expected" if "Lengths" in check.expectation else ", expected"
     if low is not None and high is not None:
-        return f", expected {low} to {high}"
+        return f"{what} {low} to {high}"
     if low is not None:
-        return f", expected at least {low}"
-    return f", expected at most {high}" if high is not None else ""
+        return f"{what} at least {low}"
+    return f"{what} at most {high}" if high is not None else ""
+
+
+def _share(check: Check) -> str:
+    """A check with `mostly` fails only past a share of its rows: say how large."""
+    mostly = check.kwargs.get("mostly")
+    return "" if mostly is None else f", more than {1 - float(mostly):.0%} of all"
 
 
 def _failing_rows(outcome: Outcome, column: str, table: pd.DataFrame | None) -> pd.DataFrame | None:
-    """The rows that failed: known where the table quarantines; elsewhere the rows without a
-    value (a null check) or holding the unexpected values Great Expectations lists (up to 20)."""
-    if table is None:
-        return None
-    if outcome.rows is not None:
-        return table.iloc[outcome.rows]
-    if column not in table.columns:
+    """The rows that failed: those without a value (a null check) or holding the unexpected
+    values Great Expectations lists (up to 20). Rows a quarantine set aside never get here:
+    their checks pass."""
+    if table is None or column not in table.columns:
         return None
     if outcome.check.expectation == _NOT_NULL:
         return table[table[column].isna()]
@@ -111,9 +128,9 @@ def _failing_rows(outcome: Outcome, column: str, table: pd.DataFrame | None) -> 
 
 def _records(table_name: str, column: str, failing: pd.DataFrame | None) -> list[str]:
     """A few failing records by their ids and the value that failed: (item_id 'i3', label
-    'horse'). A record whose id is what failed (missing, repeated) is shown by its other
-    values; a repeated id is its own best example (none here: the caller shows the values)."""
-    if failing is None or failing.empty:
+    'horse'). A record whose id is missing is shown by its other values. None where the id is
+    itself the value that failed (a repeated id): the caller shows those values instead."""
+    if failing is None or failing.empty or column not in failing:
         return []
     keys = [key for key in RECORD_KEYS.get(table_name, ()) if key in failing and key != column]
     if not keys and not failing[column].isna().all():
@@ -123,7 +140,7 @@ def _records(table_name: str, column: str, failing: pd.DataFrame | None) -> list
     fields = [name for name in failing.columns if name in (*keys, column)]  # the table's order
     records = []
     for _, row in failing.head(_SHOWN_RECORDS).iterrows():
-        shown = [f"{name} {_short(row[name])}" for name in fields if pd.notna(row[name])]
+        shown = [f"{_name(name)} {_short(row[name])}" for name in fields if pd.notna(row[name])]
         if shown:
             records.append("(" + ", ".join(shown) + ")")
     return records
@@ -139,17 +156,27 @@ def _fitting(examples: list[str], room: int) -> str:
 
 
 def _short(value: Any) -> str:
-    """A value as the line shows it: a number as it is, text quoted in ASCII (look-alikes and
-    control characters visible), cut short."""
-    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
+    """A value as the line shows it: a number or a truth value as it is, text quoted in ASCII
+    (look-alikes and control characters visible), cut short."""
+    if isinstance(value, bool | np.bool_ | int | float | np.integer | np.floating):
         return str(value)
     text = ascii(str(value))
     return text if len(text) <= _SHOWN_VALUE else text[: _SHOWN_VALUE - 2] + "…'"
 
 
+def _name(name: Any) -> str:
+    """A column name as it is, or quoted in ASCII where it holds anything but word characters
+    (a name from a delivery's header may hold a newline or a terminal escape)."""
+    text = str(name)
+    return text if _PLAIN_NAME.fullmatch(text) else ascii(text)
+
+
 def _columns(table: pd.DataFrame) -> str:
     names = [ascii(str(name)) for name in table.columns if name != "source"]
-    return ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    if not names:
+        return "it has no columns"
+    more = f" and {len(names) - 8} more" if len(names) > 8 else ""
+    return "it has " + ", ".join(names[:8]) + more
 
 
 def _rows_from(sources: list[str], width: int) -> str:
