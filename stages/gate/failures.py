@@ -110,7 +110,10 @@ def _bounds(check: Check) -> str:
 def _share(check: Check) -> str:
     """A check with `mostly` fails only past a share of its rows: say how large."""
     mostly = check.kwargs.get("mostly")
-    return "" if mostly is None else f", more than {1 - float(mostly):.0%} of all"
+    if mostly is None:
+        return ""
+    share = 1 - float(mostly)
+    return f", more than {share:.0%} of all" if share >= 0.01 else f", more than {share:.2%} of all"
 
 
 def _failing_rows(outcome: Outcome, column: str, table: pd.DataFrame | None) -> pd.DataFrame | None:
