@@ -18,6 +18,7 @@ def annotations_frame(rows: list[tuple[str, str, str]], source: str = "batch.csv
     frame = pd.DataFrame(rows, columns=["item_id", "annotator_id", "label"]).astype("string")
     frame["source"] = pd.Series([source] * len(frame), dtype="string")
     frame["created_at"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ms, UTC]")
+    frame["lead_time"] = pd.Series(float("nan"), index=frame.index, dtype="float64")
     return frame
 
 

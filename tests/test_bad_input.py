@@ -129,7 +129,7 @@ CASES = [
     (
         "broken timestamp",
         {"a.csv": b"item_id,annotator_id,label,created_at\ni1,a,cat,last tuesday\n"},
-        "a.csv: record 1: unreadable created_at",
+        "a.csv: line 2: unreadable created_at",
     ),
     (  # pandas would make item_id the index and shift every column left, silently
         "one extra field on every row",

@@ -255,16 +255,16 @@ def test_data_docs_name_each_check_and_a_warning_is_not_a_failure(tmp_path):
     suite = _suite(tmp_path, {"annotations": {"expectations": [
         {"name": "label_in_label_set", "expect": "expect_column_values_to_be_in_set", "column": "label",
          "value_set": ["cat", "dog"], "severity": "warning"},
-        {"name": "lead_time_positive", "expect": "expect_column_values_to_be_between",
-         "column": "lead_time", "min_value": 0, "when": "column_exists"}]}})  # fmt: skip
+        {"name": "review_time_positive", "expect": "expect_column_values_to_be_between",
+         "column": "review_time", "min_value": 0, "when": "column_exists"}]}})  # fmt: skip
     result = run_validate(tmp_path, valid_tables(), suite, docs=True)
     assert result.exit_code == 0, result.output
     assert "validate: 0 of 1 checks passed, 1 failed (warning); 1 skipped" in result.output
-    assert "skipped, their column is absent: annotations.lead_time_positive" in result.output
+    assert "skipped, their column is absent: annotations.review_time_positive" in result.output
     docs = tmp_path / "reports" / "docs"
     page = next((docs / "validations").rglob("*annotations.html")).read_text()
     assert "<td>label_in_label_set</td><td>warning</td><td>label</td>" in page
-    assert "<td>failed: " in page and "skipped: the table has no column lead_time" in page
+    assert "<td>failed: " in page and "skipped: the table has no column review_time" in page
     assert "Passed, with warnings" in page and "</i> Failed" not in page
     index = (docs / "index.html").read_text()
     assert "'_validation_success_text': 'Warnings', 'asset_name': 'annotations'" in index

@@ -74,6 +74,7 @@ def test_label_studio_full_export(tmp_path):
     assert table["label"].tolist() == ["Positive", "Negative", "Positive"]
     assert (table["source"] == "export.json").all()
     assert str(table["created_at"].dtype) == "datetime64[ms, UTC]"
+    assert table["lead_time"].tolist() == [2.5, 2.5, 2.5]  # seconds, as Label Studio records
     assert export.gold.values.tolist() == [["3", "Positive"]]
 
 
@@ -110,6 +111,7 @@ def test_label_studio_json_min(tmp_path):
         ["a", "3", "Positive"],
         ["b", "4", "Negative"],
     ]
+    assert table["lead_time"].tolist() == [3.1, 1.0]
 
 
 def test_label_studio_csv_quoted_with_json_cells(tmp_path):
@@ -125,6 +127,7 @@ def test_label_studio_csv_quoted_with_json_cells(tmp_path):
         ["11", "ann@x.org", "Positive"],
         ["12", "7", "Negative"],
     ]
+    assert table["lead_time"].tolist() == [3.1, 1.0]
 
 
 def test_label_studio_flat_records_pick_the_control_by_label_set(tmp_path):
@@ -227,6 +230,7 @@ def test_sagemaker_worker_responses_in_a_folder(tmp_path):
         ["0", "w2", "cat"],
         ["1", "w1", "cat"],
     ]
+    assert table["lead_time"].tolist() == [4.2, 4.2, 4.2]  # timeSpentInSeconds
     assert table["source"].iloc[0] == "worker-response/iteration-1/0/2026-03-01_10:00:00.json"
 
 
@@ -242,12 +246,14 @@ def test_long_csv_with_bom_and_extra_columns(tmp_path):
         ["i2", "b", "dog"],
     ]
     assert table["created_at"].isna().all()
+    assert table["lead_time"].tolist() == [1.0, 2.0]
 
 
 def test_long_parquet(tmp_path):
     path = tmp_path / "batch.parquet"
     pd.DataFrame({"item_id": ["i1"], "annotator_id": [3], "label": ["cat"]}).to_parquet(path)
     assert _read(path).annotations["annotator_id"].tolist() == ["3"]
+    assert _read(path).annotations["lead_time"].isna().all()  # not recorded: missing
 
 
 def test_many_files_merge_and_format_can_be_forced(tmp_path):
@@ -269,7 +275,7 @@ def test_many_files_merge_and_format_can_be_forced(tmp_path):
         ("item_id,annotator_id,label\ni1,a,cat\ni2,,dog\n", "line 3", "empty annotator_id"),
         (
             "item_id,annotator_id,label,created_at\ni1,a,cat,yesterday\n",
-            "record 1",
+            "line 2",
             "unreadable created_at",
         ),
         ('{"answer": "maybe", "label": "x"}\n', "line 1", "accept, reject or ignore"),
@@ -352,3 +358,28 @@ def test_a_link_to_a_missing_file_is_named_not_skipped(tmp_path):
         DataError, match=r"gone.csv: a link to .*moved-away.csv, which does not exist"
     ):
         read_exports(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("cell", "record"),
+    [("-3", "line 3"), ("fast", "line 3"), ("inf", "line 3"), ("nan", "line 3")],
+)
+def test_a_lead_time_that_is_not_seconds_is_an_error(tmp_path, cell, record):
+    """Seconds spent: a number, 0 or more; an empty cell is a judgment without a time."""
+    path = tmp_path / "batch.csv"
+    path.write_text(f"item_id,annotator_id,label,lead_time\ni1,a,cat,\ni2,b,dog,{cell}\n")
+    with pytest.raises(DataError) as caught:
+        _read(path)
+    assert caught.value.detail() == (
+        f"{record}: lead_time {cell!r}: give the seconds spent (0 or more), or leave it out"
+    )
+
+
+def test_a_lead_time_of_the_wrong_type_in_json_names_its_task(tmp_path):
+    path = tmp_path / "export.json"
+    annotation = {**_annotation(7, "Positive"), "lead_time": True}
+    path.write_text(json.dumps([_task(1, [annotation])]))
+    with pytest.raises(DataError) as caught:
+        _read(path)
+    assert caught.value.detail().endswith(": lead_time True: give the seconds spent (0 or more), "
+                                          "or leave it out")  # fmt: skip

@@ -42,6 +42,7 @@ def test_parsers_raise_nothing_but_data_error(tmp_path, prefix, body, fmt):
             "label",
             "source",
             "created_at",
+            "lead_time",
         ]
 
 

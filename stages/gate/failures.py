@@ -26,7 +26,7 @@ _REFERENCE = re.compile(r"^(.+) \(not in (.+)\)$")
 _PLAIN_NAME = re.compile(r"[\w.-]+", re.ASCII)
 _NOT_NULL = "ExpectColumnValuesToNotBeNull"
 _SHOWN_RECORDS = 3
-_SHOWN_VALUE = 24  # characters of a value shown beside its record's ids
+_SHOWN_VALUE = 40  # characters of a value shown beside its record's ids (an e-mail fits)
 
 
 def describe_failure(

@@ -136,6 +136,7 @@ def canonical_annotations(
     else:
         table = pd.DataFrame({name: pd.Series(dtype="string") for name in ANNOTATION_COLUMNS})
         table["created_at"] = table["created_at"].astype("datetime64[ms, UTC]")
+        table["lead_time"] = table["lead_time"].astype("float64")
     table["label"] = normalise_labels(table["label"], mapping)
     table = table[ANNOTATION_COLUMNS]
     return _sorted(table, ["item_id", "annotator_id", "created_at", "source"]) if ordered else table

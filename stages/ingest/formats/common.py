@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from stages.core.errors import DataError
 from stages.core.io import read_json
 
-ANNOTATION_COLUMNS = ["item_id", "annotator_id", "label", "source", "created_at"]
+# lead_time: the seconds the annotator spent on the judgment, where the tool records it
+# (Label Studio, SageMaker): a signal for checks on rushed work; missing elsewhere.
+ANNOTATION_COLUMNS = ["item_id", "annotator_id", "label", "source", "created_at", "lead_time"]
 GOLD_COLUMNS = ["item_id", "label"]
 
 
@@ -39,6 +43,7 @@ class Rows:
         self.annotators: list[str] = []
         self.labels: list[str] = []
         self.created: list[Any] = []
+        self.lead_times: list[Any] = []
         self.records: list[str] = []
         self.gold: dict[str, str] = {}
         self.skipped: dict[str, int] = {}
@@ -76,12 +81,21 @@ class Rows:
                 if target is not None:
                     self.outside.append(f"{record}: data.{key} names {target!r}")
 
-    def add(self, record: str, item: Any, annotator: Any, label: Any, created: Any = None) -> None:
+    def add(
+        self,
+        record: str,
+        item: Any,
+        annotator: Any,
+        label: Any,
+        created: Any = None,
+        lead_time: Any = None,
+    ) -> None:
         """Kept as given; :meth:`export` checks whole columns at once (millions of rows)."""
         self.items.append(item)
         self.annotators.append(annotator)
         self.labels.append(label)
         self.created.append(created)
+        self.lead_times.append(lead_time)
         self.records.append(record)
 
     def add_gold(self, record: str, item: Any, label: Any) -> None:
@@ -102,6 +116,7 @@ class Rows:
             self.path,
             self.source,
             self.records,
+            pd.Series(self.lead_times, dtype="object"),
         )
         gold = pd.DataFrame(
             {"item_id": list(self.gold), "label": list(self.gold.values())}, dtype="string"
@@ -185,9 +200,11 @@ def canonical(
     created: pd.Series,
     path: Path,
     source: str,
-    records: list[str] | None = None,
+    records: list[str] | Callable[[int], str] | None = None,
+    lead_times: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """The canonical annotations table; ``created`` may hold ISO strings, unix seconds or None."""
+    """The canonical annotations table; ``created`` may hold ISO strings, unix seconds or None,
+    ``lead_times`` seconds (numbers or numeric text) or None."""
     created = created.reset_index(drop=True).infer_objects()
     if created.isna().all():
         created_at = pd.Series(pd.NaT, index=created.index, dtype="datetime64[ms, UTC]")
@@ -201,7 +218,7 @@ def canonical(
         unparsed = strings.notna() & (strings != "") & created_at.isna()
     if unparsed.any():
         row = int(unparsed.to_numpy().nonzero()[0][0])
-        record = records[row] if records else f"record {row + 1}"
+        record = _record(records, row)
         raise DataError(path, record, f"unreadable created_at {created[row]!r}")
     frame = pd.DataFrame(
         {
@@ -210,9 +227,49 @@ def canonical(
             "label": labels.astype("string").reset_index(drop=True),
             "source": pd.Series([source] * len(items), dtype="string"),
             "created_at": created_at.astype("datetime64[ms, UTC]"),
+            "lead_time": _seconds(lead_times, len(items), path, records),
         }
     )
     return frame[ANNOTATION_COLUMNS]
+
+
+def _record(records: list[str] | Callable[[int], str] | None, row: int) -> str:
+    """How an error names a row: the reader's record names, or its rule for them."""
+    if records is None:
+        return f"record {row + 1}"
+    return records(row) if callable(records) else records[row]
+
+
+def _seconds(
+    values: pd.Series | None,
+    count: int,
+    path: Path,
+    records: list[str] | Callable[[int], str] | None,
+) -> pd.Series:
+    """Seconds spent per judgment: a finite number, 0 or more, or missing (empty, null)."""
+    if values is None:
+        return pd.Series(np.nan, index=range(count), dtype="float64")
+    values = values.reset_index(drop=True)
+    if values.dtype == object:  # from JSON: numbers, text, or anything else
+        given = values.map(lambda value: value is not None and str(value).strip() != "")
+        typed = values.map(
+            lambda value: isinstance(value, str | int | float) and not isinstance(value, bool)
+        )
+    else:  # a table's column: text (CSV) or numbers (Parquet), in bulk
+        given = values.notna() & (values.astype("string").str.strip() != "")
+        typed = pd.Series(not pd.api.types.is_bool_dtype(values), index=values.index)
+    given = given.astype(bool) & values.notna()
+    numbers = pd.to_numeric(values.where(given & typed), errors="coerce").astype("float64")
+    finite = np.isfinite(numbers.to_numpy())
+    bad = (given & ~(typed & finite & (numbers >= 0))).to_numpy(dtype=bool)
+    if bad.any():
+        row = int(bad.nonzero()[0][0])
+        value = values.iloc[row]
+        value = value.item() if isinstance(value, np.generic) else value  # -1, not np.int64(-1)
+        reason = f"lead_time {value!r}: give the seconds spent (0 or more), or leave it out"
+        record = _record(records, row)
+        raise DataError(path, record, reason)
+    return numbers
 
 
 def load_json(path: Path) -> Any:

@@ -71,7 +71,10 @@ def read_full_json(path: Path, options: dict[str, Any]) -> Export:
                 rows.skip("annotation without a choice")
                 continue
             annotator = _completed_by(annotation.get("completed_by"))
-            rows.add(record, item, annotator, label, annotation.get("created_at"))
+            rows.add(
+                record, item, annotator, label, annotation.get("created_at"),
+                annotation.get("lead_time"),
+            )  # fmt: skip
             if annotation.get("ground_truth") is True:
                 rows.add_gold(record, item, label)
     return rows.export()
@@ -109,7 +112,10 @@ def _flat_records(
             rows.skip("record without a choice")
             continue
         item = rows.item_id(record, entry.get(item_key), entry.get("id"), options)
-        rows.add(record, item, entry.get("annotator"), label, entry.get("created_at") or None)
+        rows.add(
+            record, item, entry.get("annotator"), label, entry.get("created_at") or None,
+            entry.get("lead_time"),
+        )  # fmt: skip
     return rows.export()
 
 

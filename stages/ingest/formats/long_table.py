@@ -51,7 +51,10 @@ def read_long_table(path: Path, options: dict[str, Any]) -> Export:
         created = created.map(lambda value: value if value != "" else None)
     else:
         created = pd.Series([None] * len(frame), dtype="object")
+    lead_times = frame.get("lead_time")
     annotations = canonical(
-        frame["item_id"], frame["annotator_id"], frame["label"], created, path, options["source"]
-    )
+        frame["item_id"], frame["annotator_id"], frame["label"], created, path, options["source"],
+        lambda row: f"line {row + first_record}" if first_record else f"row {row + 1}",
+        lead_times,
+    )  # fmt: skip
     return Export(annotations, empty_gold())

@@ -38,5 +38,8 @@ def read_worker_response(path: Path, options: dict[str, Any]) -> Export:
             raise DataError(
                 path, record, f"expected one answerContent.<task>.label, got {content!r}"
             )
-        rows.add(record, item, answer.get("workerId"), labels[0], answer.get("submissionTime"))
+        rows.add(
+            record, item, answer.get("workerId"), labels[0], answer.get("submissionTime"),
+            answer.get("timeSpentInSeconds"),
+        )  # fmt: skip
     return rows.export()
