@@ -163,3 +163,21 @@ def test_dawid_skene_may_overrule_biased_unanimous_annotators_but_never_silently
     assert chosen["item_id"].tolist() == ["z-only-the-two"]
     kept = merge_labels(frame, no_gold, LABELS, {"keep_unanimous": True}, 0).labels
     assert kept.set_index("item_id").loc["z-only-the-two", "label"] == "dog"
+
+
+def test_the_annotator_report_gives_each_annotators_median_seconds():
+    """Time spent per judgment, where the tool recorded it: the latest judgment of a repeat
+    counts, an annotator without times gets none, and a table without the column gets none."""
+    frame = annotations_frame(
+        [("i1", "a", "cat"), ("i2", "a", "cat"), ("i3", "a", "dog"), ("i1", "a", "dog"),
+         ("i1", "b", "cat"), ("i2", "b", "dog"), ("i1", "c", "cat")]
+    )  # fmt: skip
+    frame["lead_time"] = [2.0, 4.0, 9.0, 100.0, 0.5, float("nan"), float("nan")]
+    frame["created_at"] = pd.to_datetime(["2026-01-02"] * 3 + ["2026-01-01"] + ["2026-01-01"] * 3,
+                                         utc=True).astype("datetime64[ms, UTC]")  # fmt: skip
+    no_gold = frame.iloc[:0][["item_id", "label"]]
+    report = merge_labels(frame, no_gold, LABELS, {}, 0).annotators.set_index("annotator_id")
+    assert report["median_seconds"].tolist()[:2] == [4.0, 0.5]  # a's repeat of i1 (100 s) lost
+    assert np.isnan(report.loc["c", "median_seconds"])
+    without = merge_labels(frame.drop(columns="lead_time"), no_gold, LABELS, {}, 0).annotators
+    assert without["median_seconds"].isna().all()

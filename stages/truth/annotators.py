@@ -29,6 +29,7 @@ REPORT_SMOOTHING = 0.01
 ANNOTATOR_COLUMNS = [
     "annotator_id",
     "judgments",
+    "median_seconds",
     "agreement_with_consensus",
     "gold_judgments",
     "gold_accuracy",
@@ -125,8 +126,11 @@ def annotator_report(
     options: dict[str, Any],
     kappas: PairKappas,
     fitted_confusion: np.ndarray | None = None,
+    seconds: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """One row per annotator; ``gold_label`` holds a class code per item, -1 without gold.
+    """One row per annotator; ``gold_label`` holds a class code per item, -1 without gold;
+    ``seconds`` the time spent on each judgment, where the tool recorded it (NaN elsewhere):
+    a rushing annotator shows as a low median beside a low spammer score.
 
     Estimated accuracy and the spammer score come from the method's fitted confusion matrices
     when it has them, else from matrices estimated against the final posterior.
@@ -158,6 +162,7 @@ def annotator_report(
             {
                 "annotator_id": pd.array(annotator_ids, dtype="string"),
                 "judgments": per_annotator.astype(np.int64),
+                "median_seconds": _median_per_annotator(seconds, judgments),
                 "agreement_with_consensus": agree_share / np.maximum(per_annotator, 1),
                 "gold_judgments": gold_n.astype(np.int64),
                 "gold_accuracy": np.where(gold_n > 0, gold_right / gold_n, np.nan),
@@ -168,6 +173,13 @@ def annotator_report(
             }
         )
     return report[ANNOTATOR_COLUMNS].round(6)
+
+
+def _median_per_annotator(seconds: np.ndarray | None, judgments: Judgments) -> np.ndarray:
+    if seconds is None:
+        return np.full(judgments.n_annotators, np.nan)
+    medians = pd.Series(seconds).groupby(judgments.annotator).median()
+    return medians.reindex(range(judgments.n_annotators)).to_numpy(dtype=float)
 
 
 def annotator_plot_rows(report: pd.DataFrame) -> pd.DataFrame:

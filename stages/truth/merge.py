@@ -233,6 +233,9 @@ def merge_labels(
         options,
         kappas,
         result.confusion,
+        annotations["lead_time"].to_numpy(dtype=float, na_value=np.nan)[keep]
+        if "lead_time" in annotations
+        else None,
     )
     summary = {
         "method": method,
