@@ -41,6 +41,7 @@ def write_tables(folder: Path, n_items: int, seed: int = 0) -> None:
             "label": pd.array(np.array(LABELS)[rng.integers(0, 5, len(item))], dtype="string"),
             "source": pd.array(np.char.add("batch-", (item % 4).astype(str)), dtype="string"),
             "created_at": pd.Series(pd.NaT, index=range(len(item)), dtype="datetime64[ms, UTC]"),
+            "lead_time": rng.gamma(2.0, 2.5, len(item)),  # seconds, as Label Studio records
         }
     )
     gold_rows = rng.choice(n_items, size=n_items // 100, replace=False)

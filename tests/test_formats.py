@@ -383,3 +383,38 @@ def test_a_lead_time_of_the_wrong_type_in_json_names_its_task(tmp_path):
         _read(path)
     assert caught.value.detail().endswith(": lead_time True: give the seconds spent (0 or more), "
                                           "or leave it out")  # fmt: skip
+
+
+def test_lead_time_from_parquet_and_json_of_every_kind(tmp_path):
+    """Seconds as a table or a tool gives them: numbers of any width, decimals, a duration
+    column; a value that is no number of seconds is refused by its record, never coerced."""
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    base = {"item_id": ["i1", "i2"], "annotator_id": ["a", "b"], "label": ["cat", "dog"]}
+    good = {
+        "ints": pa.array([3, None], pa.int64()),
+        "decimals": pa.array([decimal.Decimal("1.50"), decimal.Decimal("2")], pa.decimal128(5, 2)),
+        "durations": pa.array([1500, 2000], pa.duration("ms")),
+    }
+    expected = {"ints": [3.0, None], "decimals": [1.5, 2.0], "durations": [1.5, 2.0]}
+    for name, column in good.items():
+        path = tmp_path / f"{name}.parquet"
+        pq.write_table(pa.table({**base, "lead_time": column}), path)
+        seconds = _read(path).annotations["lead_time"]
+        assert [None if v != v else v for v in seconds.tolist()] == expected[name], name
+    stamps = tmp_path / "stamps.parquet"
+    pq.write_table(pa.table({**base, "lead_time": pa.array([0, 1], pa.timestamp("s"))}), stamps)
+    with pytest.raises(DataError, match="row 1: lead_time 1970-01-01"):
+        _read(stamps)
+    huge = tmp_path / "min.json"
+    record = {"id": 1, "item_id": "i", "text": "x", "sentiment": "Positive", "annotator": 3}
+    huge.write_text(
+        json.dumps([{**record, "lead_time": 2}, {**record, "id": 2, "lead_time": 10**400}])
+    )
+    with pytest.raises(DataError) as caught:
+        _read(huge)
+    assert caught.value.detail().startswith("task 2: lead_time 1000000")  # not an OverflowError
+    assert "…: give the seconds spent" in caught.value.detail()  # 401 digits cut short

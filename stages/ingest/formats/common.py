@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -246,30 +247,62 @@ def _seconds(
     path: Path,
     records: list[str] | Callable[[int], str] | None,
 ) -> pd.Series:
-    """Seconds spent per judgment: a finite number, 0 or more, or missing (empty, null)."""
+    """Seconds spent per judgment: a finite number, 0 or more, or missing (empty, null).
+
+    A column of numbers (JSON's, Parquet's, a duration) is converted in bulk; a mixed one (JSON
+    holding text, truth values, objects) is looked at value by value."""
     if values is None:
         return pd.Series(np.nan, index=range(count), dtype="float64")
     values = values.reset_index(drop=True)
-    if values.dtype == object:  # from JSON: numbers, text, or anything else
-        given = values.map(lambda value: value is not None and str(value).strip() != "")
-        typed = values.map(
-            lambda value: isinstance(value, str | int | float) and not isinstance(value, bool)
-        )
-    else:  # a table's column: text (CSV) or numbers (Parquet), in bulk
-        given = values.notna() & (values.astype("string").str.strip() != "")
-        typed = pd.Series(not pd.api.types.is_bool_dtype(values), index=values.index)
-    given = given.astype(bool) & values.notna()
-    numbers = pd.to_numeric(values.where(given & typed), errors="coerce").astype("float64")
-    finite = np.isfinite(numbers.to_numpy())
-    bad = (given & ~(typed & finite & (numbers >= 0))).to_numpy(dtype=bool)
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if pd.api.types.is_timedelta64_dtype(values):
+        given, numbers = values.notna(), values.dt.total_seconds()
+    elif kind in ("floating", "integer", "mixed-integer-float", "decimal", "empty"):
+        given = values.notna()
+        numbers = _numbers(values.where(given))
+    elif values.dtype == "string":  # a CSV's cells
+        given = values.notna() & values.str.strip().ne("").fillna(False)
+        numbers = _numbers(values.where(given))
+    elif values.dtype == object:  # JSON's mixed values: numbers, text, or anything else
+        text = values.map(lambda value: value if isinstance(value, str) else None)
+        blank = text.fillna("x").str.strip().eq("")  # an empty cell: no time recorded
+        given = values.notna() & ~blank
+        numbers = _numbers(values.where(given & (values.map(_is_number) | text.notna())))
+    else:  # truth values, dates, bytes: no number of seconds
+        given = values.notna()
+        numbers = pd.Series(np.nan, index=values.index, dtype="float64")
+    finite = np.isfinite(numbers.to_numpy(dtype=float, na_value=np.nan))
+    bad = (given & ~(finite & (numbers >= 0))).to_numpy(dtype=bool)
     if bad.any():
         row = int(bad.nonzero()[0][0])
         value = values.iloc[row]
-        value = value.item() if isinstance(value, np.generic) else value  # -1, not np.int64(-1)
-        reason = f"lead_time {value!r}: give the seconds spent (0 or more), or leave it out"
-        record = _record(records, row)
-        raise DataError(path, record, reason)
-    return numbers
+        shown = repr(value) if isinstance(value, str) else str(value)
+        shown = shown if len(shown) <= 40 else shown[:39] + "…"
+        reason = f"lead_time {shown}: give the seconds spent (0 or more), or leave it out"
+        raise DataError(path, _record(records, row), reason)
+    return numbers.astype("float64") + 0.0  # -0.0 as 0.0
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | Decimal | np.number) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """Numbers and numeric text as floats, anything else NaN; an integer beyond a float's
+    range is NaN too (then refused as not finite), not an OverflowError."""
+    try:
+        return pd.to_numeric(values, errors="coerce").astype("float64")
+    except (OverflowError, TypeError, ValueError):
+        return values.map(_float_or_nan).astype("float64")
+
+
+def _float_or_nan(value: Any) -> float:
+    try:
+        return float(value) if _is_number(value) or isinstance(value, str) else np.nan
+    except (OverflowError, ValueError):
+        return np.nan
 
 
 def load_json(path: Path) -> Any:
