@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from stages.core.errors import DataError
 from stages.core.io import read_json
+from stages.ingest.formats.seconds import seconds_spent
 
 # lead_time: the seconds the annotator spent on the judgment, where the tool records it
 # (Label Studio, SageMaker): a signal for checks on rushed work; missing elsewhere.
@@ -228,7 +227,9 @@ def canonical(
             "label": labels.astype("string").reset_index(drop=True),
             "source": pd.Series([source] * len(items), dtype="string"),
             "created_at": created_at.astype("datetime64[ms, UTC]"),
-            "lead_time": _seconds(lead_times, len(items), path, records),
+            "lead_time": seconds_spent(
+                lead_times, len(items), path, lambda row: _record(records, row)
+            ),
         }
     )
     return frame[ANNOTATION_COLUMNS]
@@ -239,70 +240,6 @@ def _record(records: list[str] | Callable[[int], str] | None, row: int) -> str:
     if records is None:
         return f"record {row + 1}"
     return records(row) if callable(records) else records[row]
-
-
-def _seconds(
-    values: pd.Series | None,
-    count: int,
-    path: Path,
-    records: list[str] | Callable[[int], str] | None,
-) -> pd.Series:
-    """Seconds spent per judgment: a finite number, 0 or more, or missing (empty, null).
-
-    A column of numbers (JSON's, Parquet's, a duration) is converted in bulk; a mixed one (JSON
-    holding text, truth values, objects) is looked at value by value."""
-    if values is None:
-        return pd.Series(np.nan, index=range(count), dtype="float64")
-    values = values.reset_index(drop=True)
-    kind = pd.api.types.infer_dtype(values, skipna=True)
-    if pd.api.types.is_timedelta64_dtype(values):
-        given, numbers = values.notna(), values.dt.total_seconds()
-    elif kind in ("floating", "integer", "mixed-integer-float", "decimal", "empty"):
-        given = values.notna()
-        numbers = _numbers(values.where(given))
-    elif values.dtype == "string":  # a CSV's cells
-        given = values.notna() & values.str.strip().ne("").fillna(False)
-        numbers = _numbers(values.where(given))
-    elif values.dtype == object:  # JSON's mixed values: numbers, text, or anything else
-        text = values.map(lambda value: value if isinstance(value, str) else None)
-        blank = text.fillna("x").str.strip().eq("")  # an empty cell: no time recorded
-        given = values.notna() & ~blank
-        numbers = _numbers(values.where(given & (values.map(_is_number) | text.notna())))
-    else:  # truth values, dates, bytes: no number of seconds
-        given = values.notna()
-        numbers = pd.Series(np.nan, index=values.index, dtype="float64")
-    finite = np.isfinite(numbers.to_numpy(dtype=float, na_value=np.nan))
-    bad = (given & ~(finite & (numbers >= 0))).to_numpy(dtype=bool)
-    if bad.any():
-        row = int(bad.nonzero()[0][0])
-        value = values.iloc[row]
-        shown = repr(value) if isinstance(value, str) else str(value)
-        shown = shown if len(shown) <= 40 else shown[:39] + "…"
-        reason = f"lead_time {shown}: give the seconds spent (0 or more), or leave it out"
-        raise DataError(path, _record(records, row), reason)
-    return numbers.astype("float64") + 0.0  # -0.0 as 0.0
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float | Decimal | np.number) and not isinstance(
-        value, bool | np.bool_
-    )
-
-
-def _numbers(values: pd.Series) -> pd.Series:
-    """Numbers and numeric text as floats, anything else NaN; an integer beyond a float's
-    range is NaN too (then refused as not finite), not an OverflowError."""
-    try:
-        return pd.to_numeric(values, errors="coerce").astype("float64")
-    except (OverflowError, TypeError, ValueError):
-        return values.map(_float_or_nan).astype("float64")
-
-
-def _float_or_nan(value: Any) -> float:
-    try:
-        return float(value) if _is_number(value) or isinstance(value, str) else np.nan
-    except (OverflowError, ValueError):
-        return np.nan
 
 
 def load_json(path: Path) -> Any:
