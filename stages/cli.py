@@ -73,7 +73,7 @@ class LazyGroup(click.Group):
             ctx.exit(EXIT_DATA_ERROR)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except (IsADirectoryError, NotADirectoryError, FileExistsError, PermissionError) as error:
+        except tuple(PATH_PROBLEMS) as error:
             # A path given where its kind is wrong: bad input, not a bug.
             reason = PATH_PROBLEMS[type(error)]
             click.echo(wrapped("error: ", reason, path=str(error.filename)), err=True)

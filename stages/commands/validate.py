@@ -78,11 +78,11 @@ def validate(
     explained: set[tuple[str, str]] = set()  # a missing column fails every check on it
     for outcome in failed:
         table = tables.get(outcome.check.table, validation.derived.get(outcome.check.table))
-        absent = (outcome.check.table, absent_column(outcome, table) or "")
-        again = absent in explained
+        absent = absent_column(outcome, table)
+        again = (outcome.check.table, absent) in explained
         click.echo(describe_failure(outcome, table, again=again), err=True)
-        if absent[1]:
-            explained.add(absent)
+        if absent:
+            explained.add((outcome.check.table, absent))
     docs_note = f"validate: Data Docs: {docs_dir / 'index.html'}" if docs_dir else ""
     if any(outcome.check.severity == CRITICAL for outcome in failed):
         click.echo(

@@ -30,6 +30,10 @@ def read_long_table(path: Path, options: dict[str, Any]) -> Export:
     else:
         frame = read_csv_strings(path)
         first_record = 2  # 1-based line of the first data row, after the header
+
+    def record(row: int) -> str:  # rows count from 1 everywhere; a CSV names its line
+        return f"line {row + first_record}" if first_record else f"row {row + 1}"
+
     missing = [name for name in REQUIRED if name not in frame.columns]
     if missing:
         raise missing_columns(path, missing, list(frame.columns))
@@ -38,23 +42,19 @@ def read_long_table(path: Path, options: dict[str, Any]) -> Export:
         empty = values.isna() | (values == "")
         if empty.any():
             row = int(empty.to_numpy().nonzero()[0][0])
-            # Rows count from 1 everywhere; a CSV names its line (the header is line 1).
-            record = f"line {row + first_record}" if first_record else f"row {row + 1}"
             if (frame.loc[frame.index[row], list(REQUIRED)].fillna("").str.strip() == "").all():
                 raise DataError(
-                    path, record, "an empty row (a spreadsheet's, at the end?): delete it"
+                    path, record(row), "an empty row (a spreadsheet's, at the end?): delete it"
                 )
-            raise DataError(path, record, f"empty {column}: fill it in, or delete the row")
+            raise DataError(path, record(row), f"empty {column}: fill it in, or delete the row")
         frame[column] = values
     if "created_at" in frame:
         created = frame["created_at"].astype("object").where(frame["created_at"].notna(), None)
         created = created.map(lambda value: value if value != "" else None)
     else:
         created = pd.Series([None] * len(frame), dtype="object")
-    lead_times = frame.get("lead_time")
     annotations = canonical(
         frame["item_id"], frame["annotator_id"], frame["label"], created, path, options["source"],
-        lambda row: f"line {row + first_record}" if first_record else f"row {row + 1}",
-        lead_times,
+        record, frame.get("lead_time"),
     )  # fmt: skip
     return Export(annotations, empty_gold())
