@@ -134,12 +134,12 @@ CASES = [
     (  # pandas would make item_id the index and shift every column left, silently
         "one extra field on every row",
         {"a.csv": b"item_id,annotator_id,label\ni1,ann,dog,looks fine\ni2,bo,cat,ok\n"},
-        "a.csv: record 1 after the header: 4 field(s) where the header has 3",
+        "a.csv: line 2: 4 field(s) where the header has 3",
     ),
     (
         "one extra field on a later row",
         {"a.csv": b"item_id,annotator_id,label\ni1,ann,dog\ni2,bo,cat,extra\n"},
-        "a.csv: record 2 after the header: 4 field(s) where the header has 3",
+        "a.csv: line 3: 4 field(s) where the header has 3",
     ),
     (  # found by tests/test_stage_entries.py: Python's csv module refuses a bare CR
         "a NUL and a carriage return",
@@ -202,9 +202,12 @@ def test_a_broken_items_table(tmp_path):
 @pytest.mark.parametrize(
     ("items", "message"),
     [  # pandas would pad the short record, index by item_id, or rename the twin "x.1"
-        ("item_id,x,y\ni1,1,2\ni2,3\n", "record 2 after the header: 2 field(s) where"),
-        ("item_id,x\ni1,1,2\ni2,3,4\n", "record 1 after the header: 3 field(s) where"),
+        ("item_id,x,y\ni1,1,2\ni2,3\n", "line 3: 2 field(s) where"),
+        ("item_id,x\ni1,1,2\ni2,3,4\n", "line 2: 3 field(s) where"),
         ("item_id,x,x\ni1,1,2\n", "header: column named more than once: x"),
+        # named by a text editor's line: blank lines, a cell over two lines, blanks first
+        ('item_id,x,y\ni1,1,"two\nlines"\n\n  \ni2,3\n', "line 6: 2 field(s) where"),
+        ("\n\nitem_id,x,y\ni1,1,2\ni2,3\n", "line 5: 2 field(s) where"),
     ],
 )
 def test_a_misshapen_items_table_names_the_record(tmp_path, items, message):
@@ -231,7 +234,7 @@ def test_a_misshapen_gold_table_names_the_record(tmp_path):
     result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"})
     assert result.exit_code == 2, result.output
     message = error_message(result.output)
-    assert "gold.csv: record 1 after the header: 3 field(s) where the header has 2" in message
+    assert "gold.csv: line 2: 3 field(s) where the header has 2" in message
 
 
 @pytest.mark.parametrize(
@@ -283,8 +286,7 @@ def test_an_alias_table_giving_one_id_to_two_people_names_the_record(tmp_path):
     assert result.exit_code == 2, result.output
     assert result.output.startswith("error: ")
     assert error_message(result.output).endswith(
-        "annotator_aliases.csv: record 2 after the header: raw id '7' stands for both "
-        "'ann@x.org' and 'bo@x.org'"
+        "annotator_aliases.csv: line 3: raw id '7' stands for both 'ann@x.org' and 'bo@x.org'"
     )
     assert not (tmp_path / "prepared").exists()
 

@@ -375,6 +375,29 @@ def test_a_lead_time_that_is_not_seconds_is_an_error(tmp_path, cell, record):
     )
 
 
+LONG_HEADER = "item_id,annotator_id,label\n"
+LS_HEADER = '"annotation_id","annotator","id","sentiment","text"\n'
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        (LONG_HEADER + "i1,a,cat\n\n   \ni2,,dog\n", 5),  # blank lines: pandas skips them
+        (LONG_HEADER + 'i1,a,"cat\nstill cat"\ni2,,dog\n', 4),  # a cell spans two lines
+        ("\n" + LONG_HEADER + "i1,a,cat\r\n\r\ni2,,dog\r\n", 5),
+        (LS_HEADER + '1,a,1,Positive,"two\nlines"\n\n2,,2,Negative,x\n', 5),
+    ],
+)
+def test_a_bad_row_is_named_by_the_line_it_starts_on(tmp_path, content, line):
+    """A text editor's line number, whatever blank lines or multi-line cells come before."""
+    path = tmp_path / "batch.csv"
+    path.write_bytes(content.encode())
+    with pytest.raises(DataError) as caught:
+        _read(path, tool_id_fallback=True)
+    assert caught.value.record == f"line {line}"
+    assert "empty annotator" in caught.value.reason
+
+
 def test_a_lead_time_of_the_wrong_type_in_json_names_its_task(tmp_path):
     path = tmp_path / "export.json"
     annotation = {**_annotation(7, "Positive"), "lead_time": True}

@@ -84,13 +84,13 @@ def test_aliases_join_one_person_across_batches(tmp_path):
     ("text", "record", "reason"),
     [
         ("raw,annotator_id\n7,a@x.org\n", "header", r"missing required column\(s\): raw_id"),
-        ("raw_id,annotator_id\n7,a@x.org\n8,\n", "record 2", "must both be given"),
-        ("raw_id,annotator_id\n7,a@x.org\n7,b@x.org\n", "record 2", "stands for both"),
+        ("raw_id,annotator_id\n7,a@x.org\n8,\n", "line 3", "must both be given"),
+        ("raw_id,annotator_id\n7,a@x.org\n7,b@x.org\n", "line 3", "stands for both"),
         ("raw_id,annotator_id\n7,a@x.org,extra\n", "", "field"),
-        ("raw_id,annotator_id\n7,ann\nann,a@x.org\n", "record 1",
-         r"'ann' -> 'a@x.org' \(record 2 after the header\): map '7' straight to 'a@x.org'"),
-        ("raw_id,annotator_id\n7,a@x.org\na@x.org,7\n", "record 1",
-         r"'a@x.org' -> '7' \(record 2 after the header\): keep one direction"),
+        ("raw_id,annotator_id\n7,ann\nann,a@x.org\n", "line 2",
+         r"'ann' -> 'a@x.org' \(line 3\): map '7' straight to 'a@x.org'"),
+        ("raw_id,annotator_id\n7,a@x.org\na@x.org,7\n", "line 2",
+         r"'a@x.org' -> '7' \(line 3\): keep one direction"),
     ],
 )  # fmt: skip
 def test_a_bad_alias_table_stops_with_the_file_and_the_line(tmp_path, text, record, reason):

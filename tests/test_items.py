@@ -41,12 +41,12 @@ def test_ids_are_text_as_written_and_features_keep_their_missing_values(tmp_path
 
 def test_an_infinite_feature_value_names_its_record(tmp_path):
     path = _items(tmp_path, "item_id,x\ni1,1.5\ni2,inf\n")
-    with pytest.raises(DataError, match="record 2 after the header: column 'x' is inf"):
+    with pytest.raises(DataError, match="line 3: column 'x' is inf"):
         read_items(path)
 
 
 def test_a_numeric_column_read_as_text_because_of_a_stray_cell_is_warned_about(tmp_path):
     path = _items(tmp_path, "item_id,x,note\ni1,1.5,good\ni2,?,bad\ni3,2,ok\ni4,3,7\n")
-    (warning,) = partly_numeric(read_items(path), "items.csv")
-    assert "column 'x' is numbers but for 1 cell(s) (record 2: '?')" in warning
-    assert partly_numeric(pd.DataFrame({"item_id": ["a"], "x": [1.0]}), "items.csv") == []
+    (warning,) = partly_numeric(read_items(path), path)
+    assert "column 'x' is numbers but for 1 cell(s) (line 3: '?')" in warning
+    assert partly_numeric(pd.DataFrame({"item_id": ["a"], "x": [1.0]}), path) == []

@@ -40,7 +40,7 @@ def prepare(
         items_file = _one_of(raw_dir, "items")
         items = read_items(items_file)
     items["item_id"], collapsed = tables.normalised_ids(items["item_id"], "items: item_id")
-    collapsed += partly_numeric(items, items_file.name)
+    collapsed += partly_numeric(items, items_file)
     items = tables.canonical_items(items, options["test_size"], options["split_salt"])
     with step(f"reading annotation exports in {raw_dir / 'annotations'}"):
         delivery = read_delivery(

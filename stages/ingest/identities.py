@@ -37,7 +37,7 @@ def read_aliases(path: Path | None) -> dict[str, str]:
     """
     if path is None or not path.exists():
         return {}
-    from stages.ingest.formats.csv_text import missing_columns, read_csv_strings
+    from stages.ingest.formats.csv_text import missing_columns, read_csv_strings, row_names
 
     table = read_csv_strings(path)
     missing = [name for name in ALIAS_COLUMNS if name not in table.columns]
@@ -46,8 +46,9 @@ def read_aliases(path: Path | None) -> dict[str, str]:
     aliases: dict[str, str] = {}
     records: dict[str, str] = {}
     pairs = table[list(ALIAS_COLUMNS)].itertuples(index=False)
-    for number, (raw, target) in enumerate(pairs, 1):
-        record = f"record {number} after the header"  # as check_csv_shape names them
+    name = row_names(path, len(table))
+    for row, (raw, target) in enumerate(pairs):
+        record = name(row)
         raw, target = (unicodedata.normalize("NFKC", value.strip()) for value in (raw, target))
         if not raw or not target:
             raise DataError(path, record, "raw_id and annotator_id must both be given")

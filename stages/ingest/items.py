@@ -10,7 +10,12 @@ import numpy as np
 import pandas as pd
 
 from stages.core.errors import DataError
-from stages.ingest.formats.csv_text import check_csv_shape, missing_columns, unreadable
+from stages.ingest.formats.csv_text import (
+    check_csv_shape,
+    missing_columns,
+    row_names,
+    unreadable,
+)
 
 # Columns the pipeline adds to items: the split (prepare) and the merged label's columns
 # (truth.merge.LABEL_COLUMNS, which train joins on): an items column of that name would be
@@ -58,12 +63,12 @@ def _check_columns(frame: pd.DataFrame, path: Path) -> None:
         if pd.api.types.is_float_dtype(values):
             infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
             if infinite.any():
-                record = f"record {int(np.argmax(infinite)) + 1} after the header"
+                record = row_names(path, len(frame))(int(np.argmax(infinite)))
                 reason = f"column {name!r} is {values[infinite].iloc[0]}: give a finite number, "
                 raise DataError(path, record, reason + "or leave the cell empty (missing)")
 
 
-def partly_numeric(frame: pd.DataFrame, where: str) -> list[str]:
+def partly_numeric(frame: pd.DataFrame, path: Path) -> list[str]:
     """A warning per text column whose cells are mostly numbers: one stray cell ('?', '1,5')
     makes pandas read the column as text, and `numeric: auto` then leaves it out."""
     notes = []
@@ -76,10 +81,10 @@ def partly_numeric(frame: pd.DataFrame, where: str) -> list[str]:
         if len(given) and numbers.notna().mean() > 0.5:
             stray = numbers.isna()
             first = given[stray].iloc[0]
-            record = values.index.get_loc(given.index[stray][0]) + 1  # position, not label
+            record = row_names(path, len(frame))(values.index.get_loc(given.index[stray][0]))
             notes.append(
-                f"{where}: column {name!r} is numbers but for {int(stray.sum())} cell(s) "
-                f"(record {record}: {first!a}), so it is read as text and not as a numeric "
+                f"{path.name}: column {name!r} is numbers but for {int(stray.sum())} cell(s) "
+                f"({record}: {first!a}), so it is read as text and not as a numeric "
                 "feature: fix those cells, or list it in train.features.text or .categorical"
             )
     return notes

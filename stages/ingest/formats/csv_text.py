@@ -3,6 +3,9 @@ by its line and reason instead of being padded, re-indexed or misread by pandas.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,51 @@ def read_csv_strings(path: Path) -> pd.DataFrame:
         raise DataError(path, None, f"malformed CSV ({error})".replace("\n", " ")) from None
     frame.columns = [str(name).strip() for name in frame.columns]
     return frame
+
+
+def row_names(path: Path, rows: int) -> Callable[[int], str]:
+    """How errors name the rows of a table read from ``path``: a CSV's by the line each row
+    starts on (what a text editor shows), a Parquet file's by its number."""
+    if path.suffix == ".parquet":
+        return lambda row: f"row {row + 1}"
+    line = row_lines(path, rows)
+    return lambda row: f"line {line(row)}"
+
+
+def row_lines(path: Path, rows: int) -> Callable[[int], int]:
+    """The line where each of a CSV table's ``rows`` data rows starts, as pandas reads them.
+
+    A row is line row + 2 unless the file has blank lines (pandas skips them) or a quoted cell
+    spanning lines; only then is the file scanned, once, and only when a line is asked for."""
+
+    @cache
+    def starts() -> list[int] | None:
+        data = path.read_bytes()
+        lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+        return None if lines == rows + 1 else [start for start, _, _ in _records(path)]
+
+    def line(row: int) -> int:
+        found = starts()
+        return row + 2 if found is None or row + 1 >= len(found) else found[row + 1]
+
+    return line
+
+
+def _records(path: Path) -> Iterator[tuple[int, int, list[str]]]:
+    """Each record that pandas reads, the header first, with the lines it starts and ends on:
+    blank lines (empty, or only spaces) are skipped, as pandas skips them."""
+    import csv
+
+    limit = csv.field_size_limit(2**31 - 1)  # a long cell is no error here
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+            reader, start = csv.reader(handle), 1
+            for fields in reader:
+                if len(fields) > 1 or (fields and fields[0].strip()):
+                    yield start, reader.line_num, fields
+                start = reader.line_num + 1
+    finally:
+        csv.field_size_limit(limit)
 
 
 def unreadable(path: Path, table: str, error: Exception) -> DataError:
@@ -127,42 +175,48 @@ def check_csv_shape(path: Path) -> None:
 
     refuse_utf16(path)
     try:
-        with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
-            header = [name.strip() for name in next(csv.reader(handle), [])]
+        with closing(_records(path)) as records:
+            _, header_end, header = next(records, (1, 0, []))
     except csv.Error as error:
         raise DataError(path, "header", f"malformed CSV ({error})") from None
+    header = [name.strip() for name in header]
     if not header:
         raise DataError(path, None, "empty file: expected a header line")
     _no_column_twice(path, header)
     names = [f"c{position}" for position in range(len(header))]  # ours: no decoding issue
     try:
         try:
-            bad = _scan(path, names, block_size=1 << 24)
+            bad = _scan(path, names, block_size=1 << 24, skip=header_end)
         except pa.ArrowInvalid as error:
             if "straddl" not in str(error):
                 raise
             # A cell longer than a block (a long text, or a quote that never closes): one
             # block for the whole file.
-            bad = _scan(path, names, block_size=min(path.stat().st_size + 1, 2**31 - 1))
+            whole = min(path.stat().st_size + 1, 2**31 - 1)
+            bad = _scan(path, names, block_size=whole, skip=header_end)
     except (pa.ArrowException, StopIteration) as error:
         raise DataError(path, None, f"malformed CSV ({error})".replace("\n", " ")) from None
     if bad:
         locate_unclosed_quote(path)
-        number, fields, expected = bad  # counts records, the header first
-        record = f"record {number - 1} after the header" if number is not None else "a record"
-        raise DataError(path, record, f"{fields} field(s) where the header has {expected}")
+        fields, expected = bad
+        with closing(_records(path)) as records:
+            line = next((f"line {start}" for start, _, row in records if len(row) != expected),
+                        "a record")  # fmt: skip
+        raise DataError(path, line, f"{fields} field(s) where the header has {expected}")
 
 
-def _scan(path: Path, names: list[str], block_size: int) -> tuple[int | None, int, int] | None:
-    """Parse the file once in C (pyarrow), converting only the first column: the first record
-    whose field count differs from the header's (its number, fields, expected), if any."""
+def _scan(path: Path, names: list[str], block_size: int, skip: int) -> tuple[int, int] | None:
+    """Parse the file once in C (pyarrow) past its first ``skip`` lines (the header),
+    converting only the first column: the first record whose field count differs from the
+    header's (its fields, expected), if any. Lines of spaces only are blank, as for pandas."""
     import pyarrow as pa
     import pyarrow.csv as arrow_csv
 
-    bad: list[tuple[int | None, int, int]] = []
+    bad: list[tuple[int, int]] = []
 
     def note(row: Any) -> str:
-        bad.append((row.number, row.actual_columns, row.expected_columns))
+        if row.text.strip():
+            bad.append((row.actual_columns, row.expected_columns))
         return "skip"
 
     batches = arrow_csv.open_csv(
@@ -174,7 +228,7 @@ def _scan(path: Path, names: list[str], block_size: int) -> tuple[int | None, in
             use_threads=False,
             block_size=block_size,
             column_names=names,
-            skip_rows=1,
+            skip_rows=skip,
             encoding="latin-1",
         ),
         parse_options=arrow_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=note),

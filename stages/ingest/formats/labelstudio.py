@@ -9,12 +9,13 @@ at the top level and one key per labeling control (``from_name``).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from stages.core.errors import DataError
 from stages.ingest.formats.common import Export, Rows, load_json
-from stages.ingest.formats.csv_text import read_csv_strings
+from stages.ingest.formats.csv_text import read_csv_strings, row_lines
 
 # Keys of a JSON-MIN / CSV record that are bookkeeping, never a labeling control.
 RECORD_KEYS = {
@@ -85,27 +86,26 @@ def read_json_min(path: Path, options: dict[str, Any]) -> Export:
     records = load_json(path)
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise DataError(path, None, "expected a JSON array of objects (Label Studio JSON-MIN)")
-    return _flat_records(path, records, options, first_record=0, kind="record")
+    return _flat_records(path, records, options, line=None)
 
 
 def read_csv(path: Path, options: dict[str, Any]) -> Export:
     """CSV: JSON-MIN's records as rows; dict and list cells are JSON strings."""
     frame = read_csv_strings(path)
-    return _flat_records(path, frame.to_dict("records"), options, first_record=2, kind="line")
+    return _flat_records(path, frame.to_dict("records"), options, line=row_lines(path, len(frame)))
 
 
 def _flat_records(
-    path: Path, records: list[dict[str, Any]], options: dict[str, Any], first_record: int, kind: str
+    path: Path,
+    records: list[dict[str, Any]],
+    options: dict[str, Any],
+    line: Callable[[int], int] | None,
 ) -> Export:
     item_key = options.get("item_key") or "item_id"
     control = _control_key(path, records, options.get("from_name"), item_key, options.get("labels"))
     rows = Rows(path, options["source"])
     for position, entry in enumerate(records):
-        record = (
-            f"{kind} {position + first_record}"
-            if kind == "line"
-            else f"task {entry.get('id', position)}"
-        )
+        record = f"line {line(position)}" if line else f"task {entry.get('id', position)}"
         rows.check_data(record, {k: v for k, v in entry.items() if k not in RECORD_KEYS})
         label = _flat_choice(entry.get(control), path, record)
         if label is None:

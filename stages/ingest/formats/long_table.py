@@ -9,7 +9,7 @@ import pandas as pd
 
 from stages.core.errors import DataError
 from stages.ingest.formats.common import Export, canonical, empty_gold
-from stages.ingest.formats.csv_text import missing_columns, read_csv_strings
+from stages.ingest.formats.csv_text import missing_columns, read_csv_strings, row_lines
 
 REQUIRED = ["item_id", "annotator_id", "label"]
 
@@ -26,13 +26,13 @@ def read_long_table(path: Path, options: dict[str, Any]) -> Export:
                 path, None, f"unreadable Parquet ({error})".replace("\n", " ")
             ) from None
         frame = frame.astype({name: "string" for name in REQUIRED if name in frame})
-        first_record = 0
+        line = None
     else:
         frame = read_csv_strings(path)
-        first_record = 2  # 1-based line of the first data row, after the header
+        line = row_lines(path, len(frame))
 
     def record(row: int) -> str:  # rows count from 1 everywhere; a CSV names its line
-        return f"line {row + first_record}" if first_record else f"row {row + 1}"
+        return f"line {line(row)}" if line else f"row {row + 1}"
 
     missing = [name for name in REQUIRED if name not in frame.columns]
     if missing:
