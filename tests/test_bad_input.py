@@ -412,6 +412,33 @@ def test_standalone_gold_outside_the_label_set_is_an_error(tmp_path):
     assert error_message(result.output).endswith(
         "gold.csv: item i1: gold label 'horse' is not in the label set (cat, dog)"
     )
+    # Without --labels the set is the judgments' own: a typo in the gold is no new class.
+    result = CliRunner().invoke(
+        main, [arg for arg in args if arg != "cat,dog" and arg != "--labels"]
+    )
+    assert result.exit_code == 2, result.output
+    assert error_message(result.output).endswith(
+        "item i1: gold label 'horse' is not in the label set (cat, dog); "
+        "a label no annotator chose needs --labels"
+    )
+
+
+def test_standalone_gold_for_an_item_nobody_judged_is_kept_and_warned_about(tmp_path):
+    annotations = tmp_path / "batch.csv"
+    annotations.write_text("item_id,annotator_id,label\ni1,a,cat\ni1,b,dog\ni2,a,dog\n")
+    gold = tmp_path / "gold.csv"
+    gold.write_text("item_id,label\nghost,cat\n")
+    out = tmp_path / "out"
+    args = ["label-merge", "--annotations", str(annotations), "--gold", str(gold), "--out",
+            str(out), "--params", str(tmp_path / "none.yaml")]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert (
+        "1 gold item without judgments (first: 'ghost'), labelled from the gold alone"
+        in " ".join(result.output.split())
+    )
+    labels = pd.read_csv(out / "labels.csv")
+    assert labels.set_index("item_id").loc["ghost", "label"] == "cat"
 
 
 def test_a_folder_where_a_file_goes_and_a_file_where_a_folder_goes_are_bad_input(tmp_path):

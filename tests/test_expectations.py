@@ -295,6 +295,26 @@ def test_quarantine_sets_failing_rows_aside_with_the_reason(tmp_path):
     summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
     assert summary["rows_quarantined"] == 2
     assert summary["tables"]["annotations"]["rows_quarantined"] == 2
+    assert (
+        "validate: quarantined 2 annotations rows (item_id_in_items 1, label_in_label_set 1)"
+        in result.output
+    )
+
+
+def test_a_failed_warning_check_moves_no_row_to_quarantine(tmp_path):
+    """A repeated judgment is reported (warning) and goes on: label-merge keeps the latest.
+    Quarantine sets aside rows of failed critical checks only."""
+    document = yaml.safe_load(DEFAULT_SUITE.read_text())
+    document["annotations"]["quarantine"] = True
+    tables = valid_tables()
+    repeat = tables["annotations"].iloc[[0]].assign(label="dog")
+    tables["annotations"] = pd.concat([tables["annotations"], repeat], ignore_index=True)
+    result = run_validate(tmp_path, tables, _suite(tmp_path, document))
+    assert result.exit_code == 0, result.output
+    assert "one_judgment_per_annotator_and_item failed" in result.output
+    assert "quarantined" not in result.output.replace("0 rows quarantined", "")
+    assert len(pd.read_parquet(tmp_path / "quarantine" / "annotations.parquet")) == 0
+    assert len(pd.read_parquet(tmp_path / "validated" / "annotations.parquet")) == 91
 
 
 @pytest.mark.parametrize(

@@ -228,6 +228,7 @@ def _standalone_inputs(
     label_list: str | None,
     data: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str], None]:
+    from stages.core.markup import quantity
     from stages.ingest.delivery import read_delivery
 
     given = [label.strip() for label in (label_list or "").split(",") if label.strip()] or None
@@ -248,6 +249,17 @@ def _standalone_inputs(
         from stages.core.errors import DataError
 
         item, label = delivery.gold.loc[outside, ["item_id", "label"]].iloc[0]
-        reason = f"gold label {label!r} is not in the label set ({', '.join(delivery.labels)})"
-        raise DataError(gold_file or exports, f"item {item}", reason)
+        reason = f"gold label {label!a} is not in the label set ({', '.join(delivery.labels)})"
+        fix = "; a label no annotator chose needs --labels" if given is None else ""
+        raise DataError(gold_file or exports, f"item {item}", reason + fix)
+    judged = delivery.gold["item_id"].isin(delivery.annotations["item_id"])
+    if not judged.all():  # kept: an expert's label stands alone, but a typo'd id would too
+        unjudged = delivery.gold.loc[~judged, "item_id"]
+        terminal.echo_warnings(
+            [
+                f"{gold_file or exports}: {quantity(len(unjudged), 'gold item')} without "
+                f"judgments (first: {unjudged.iloc[0]!a}), labelled from the gold alone; "
+                "check the ids if they should have judgments"
+            ]
+        )
     return delivery.annotations, delivery.gold, delivery.labels, None

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -74,6 +75,8 @@ def validate(
     summary = summarise(tables, validation)
     write_json(reports_dir / "summary.json", summary)
     write_json(metrics_file, headline("validate", summary))
+    for note in _quarantine_notes(validation.quarantined):
+        click.echo(note, err=True)
     failed = [o for o in validation.outcomes if not o.success]
     explained: set[tuple[str, str]] = set()  # a missing column fails every check on it
     for outcome in failed:
@@ -113,3 +116,18 @@ def validate(
         click.echo(f"validate: skipped, their column is absent: {skipped}", err=True)
     if docs_note:
         click.echo(docs_note, err=True)
+
+
+def _quarantine_notes(quarantined: dict[str, Any]) -> list[str]:
+    """One line per table that set rows aside, counted by check: the checks after it ran
+    without those rows (a judgment count that fails may be the quarantine's doing)."""
+    from stages.core.markup import quantity
+
+    notes = []
+    for name in ("items", "annotations", "gold"):
+        frame = quarantined.get(name)
+        if frame is not None and len(frame):
+            counts = frame["reason"].str.split(";").explode().value_counts()
+            checks = ", ".join(f"{check} {count}" for check, count in sorted(counts.items()))
+            notes.append(f"validate: quarantined {quantity(len(frame), f'{name} row')} ({checks})")
+    return notes

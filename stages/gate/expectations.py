@@ -41,6 +41,7 @@ class Outcome:
     skipped: bool = False
     shown: tuple[str, ...] = ()  # every unexpected value Data Docs may display
     values: tuple[Any, ...] = ()  # up to 20 unexpected values, as found (no failing rows kept)
+    set_aside: bool = False  # passed because its failing rows went to quarantine
 
 
 @dataclass(frozen=True)
@@ -217,16 +218,16 @@ def check_rows(outcomes: list[Outcome], suite: Suite) -> list[CheckRow]:
     rows = []
     for outcome in outcomes:
         check = written.get((outcome.check.table, outcome.check.name), outcome.check)
-        rows.append(_check_row(outcome, check, suite.quarantine.get(check.table, False)))
+        rows.append(_check_row(outcome, check))
     return rows
 
 
-def _check_row(outcome: Outcome, check: Check, quarantined: bool) -> CheckRow:
+def _check_row(outcome: Outcome, check: Check) -> CheckRow:
     if outcome.skipped:
         result = f"skipped: the table has no column {check.column}"
     elif not outcome.success:
         result = f"failed: {quantity(outcome.unexpected, 'unexpected row')}"
-    elif outcome.unexpected and quarantined:
+    elif outcome.set_aside:
         result = f"passed after {outcome.unexpected} rows were quarantined"
     else:
         result = "passed"
@@ -243,17 +244,23 @@ def _applies(check: Check, frame: pd.DataFrame) -> bool:
 def _set_aside(
     frame: pd.DataFrame, outcomes: list[Outcome]
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[Outcome]]:
-    """Rows failing row-level checks leave the table with their reasons; those checks now pass."""
+    """Rows failing critical row-level checks leave the table with their reasons; those checks
+    now pass. A warning check moves nothing: it reports, and its rows go on (a repeated
+    judgment, say, whose latest label-merge keeps)."""
     reasons = pd.Series([""] * len(frame), index=frame.index, dtype="object")
     handled = []
     for outcome in outcomes:
-        if outcome.success or outcome.rows is None or not len(outcome.rows):
+        critical = outcome.check.severity == CRITICAL
+        if outcome.success or not critical or outcome.rows is None or not len(outcome.rows):
             handled.append(outcome)
             continue
         reasons.iloc[outcome.rows] = reasons.iloc[outcome.rows] + outcome.check.name + ";"
         handled.append(
-            Outcome(outcome.check, True, outcome.unexpected, outcome.examples, outcome.observed)
-        )
+            Outcome(
+                outcome.check, True, outcome.unexpected, outcome.examples, outcome.observed,
+                set_aside=True,
+            )
+        )  # fmt: skip
     bad = (reasons != "").to_numpy()
     set_aside = frame[bad].assign(reason=reasons[bad].str.rstrip(";").astype("string"))
     return frame[~bad].reset_index(drop=True), set_aside.reset_index(drop=True), handled

@@ -35,7 +35,7 @@ def read_delivery(
     aliases_file: Path | None = None,
 ) -> Delivery:
     """Judgments and gold, normalised against ``labels``, or without a label set against the
-    data's own labels (aliases applied, case variants folded into the commonest spelling).
+    judgments' own labels (aliases applied, case variants folded into the commonest spelling).
 
     With ``strict_aliases`` (a label set from params) every alias must name one of its labels;
     otherwise (a set from the command line or the data) aliases to other labels are left out.
@@ -47,9 +47,8 @@ def read_delivery(
         gold_file, {}
     )  # labels as written (trimmed) until the set is known
     aliases = data["aliases"]
-    if labels is None:
-        found = pd.concat([export.annotations["label"], file_gold["label"], export.gold["label"]])
-        labels = labels_in(found, aliases)
+    if labels is None:  # the judgments' labels: a typo in the gold would become a class
+        labels = labels_in(export.annotations["label"], aliases)
     if labels is None or not strict_aliases:
         aliases = {alias: target for alias, target in aliases.items() if target in labels}
     mapping = tables.label_normaliser(labels, aliases, params_file)

@@ -209,7 +209,7 @@ def merge_labels(
             "is_gold": use_gold & (gold_codes >= 0),
         }
     )
-    if use_gold:
+    if options["use_gold"]:  # whether or not any gold item was judged too
         labels = _add_gold_only_items(labels, gold_by_item, method)
 
     agreed = unanimous(counts) & (gold_codes < 0)
