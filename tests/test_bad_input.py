@@ -33,6 +33,41 @@ def run_prepare(tmp_path: Path, files: dict[str, bytes], items: str = GOOD_ITEMS
     return CliRunner().invoke(main, args)
 
 
+@pytest.mark.parametrize(
+    ("gold", "message"),
+    [
+        (
+            "item_id,label\ni1,cat\ni2,\n",
+            "gold.csv: line 3: empty label: give one, or remove the row",
+        ),
+        (
+            "item_id,label\n\n ,cat\n",
+            "gold.csv: line 3: empty item_id: give one, or remove the row",
+        ),
+    ],
+)
+def test_an_empty_cell_in_the_gold_file_is_named_at_prepare(tmp_path, gold, message):
+    """As an empty label in a judgment is: at prepare, by its line (not later, at validate)."""
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "gold.csv").write_text(gold)
+    result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"})
+    assert result.exit_code == 2, result.output
+    assert error_message(result.output).endswith(message)
+
+
+def test_a_split_no_item_fell_into_is_warned_about_at_prepare(tmp_path):
+    one_item = "item_id,x\ni2,2\n"  # in the train split with the template's salt
+    result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni2,a,cat\n"}, one_item)
+    assert result.exit_code == 0, result.output
+    message = " ".join(result.output.split())
+    assert "warning: no item fell in the test split (1 item, prepare.test_size 0.2): " \
+        "evaluate needs some; add items or change prepare.test_size" in message  # fmt: skip
+    assert (
+        "no item fell in the test split"
+        in json.loads((tmp_path / "prepare.json").read_text())["warnings"][0]
+    )
+
+
 def _task(annotations, task_id=1):
     return {"id": task_id, "data": {"item_id": "i1"}, "annotations": annotations}
 
@@ -391,7 +426,9 @@ def test_a_huge_value_makes_a_short_line(tmp_path):
     (raw / "items.csv").write_text(GOOD_ITEMS)
     (raw / "annotations" / "a.csv").write_text("item_id,annotator_id,label\ni1,a,cat\n")
     params = tmp_path / "params.yaml"
-    params.write_text(yaml.safe_dump({"data": {"labels": ["cat"], "aliases": {"kitty": huge}}}))
+    params.write_text(
+        yaml.safe_dump({"data": {"labels": ["cat", "dog"], "aliases": {"kitty": huge}}})
+    )
     args = ["prepare", "--raw", str(raw), "--out", str(tmp_path / "out"), "--report",
             str(tmp_path / "r.json"), "--metrics", str(tmp_path / "m.json"), "--params", str(params)]  # fmt: skip
     result = CliRunner().invoke(main, args)
@@ -420,6 +457,20 @@ def test_standalone_gold_outside_the_label_set_is_an_error(tmp_path):
     assert error_message(result.output).endswith(
         "item i1: gold label 'horse' is not in the label set (cat, dog); "
         "a label no annotator chose needs --labels"
+    )
+
+
+def test_standalone_a_judgment_outside_the_given_labels_names_its_file_and_record(tmp_path):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "b.csv").write_text("item_id,annotator_id,label\ni1,a,cat\ni2,b,bird\n")
+    args = ["label-merge", "--annotations", str(exports), "--labels", "cat,dog", "--out",
+            str(tmp_path / "out"), "--params", str(tmp_path / "none.yaml")]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert error_message(result.output).endswith(
+        "exports/b.csv: item i2, annotator b: label 'bird' is not in --labels (cat, dog); "
+        "1 judgment(s) in all: add it there, or map it in data.aliases"
     )
 
 

@@ -35,6 +35,9 @@ def test_a_partitioned_table_reads_back_by_partition_and_column(tmp_path):
     assert everything.dtypes["split"] == "string"
     test = read_table(folder, ["item_id", "text"], where={"split": ["test"]})
     assert test.to_dict("list") == {"item_id": ["b", "d"], "text": ["q", "s"]}
+    write_partitioned(folder, _items().iloc[[0, 2]], "split")  # no item in the test split
+    with pytest.raises(DataError, match="no rows with split=test"):
+        read_table(folder, where={"split": ["test"]})
 
 
 def test_rewriting_removes_partitions_that_are_gone_and_bytes_are_stable(tmp_path):

@@ -37,6 +37,15 @@ def test_the_template_params_are_valid_and_every_section_is_filled():
         ({"train": {"grid": {"C": [[1, 2]]}}}, "train.grid", "to non-empty lists of values"),
         ({"data": {"labels": ["9", "8", 9]}}, "data.labels", "distinct, non-empty labels"),
         ({"data": {"labels": ["a", " "]}}, "data.labels", "distinct, non-empty labels"),
+        ({"data": {"labels": ["positive"]}}, "data.labels", "two or more distinct"),
+        # what prepare would refuse later, refused by `params --check` too
+        ({"data": {"labels": ["pos", "Pos", "neg"]}}, "data.labels", "'pos' and 'Pos' are one label"),
+        ({"data": {"labels": ["pos", "neg"], "aliases": {"good": "nope"}}}, "data.aliases.good",
+         "'nope' is not in data.labels"),
+        ({"data": {"labels": ["pos", "neg"], "aliases": {"Pos": "neg"}}}, "data.aliases.Pos",
+         "'Pos' is the label 'pos': an alias maps another spelling onto a label; remove it"),
+        ({"data": {"labels": ["pos", "neg"], "aliases": {"good": "pos", "GOOD": "neg"}}},
+         "data.aliases.GOOD", "'GOOD' and 'good' are one spelling mapped to two labels"),
         # beyond what compiled code takes (an overflow inside scikit-learn), or hours of work
         ({"train": {"linear_svm": {"max_iter": 10**20}}}, "train.linear_svm.max_iter", "at most 2147483647"),
         ({"train": {"random_forest": {"n_estimators": 10**6}}}, "train.random_forest.n_estimators",

@@ -86,8 +86,16 @@ def test_model_card_names_data_version_params_labels_and_metrics():
         {}, "mace", merging,
     )  # fmt: skip
     for text in ("70 judgments by 7 annotators on 20 items", "alpha 0.5000", "gold items in it (4)",
-                 "moves it by 0.2500"):  # fmt: skip
+                 "moves it by 0.2500", "against the 4 gold items with judgments: accuracy 0.7500",
+                 "0 uncertain items sent back"):  # fmt: skip
         assert text in card
+    # A gold item nobody judged keeps its label and is not in the merging's accuracy.
+    card = pages.model_card(
+        {**metrics, "gold": {}}, params, "v", pd.Series({"pos": 6}), {}, "mace",
+        {**merging, "gold_items": 6, "gold_items_judged": 5, "relabel_tasks": 1},
+    )  # fmt: skip
+    assert "against the 5 gold items with judgments" in card and "1 uncertain item sent" in card
+    assert "no gold item is in the test split" in card and "n/a." not in card
 
 
 HOSTILE = [
@@ -211,6 +219,9 @@ def test_most_frequent_mistakes_keep_the_pairs_tied_with_the_last_one_shown():
 
     assert len(listed(2)) == 1 + 3  # header, then 3, 2 and the 2 tied with it
     assert len(listed(1)) == 1 + 1 and len(listed(0)) == 1
+    right = pages.markdown_report(metrics, rows[rows["actual"] == rows["predicted"]], ["a"], 5)
+    assert right.endswith("Most frequent mistakes: none (every prediction is right).\n")
+    assert "no gold item is in it" in right  # not "its 0 gold items"
 
 
 def test_a_small_gold_subset_scores_without_library_warnings():

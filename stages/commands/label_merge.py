@@ -205,7 +205,7 @@ def _whole_delivery(folder: Path) -> str:
 
 def _distinct(labels: list[str]) -> None:
     """--labels names each label once: two spellings of one label would merge silently."""
-    from stages.ingest.tables import label_key
+    from stages.core.label_set import label_key
 
     seen: dict[str, str] = {}
     for label in labels:
@@ -244,6 +244,7 @@ def _standalone_inputs(
         aliases_file=aliases_file,
     )
     terminal.echo_warnings(delivery.export.warnings)
+    _judged_in_set(delivery.annotations, delivery.labels, exports)
     outside = ~delivery.gold["label"].isin(delivery.labels)
     if outside.any():  # in the pipeline, validate stops it; here nothing else would
         from stages.core.errors import DataError
@@ -263,3 +264,20 @@ def _standalone_inputs(
             ]
         )
     return delivery.annotations, delivery.gold, delivery.labels, None
+
+
+def _judged_in_set(annotations: pd.DataFrame, labels: list[str], exports: Path) -> None:
+    """Every judgment's label is one of --labels: name the first that is not by its file,
+    item and annotator (in the pipeline, validate does this)."""
+    from stages.core.errors import DataError
+
+    outside = ~annotations["label"].isin(labels)
+    if outside.any():
+        first = annotations[outside].iloc[0]
+        where = exports / str(first["source"]) if exports.is_dir() else exports
+        record = f"item {first['item_id']}, annotator {first['annotator_id']}"
+        reason = (
+            f"label {first['label']!a} is not in --labels ({', '.join(labels)}); "
+            f"{int(outside.sum())} judgment(s) in all: add it there, or map it in data.aliases"
+        )
+        raise DataError(where, record, reason)

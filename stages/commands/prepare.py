@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from stages.commands import metrics_option, params_option, path_option
 from stages.core import catalog, terminal
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @click.command()
@@ -52,7 +56,7 @@ def prepare(
             aliases_file=raw_dir / ALIAS_FILE,
         )
     annotations, gold, export = delivery.annotations, delivery.gold, delivery.export
-    warnings = collapsed + export.warnings
+    warnings = collapsed + export.warnings + _empty_splits(items, options["test_size"])
 
     for name, frame in (("items", items), ("annotations", annotations), ("gold", gold)):
         write_parquet(out_dir / f"{name}.parquet", frame)
@@ -89,6 +93,20 @@ def prepare(
         f"{len(gold)} gold",
         err=True,
     )
+
+
+def _empty_splits(items: pd.DataFrame, test_size: float) -> list[str]:
+    """A split no item fell into: train or evaluate would stop on it later, less clearly."""
+    from stages.core.markup import quantity
+
+    counts = items["split"].value_counts()
+    return [
+        f"no item fell in the {split} split ({quantity(len(items), 'item')}, "
+        f"prepare.test_size {test_size}):"
+        f" {stage} needs some; add items or change prepare.test_size"
+        for split, stage in (("train", "train"), ("test", "evaluate"))
+        if not counts.get(split, 0)
+    ]
 
 
 def _one_of(raw_dir: Path, stem: str) -> Path:

@@ -85,7 +85,8 @@ def read_table(
             frame[key[0]] = pd.Series([key[1]] * len(frame), dtype="string")
         frames.append(frame)
     if not frames:
-        raise DataError(path, None, f"no partition matches {where}")
+        wanted = " or ".join(f"{c}={v}" for c, values in (where or {}).items() for v in values)
+        raise DataError(path, None, f"no rows with {wanted} (no such partition)")
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 

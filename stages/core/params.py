@@ -12,6 +12,7 @@ import difflib
 from typing import Any
 
 from stages.core.errors import DataError
+from stages.core.label_set import check_label_set
 from stages.core.param_fields import (
     Field,
     choice,
@@ -33,7 +34,7 @@ MODELS = ("logistic_regression", "linear_svm", "random_forest", "hist_gradient_b
 def _labels(value: Any) -> bool:
     if value is None:
         return True
-    if not isinstance(value, list) or not value:
+    if not isinstance(value, list) or len(value) < 2:  # one class: nothing to merge or learn
         return False
     scalars = all(isinstance(v, str | int) and not isinstance(v, bool) for v in value)
     written = [str(v).strip() for v in value]
@@ -58,11 +59,11 @@ SCHEMA: dict[str, Any] = {
         "labels": Field(
             None,
             _labels,
-            "a non-empty list of distinct, non-empty labels",
+            "a list of two or more distinct, non-empty labels",
             {
                 "type": ["array", "null"],
                 "items": {"type": ["string", "integer"]},
-                "minItems": 1,
+                "minItems": 2,
                 "uniqueItems": True,
             },
         ),
@@ -236,6 +237,8 @@ def validated(raw: dict[str, Any], source: object) -> dict[str, Any]:
     """The whole params file, checked, with every default filled."""
     params = _walk(SCHEMA, raw, "", source)
     _check_grid(params["train"], source)
+    if params["data"]["labels"] is not None:  # spellings and aliases, as prepare applies them
+        check_label_set(params["data"]["labels"], params["data"]["aliases"], source)
     return params
 
 

@@ -36,8 +36,8 @@ def markdown_report(
         "# Evaluation",
         "",
         *([subject, ""] if subject else []),
-        f"Test split: {metrics['test']['items']} items, scored against the merged labels; "
-        f"gold: its {metrics['gold'].get('items', 0)} gold items, scored against expert labels.",
+        f"Test split: {quantity(metrics['test']['items'], 'item')}, scored against the merged "
+        f"labels; {_gold_in_test(metrics['gold'].get('items', 0))}",
         "",
         "| metric | test | gold items in test |",
         "|---|---|---|",
@@ -66,10 +66,21 @@ def markdown_report(
     shown = counts.head(top)
     if len(shown):  # a pair as frequent as the last one shown is shown too
         shown = counts[counts >= shown.iloc[-1]]
+    if mistakes.empty:
+        return (
+            "\n".join([*lines, "", "Most frequent mistakes: none (every prediction is right)."])
+            + "\n"
+        )
     lines += ["", "Most frequent mistakes:", ""]
     lines += ["| merged label | predicted | items |", "|---|---|---|"]
     lines += [f"| {markdown_text(a)} | {markdown_text(p)} | {n} |" for (a, p), n in shown.items()]
     return "\n".join(lines) + "\n"
+
+
+def _gold_in_test(gold_items: int) -> str:
+    if not gold_items:
+        return "no gold item is in it (the gold column stays empty)."
+    return f"gold: its {quantity(gold_items, 'gold item')}, scored against expert labels."
 
 
 def model_card(
@@ -145,9 +156,13 @@ def model_card(
         "## Limitations",
         "",
         "- Test labels are themselves merged from annotators, so scores on them include label "
-        "noise; the gold column is scored against experts, but on "
-        f"{quantity(gold_items, 'item')}: one item more or less right moves it by "
-        f"{_fmt(1 / gold_items) if gold_items else 'n/a'}.",
+        + (
+            "noise; the gold column is scored against experts, but on "
+            f"{quantity(gold_items, 'item')}: one item more or less right moves it by "
+            f"{_fmt(1 / gold_items)}."
+            if gold_items
+            else "noise, and no gold item is in the test split to score against experts."
+        ),
         "- The scores hold for items like the training items (same source, same label set, same "
         "annotation guidelines); they say nothing about other kinds of item.",
         "- Where annotators disagree, the merged labels, and so the model, are least reliable: "
@@ -169,11 +184,23 @@ def _merging_lines(merging: dict[str, Any]) -> list[str]:
         + _flagged(merging.get("likely_spammers", 0)),
         f"- Agreement between annotators: Krippendorff's alpha "
         f"{_fmt(merging.get('krippendorff_alpha'))}.",
-        f"- Merged labels against the {merging.get('gold_items', 0)} gold items: accuracy "
-        f"{_fmt(merging.get('gold_accuracy'))} (from a fit that did not see them).",
+        _gold_line(merging),
         f"- Mean confidence of a merged label: {_fmt(merging.get('mean_confidence'))}; "
-        f"{merging.get('relabel_tasks', 0)} uncertain items sent back for another round.",
+        f"{quantity(merging.get('relabel_tasks', 0), 'uncertain item')} sent back for another "
+        "round.",
     ]
+
+
+def _gold_line(merging: dict[str, Any]) -> str:
+    """Accuracy on the gold items that have judgments: a gold item nobody judged keeps its
+    expert label and says nothing about the merging."""
+    judged = merging.get("gold_items_judged", merging.get("gold_items", 0))
+    if not judged:
+        return "- No gold item has judgments: the merged labels' accuracy is not measured."
+    return (
+        f"- Merged labels against the {quantity(judged, 'gold item')} with judgments: accuracy "
+        f"{_fmt(merging.get('gold_accuracy'))} (from a fit that did not see them)."
+    )
 
 
 def _flagged(spammers: int) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from stages.core.label_set import label_key
 from stages.ingest import identities, tables
 from stages.ingest.formats import Export, read_exports
 
@@ -81,6 +82,6 @@ def labels_in(values: pd.Series, aliases: dict[str, Any]) -> list[str]:
     counts = found.value_counts().rename_axis("label").reset_index(name="n")
     counts["label"] = [str(aliases.get(label, label)) for label in counts["label"]]
     counts = counts.groupby("label", as_index=False)["n"].sum()
-    counts["key"] = [tables.label_key(label) for label in counts["label"]]
+    counts["key"] = [label_key(label) for label in counts["label"]]
     counts = counts.sort_values(["key", "n", "label"], ascending=[True, False, True], kind="stable")
     return sorted(counts.drop_duplicates("key")["label"])

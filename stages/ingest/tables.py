@@ -14,8 +14,14 @@ import numpy as np
 import pandas as pd
 
 from stages.core.errors import DataError
+from stages.core.label_set import check_label_set, label_key
 from stages.ingest.formats.common import ANNOTATION_COLUMNS
-from stages.ingest.formats.csv_text import check_csv_shape, missing_columns, unreadable
+from stages.ingest.formats.csv_text import (
+    check_csv_shape,
+    missing_columns,
+    row_names,
+    unreadable,
+)
 
 SPLITS = ("train", "test")
 
@@ -29,19 +35,9 @@ def label_normaliser(
     A value that maps nowhere is kept as written (trimmed) so that validate can report it.
     """
     canonical = [str(label) for label in labels]
-    mapping: dict[str, str] = {}
-    for label in canonical:
-        twin = mapping.setdefault(label_key(label), label)
-        if twin != label:
-            raise DataError(
-                source,
-                "data.labels",
-                f"{twin!a} and {label!a} are one label (compared ignoring case, "
-                "surrounding space and Unicode form): keep one, map the other in data.aliases",
-            )
+    check_label_set(canonical, aliases, source)
+    mapping = {label_key(label): label for label in canonical}
     for alias, target in (aliases or {}).items():
-        if str(target) not in canonical:
-            raise DataError(source, f"data.aliases.{alias}", f"'{target}' is not in data.labels")
         mapping[label_key(str(alias))] = str(target)
     return mapping
 
@@ -69,11 +65,6 @@ def normalised_ids(values: pd.Series, where: str) -> tuple[pd.Series, list[str]]
         if len(found) > 1
     ]
     return pd.Series(result, index=values.index, dtype="string"), warnings
-
-
-def label_key(text: str) -> str:
-    """What two spellings of one label share: NFKC form, no surrounding space, case folded."""
-    return unicodedata.normalize("NFKC", text).strip().casefold()
 
 
 def normalise_labels(values: pd.Series, mapping: Mapping[str, str]) -> pd.Series:
@@ -160,6 +151,11 @@ def read_gold(path: Path | None, mapping: Mapping[str, str]) -> pd.DataFrame:
     if missing:
         raise missing_columns(path, missing, list(gold.columns))
     gold = gold[["item_id", "label"]].copy()
+    for column in ("item_id", "label"):  # as for a judgment: an empty cell is the file's to fix
+        empty = (gold[column].fillna("").str.strip() == "").to_numpy()
+        if empty.any():
+            record = row_names(path, len(gold))(int(empty.argmax()))
+            raise DataError(path, record, f"empty {column}: give one, or remove the row")
     gold["item_id"] = gold["item_id"].str.strip()
     gold["label"] = normalise_labels(gold["label"], mapping)
     return _sorted(gold, ["item_id"])

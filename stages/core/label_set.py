@@ -1,0 +1,48 @@
+"""The label set and its aliases: what makes two spellings one label, and the rules that
+`params --check`, prepare and standalone label-merge apply alike."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+from stages.core.errors import DataError
+
+
+def label_key(text: str) -> str:
+    """What two spellings of one label share: NFKC form, no surrounding space, case folded."""
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+def check_label_set(
+    labels: Iterable[str], aliases: Mapping[str, str] | None, source: object = "params.yaml"
+) -> None:
+    """Each label once in any spelling; each alias another spelling of exactly one label.
+
+    An alias that is itself a label (``positive: negative``) would silently relabel every
+    judgment of it; two spellings of one alias with different targets would depend on which
+    spelling a file used."""
+    canonical = [str(label) for label in labels]
+    keys: dict[str, str] = {}
+    for label in canonical:
+        twin = keys.setdefault(label_key(label), label)
+        if twin != label:
+            raise DataError(
+                source,
+                "data.labels",
+                f"{twin!a} and {label!a} are one label (compared ignoring case, "
+                "surrounding space and Unicode form): keep one, map the other in data.aliases",
+            )
+    targets: dict[str, tuple[str, str]] = {}
+    for alias, target in (aliases or {}).items():
+        where = f"data.aliases.{alias}"
+        if str(target) not in canonical:
+            raise DataError(source, where, f"'{target}' is not in data.labels")
+        named = keys.get(label_key(str(alias)))
+        if named is not None and named != str(target):
+            reason = f"{str(alias)!a} is the label {named!a}: an alias maps another spelling"
+            raise DataError(source, where, reason + " onto a label; remove it")
+        other, before = targets.setdefault(label_key(str(alias)), (str(alias), str(target)))
+        if before != str(target):
+            reason = f"{str(alias)!a} and {other!a} are one spelling mapped to two labels"
+            raise DataError(source, where, reason + f" ({before!a}, {str(target)!a}): keep one")
