@@ -474,6 +474,22 @@ def test_standalone_a_judgment_outside_the_given_labels_names_its_file_and_recor
     )
 
 
+def test_standalone_from_name_picks_the_label_column_of_a_flat_export(tmp_path):
+    records = [{"id": i, "item_id": f"i{i}", "lang": "en", "topic": topic, "sentiment": mood,
+                "annotator": 1, "annotation_id": i}
+               for i, (topic, mood) in enumerate([("a", "pos"), ("b", "neg"), ("a", "neg")])]  # fmt: skip
+    (tmp_path / "min.json").write_text(json.dumps(records))
+    out = tmp_path / "out"
+    args = ["label-merge", "--annotations", str(tmp_path / "min.json"), "--out", str(out),
+            "--params", str(tmp_path / "none.yaml")]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "read from 'sentiment', guessed among 'lang', 'topic'" in " ".join(result.output.split())
+    result = CliRunner().invoke(main, [*args, "--from-name", "topic"])
+    assert result.exit_code == 0 and "guessed" not in result.output, result.output
+    assert pd.read_csv(out / "labels.csv")["label"].tolist() == ["a", "b", "a"]
+
+
 def test_standalone_gold_for_an_item_nobody_judged_is_kept_and_warned_about(tmp_path):
     annotations = tmp_path / "batch.csv"
     annotations.write_text("item_id,annotator_id,label\ni1,a,cat\ni1,b,dog\ni2,a,dog\n")

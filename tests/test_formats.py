@@ -145,6 +145,14 @@ def test_label_studio_flat_records_pick_the_control_by_label_set(tmp_path):
         "en",
         "en",
     ]
+    # Without a label set or from_name: a guess, said so; a column the same on every record
+    # (item data such as a language) is not the label.
+    guessed = _read(path, tool_id_fallback=True)
+    assert guessed.annotations["label"].tolist() == ["pos", "neg", "pos"]
+    assert any("the label is read from 'sentiment', guessed among 'lang'" in w
+               for w in guessed.warnings)  # fmt: skip
+    sure = _read(path, tool_id_fallback=True, labels=["pos", "neg"]).warnings
+    assert not [warning for warning in sure if "guessed" in warning]
 
 
 def test_prodigy_binary_and_choice_tasks(tmp_path):

@@ -56,6 +56,11 @@ if TYPE_CHECKING:
     type=click.Choice(("auto", *FORMATS)),
     help="Override data.annotations.format.",
 )
+@click.option(
+    "--from-name",
+    "from_name",
+    help="Standalone: the <Choices> control holding the label (data.annotations.from_name).",
+)
 @path_option("--validated", "prepared_dir", catalog.VALIDATED)
 @path_option("--labels-file", "labels_file", catalog.LABELS)
 @path_option("--reports", "reports_dir", catalog.REPORTS)
@@ -70,6 +75,7 @@ def label_merge(
     out_dir: Path | None,
     method: str | None,
     fmt: str | None,
+    from_name: str | None,
     prepared_dir: Path,
     labels_file: Path,
     reports_dir: Path,
@@ -118,9 +124,9 @@ def label_merge(
         raise click.UsageError("--annotations needs --out DIR for the results")
     if standalone and (exports / "annotations").is_dir():
         raise click.UsageError(_whole_delivery(exports))
-    if not standalone and (out_dir or gold_file or aliases_file or label_list):
+    if not standalone and (out_dir or gold_file or aliases_file or label_list or from_name):
         raise click.UsageError(
-            "--out, --gold, --annotator-aliases and --labels go with --annotations"
+            "--out, --gold, --annotator-aliases, --labels and --from-name go with --annotations"
         )
     # Standalone, a params file is optional: without one, every default applies.
     use_file = params_file.exists() or not standalone
@@ -128,6 +134,7 @@ def label_merge(
     data = params["data"]
     options = {**params["label_merge"], **({"method": method} if method else {})}
     read_options = {**data["annotations"], **({"format": fmt} if fmt else {})}
+    read_options |= {"from_name": from_name} if from_name else {}
     if standalone:
         annotations, gold, classes, items = _standalone_inputs(
             exports, gold_file, aliases_file, label_list, {**data, "annotations": read_options}

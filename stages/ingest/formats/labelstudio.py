@@ -8,6 +8,7 @@ at the top level and one key per labeling control (``from_name``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -102,7 +103,9 @@ def _flat_records(
     line: Callable[[int], int] | None,
 ) -> Export:
     item_key = options.get("item_key") or "item_id"
-    control = _control_key(path, records, options.get("from_name"), item_key, options.get("labels"))
+    control, others = _control_key(
+        path, records, options.get("from_name"), item_key, options.get("labels")
+    )
     rows = Rows(path, options["source"])
     for position, entry in enumerate(records):
         record = f"line {line(position)}" if line else f"task {entry.get('id', position)}"
@@ -116,33 +119,45 @@ def _flat_records(
             record, item, entry.get("annotator"), label, entry.get("created_at") or None,
             entry.get("lead_time"),
         )  # fmt: skip
-    return rows.export()
+    export = rows.export()
+    if not others:
+        return export
+    guess = (  # never silent: a column of item data taken for the label labels every item
+        f"{path}: the label is read from {control!a}, guessed among "
+        f"{', '.join(ascii(key) for key in others[:5])}; set data.annotations.from_name "
+        "(standalone: --from-name) to the <Choices> name, or give the label set"
+    )
+    return dataclasses.replace(export, warnings=[*export.warnings, guess])
 
 
 def _control_key(
     path: Path, records: list[dict[str, Any]], from_name: str | None, item_key: str, labels: Any
-) -> str:
-    """Which key holds the label: ``from_name`` when set, else the likeliest labeling control.
+) -> tuple[str, list[str]]:
+    """Which key holds the label, and the other keys it was guessed among (none when sure).
 
-    With a known label set, the key whose values most often fall in it; otherwise the key with
-    the fewest distinct values (labels repeat, item data rarely does).
+    ``from_name`` when set; with a known label set, the key whose values most often fall in
+    it; otherwise a guess: the key with the fewest distinct values (labels repeat, item data
+    rarely does) among those with more than one (a column the same on every record, such as
+    a language or a project, is item data more often than a label everyone agreed on).
     """
     if from_name:
         if records and not any(from_name in entry for entry in records):
             raise DataError(path, None, f"no '{from_name}' key (data.annotations.from_name)")
-        return from_name
+        return from_name, []
     keys = sorted({key for entry in records for key in entry} - RECORD_KEYS - {item_key})
     if not keys:
         raise DataError(path, None, "no labeling control found in the records")
     if len(keys) == 1:
-        return keys[0]
+        return keys[0], []
     values = {key: [str(entry.get(key, "")).strip() for entry in records] for key in keys}
     if labels:
         wanted = {str(label).strip().casefold() for label in labels}
-        return max(
-            keys, key=lambda k: (sum(v.casefold() in wanted for v in values[k]), -keys.index(k))
-        )
-    return min(keys, key=lambda k: (len(set(values[k])), keys.index(k)))
+        hits = {key: sum(v.casefold() in wanted for v in values[key]) for key in keys}
+        return max(keys, key=lambda k: (hits[k], -keys.index(k))), []
+    distinct = {key: len(set(values[key])) for key in keys}
+    varied = [key for key in keys if distinct[key] > 1] or keys
+    control = min(varied, key=lambda k: (distinct[k], keys.index(k)))
+    return control, [key for key in keys if key != control]
 
 
 def _flat_choice(value: Any, path: Path, record: str) -> str | None:
