@@ -214,9 +214,8 @@ def test_prodigy_binary_and_choice_tasks(tmp_path):
     )
 
 
-def test_sagemaker_worker_responses_in_a_folder(tmp_path):
-    root = tmp_path / "annotations"
-    for index, answers in (("0", [("w1", "dog"), ("w2", "cat")]), ("1", [("w1", "cat")])):
+def _worker_responses(root, objects):
+    for index, answers in objects:
         folder = root / "worker-response" / "iteration-1" / index
         folder.mkdir(parents=True)
         document = {
@@ -231,15 +230,44 @@ def test_sagemaker_worker_responses_in_a_folder(tmp_path):
             ]
         }
         (folder / "2026-03-01_10:00:00.json").write_text(json.dumps(document))
-    assert detect_format(next(root.rglob("*.json"))) == "sagemaker"
-    table = read_exports(root).annotations
+
+
+def test_sagemaker_worker_responses_in_a_folder(tmp_path):
+    root = tmp_path / "annotations"
+    _worker_responses(root, [("0", [("w1", "dog"), ("w2", "cat")]), ("1", [("w1", "cat")])])
+    # The job's own consolidation outputs, beside worker-response/: not judgments, not read.
+    consolidated = root / "consolidated-annotation" / "consolidation-request" / "iteration-1"
+    consolidated.mkdir(parents=True)
+    (consolidated / "2026-03-01_10:06:00.json").write_text('[{"datasetObjectId": "0"}]')
+    (root / "intermediate" / "1").mkdir(parents=True)
+    (root / "intermediate" / "1" / "annotations.manifest").write_text('{"source-ref": "x"}\n')
+    assert detect_format(next(root.rglob("2026-03-01_10:00:00.json"))) == "sagemaker"
+    export = read_exports(root)
+    table = export.annotations
     assert table[["item_id", "annotator_id", "label"]].values.tolist() == [
         ["0", "w1", "dog"],
         ["0", "w2", "cat"],
         ["1", "w1", "cat"],
     ]
     assert table["lead_time"].tolist() == [4.2, 4.2, 4.2]  # timeSpentInSeconds
-    assert table["source"].iloc[0] == "worker-response/iteration-1/0/2026-03-01_10:00:00.json"
+    # One batch per job and iteration, not one per object's file.
+    assert set(table["source"]) == {"worker-response/iteration-1"}
+    assert export.formats == {"worker-response/iteration-1": "sagemaker"} and not export.warnings
+
+
+def test_two_sagemaker_jobs_naming_the_same_object_index_are_warned_about(tmp_path):
+    """An index names an object of its job's manifest only: two weekly jobs both have an
+    object 0, which may be two different items."""
+    root = tmp_path / "annotations"
+    _worker_responses(root / "job-week1", [("0", [("w1", "dog")]), ("1", [("w1", "cat")])])
+    _worker_responses(root / "job-week2", [("0", [("w1", "cat")])])
+    export = read_exports(root)
+    assert sorted(set(export.annotations["source"])) == [
+        "job-week1/worker-response/iteration-1",
+        "job-week2/worker-response/iteration-1",
+    ]
+    (warning,) = export.warnings
+    assert warning.startswith("1 object index(es) (first: '0') appear in several SageMaker jobs")
 
 
 def test_long_csv_with_bom_and_extra_columns(tmp_path):

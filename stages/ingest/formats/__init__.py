@@ -126,7 +126,9 @@ def export_files(path: Path) -> list[Path]:
     for broken in sorted(p for p in shown if p.is_symlink() and not p.exists()):
         reason = f"a link to {os.readlink(broken)}, which does not exist: restore it or remove it"
         raise DataError(broken, None, reason)
-    files = sorted(p for p in shown if p.is_file())
+    from stages.ingest.formats.sagemaker import consolidation_output
+
+    files = sorted(p for p in shown if p.is_file() and not consolidation_output(p, path))
     if not files:
         raise DataError(path, None, "no annotation files; add your labeling tool's exports here")
     return files
@@ -140,12 +142,13 @@ def read_exports(path: Path, fmt: str = "auto", options: dict[str, Any] | None =
     import pandas as pd
 
     from stages.ingest.formats.common import empty_gold
+    from stages.ingest.formats.sagemaker import jobs_sharing_indices
 
     files = export_files(path)
     root = path if path.is_dir() else path.parent
     sources = [file.relative_to(root).as_posix() for file in files]
     exports = [
-        read_export(file, fmt, options, source=source)
+        _as_batch(read_export(file, fmt, options, source=source), source)
         for file, source in zip(files, sources, strict=True)
     ]
     annotations = pd.concat([export.annotations for export in exports], ignore_index=True)
@@ -163,4 +166,20 @@ def read_exports(path: Path, fmt: str = "auto", options: dict[str, Any] | None =
         if export.annotations.empty and export.gold.empty and not export.skipped
     ]
     formats = {source: fmt for export in exports for source, fmt in export.formats.items()}
+    warnings += jobs_sharing_indices(annotations, formats)
     return Export(annotations, gold, skipped, warnings, formats)
+
+
+def _as_batch(export: Export, source: str) -> Export:
+    """SageMaker writes one file per object and worker round: its batch is the job's folder."""
+    import pandas as pd
+
+    from stages.ingest.formats.sagemaker import batch
+
+    group = batch(source)
+    if export.formats.get(source) != "sagemaker" or group == source:
+        return export
+    annotations = export.annotations.assign(
+        source=pd.Series(group, index=export.annotations.index, dtype="string")
+    )
+    return dataclasses.replace(export, annotations=annotations, formats={group: "sagemaker"})

@@ -2,14 +2,19 @@
 
 ``annotations/worker-response/iteration-N/<index>/<timestamp>.json`` holds
 ``{"answers": [{"workerId", "answerContent": {"<task>": {"label": ...}}, "submissionTime"}]}``.
-The item id is the dataset object's ``<index>`` (the folder name), or ``item_key`` in the
-answer content when present.
+The item id is the dataset object's ``<index>`` (the folder name): an index names an object
+of its job's input manifest only, so items of two jobs are one item only where the jobs
+labelled the same manifest (``jobs_sharing_indices`` warns). A job's batch is its
+``worker-response/iteration-N`` folder, not each object's file. The job's own consolidation
+outputs (``consolidated-annotation/``, ``intermediate/``) are not judgments: not read.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from stages.core.errors import DataError
 from stages.ingest.formats.common import Export, Rows, load_json
@@ -43,3 +48,45 @@ def read_worker_response(path: Path, options: dict[str, Any]) -> Export:
             answer.get("timeSpentInSeconds"),
         )  # fmt: skip
     return rows.export()
+
+
+RESPONSES = "worker-response"
+NOT_JUDGMENTS = ("consolidated-annotation", "intermediate")  # beside worker-response/
+
+
+def consolidation_output(file: Path, root: Path) -> bool:
+    """A file of a job's own consolidation (beside its worker-response/), not a judgment."""
+    parts = file.relative_to(root).parts
+    return any(
+        part in NOT_JUDGMENTS and (root.joinpath(*parts[:depth]) / RESPONSES).is_dir()
+        for depth, part in enumerate(parts[:-1])
+    )
+
+
+def batch(source: str) -> str:
+    """The batch of a worker response: its job's ``worker-response/iteration-N`` folder."""
+    parts = source.split("/")
+    if RESPONSES not in parts[:-1]:
+        return source
+    return "/".join(parts[: parts.index(RESPONSES) + 2])
+
+
+def jobs_sharing_indices(annotations: pd.DataFrame, formats: dict[str, str]) -> list[str]:
+    """A warning when two jobs' responses name the same object index: the same item only if
+    both jobs labelled one input manifest (a relabel job does); otherwise different items that
+    would merge, the later judgments of an annotator replacing the earlier."""
+    batches = [source for source, fmt in formats.items() if fmt == "sagemaker"]
+    jobs = {source: source.rsplit(f"/{RESPONSES}/", 1)[0] for source in batches}
+    if len(set(jobs.values())) < 2:
+        return []
+    rows = annotations[annotations["source"].isin(batches)]
+    per_item = rows.assign(job=rows["source"].map(jobs)).groupby("item_id")["job"].nunique()
+    shared = per_item[per_item > 1]
+    if shared.empty:
+        return []
+    names = ", ".join(ascii(job) for job in sorted(set(jobs.values()))[:3])
+    return [
+        f"{len(shared)} object index(es) (first: {shared.index[0]!a}) appear in several SageMaker "
+        f"jobs ({names}): one item each only if the jobs labelled the same input manifest; "
+        "otherwise give each job its own delivery, or rename the index folders"
+    ]
