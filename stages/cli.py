@@ -103,7 +103,8 @@ def _echo_warnings(caught: list[warnings.WarningMessage]) -> None:
 def main() -> None:
     """Reproducible training on labels from human annotation teams.
 
-    Each command is one DVC stage; `dvc repro` runs them in order (see dvc.yaml).
+    prepare, validate, label-merge, train and evaluate are the five DVC stages; `dvc repro`
+    runs them in order (see dvc.yaml). demo-data, params and check-repro are tools around them.
     """
 
 

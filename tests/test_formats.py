@@ -204,6 +204,11 @@ def test_prodigy_binary_and_choice_tasks(tmp_path):
         ["7", "news-carol", "HAM"],
     ]
     assert table["created_at"].iloc[0] == pd.Timestamp("2026-01-01T00:00:00Z")
+    empty = tmp_path / "empty-accept.jsonl"  # Prodigy lets an annotator accept no option
+    empty.write_text(json.dumps({**lines[3], "accept": []}) + "\n" + json.dumps(lines[0]) + "\n")
+    export = _read(empty, labels=["SPAM", "HAM"])
+    assert len(export.annotations) == 1
+    assert export.skipped == {"choice task accepted with no option": 1}
     with pytest.raises(DataError, match="reject_label"):
         _read(path, tool_id_fallback=True, labels=["SPAM", "HAM", "OTHER"])
     assert (

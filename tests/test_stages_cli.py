@@ -254,9 +254,11 @@ def test_other_models_train(project, model):
         "random_forest": {"n_estimators": 10},
         "hist_gradient_boosting": {"max_iter": 10},
     }[model]
+    params["train"]["label_issues"]["enabled"] = False  # not checked: no count, not 0
     (project / "params.yaml").write_text(yaml.safe_dump(params))
     _pipeline(project)
     assert json.loads((project / "models/train.json").read_text())["model"] == model
+    assert json.loads((project / "metrics" / "train.json").read_text()) == {"issues": None}
 
 
 def test_label_merge_standalone_on_a_delivery_from_any_folder(project, tmp_path, monkeypatch):

@@ -12,7 +12,7 @@ import click
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("data/raw"),
     show_default=True,
-    help="Folder to write items.csv, gold.csv and annotations/ into.",
+    help="Folder for items.csv, gold.csv, annotator_aliases.csv, annotations/ and media/.",
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing folder's demo files.")
 def demo_data(out_dir: Path, force: bool) -> None:

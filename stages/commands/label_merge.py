@@ -173,8 +173,9 @@ def label_merge(
     else:
         write_json_records(relabel_file, tasks)
     click.echo(  # two short lines: a summary must not wrap at 120 columns
-        f"label-merge: {summary['labelled_items']} items labelled by {summary['method']}; "
-        f"alpha {summary['krippendorff_alpha']:.3f}, gold accuracy {_gold_accuracy(summary)}\n"
+        f"label-merge: {quantity(summary['labelled_items'], 'item')} labelled by "
+        f"{summary['method']}; alpha {_alpha(summary['krippendorff_alpha'])}, "
+        f"gold accuracy {_gold_accuracy(summary)}\n"
         f"label-merge: {quantity(summary['likely_spammers'], 'likely spammer')}, "
         f"{quantity(len(tasks), 'item')} to relabel",
         err=True,
@@ -182,6 +183,11 @@ def label_merge(
     if "auto" in summary:  # the reason on its own line: lines stay under 100 columns
         click.echo(f"label-merge: auto chose {summary['method']}", err=True)
         click.echo(f"label-merge: {summary['auto']['reason']}", err=True)
+
+
+def _alpha(alpha: float | None) -> str:
+    """Krippendorff's alpha is undefined where every judgment has one label (no variation)."""
+    return "n/a (one label in all)" if alpha is None or alpha != alpha else f"{alpha:.3f}"
 
 
 def _gold_accuracy(summary: dict[str, Any]) -> str:

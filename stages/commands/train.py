@@ -90,6 +90,10 @@ def train(
     summary = trained.summary
     click.echo(
         f"train: {options['model']} fitted on {summary['train_items']} items; "
-        f"{summary['label_issues']} likely label errors",
+        + (
+            f"{summary['label_issues']} likely label errors"
+            if summary["label_issues"] is not None
+            else "label errors not ranked (train.label_issues off, or too few items)"
+        ),
         err=True,
     )

@@ -52,6 +52,7 @@ def train_model(
     if unknown:
         raise UntrustedModel(f"model holds types not in TRUSTED_TYPES: {', '.join(unknown)}")
     issues = pd.DataFrame(columns=label_issues.ISSUE_COLUMNS)
+    checked = False  # not checked (turned off, too few items) is no count, not 0
     if options["label_issues"]["enabled"]:
         folds = options["label_issues"]["folds"]
         with step(f"ranking likely label errors ({folds}-fold confident learning)"):
@@ -60,13 +61,14 @@ def train_model(
             )
         if scored is not None:
             issues = label_issues.rank_issues(train_rows["item_id"], targets, *scored)
+            checked = True
     summary = {
         "model": options["model"],
         "train_items": len(train_rows),
         # Train-split items that did not reach the model, by reason (never silently lost).
         "without_merged_label": len(items) - len(train_rows) - dropped_low_confidence,
         "dropped_low_confidence": dropped_low_confidence,
-        "label_issues": int(issues["is_issue"].sum()) if len(issues) else 0,
+        "label_issues": int(issues["is_issue"].sum()) if checked else None,
         **search,
     }
     return Trained(data, issues, summary)

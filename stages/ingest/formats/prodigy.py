@@ -43,6 +43,9 @@ def read_jsonl(path: Path, options: dict[str, Any]) -> Export:
         if answer == "ignore":
             rows.skip("ignored task")
             continue
+        if "options" in task and answer == "accept" and task.get("accept") == []:
+            rows.skip("choice task accepted with no option")  # Prodigy allows it
+            continue
         label = _judgment(task, answer, labels, options.get("reject_label"), path, record)
         if label is None:
             rows.skip("rejected choice task")
@@ -83,5 +86,6 @@ def _judgment(
     raise DataError(
         path,
         record,
-        f"a rejected '{label}' has no class; set data.annotations.reject_label (or use two labels)",
+        f"a rejected {str(label)!a} has no class: give two labels (data.labels, or standalone "
+        "--labels) or set data.annotations.reject_label",
     )
