@@ -29,7 +29,7 @@ def skip_rerun(root: Path, **env: str | None):
 def test_a_clean_commit_reproduces(project):
     result = check(project)
     assert result.returncode == 0, result.stderr
-    first = result.stderr.splitlines()[0]
+    first = _first_message(result.stderr)
     assert first.startswith("check-repro: every byte must match: reference numerics") or (
         first.startswith("check-repro: values must match within tolerances: not the reference")
     ), first  # which rule, and why, whatever this machine is
@@ -96,10 +96,20 @@ def test_another_forced_blas_kernel_is_judged_within_tolerances(project):
     if "OPENBLAS_CORETYPE" in os.environ:
         pytest.skip("this environment sets OPENBLAS_CORETYPE: it is kept as set, not varied")
     result = skip_rerun(project, OPENBLAS_CORETYPE="Prescott")
-    first = result.stderr.splitlines()[0]
+    first = _first_message(result.stderr)
     assert "values must match within tolerances" in first  # tests/test_output_diff.py: how
     assert "OPENBLAS_CORETYPE=Prescott is set by the environment and kept as set" in first
     assert result.returncode == 0, result.stderr
+
+
+def _first_message(stderr: str) -> str:
+    """The first message, its continuation lines (indented) joined: lines stay under 100."""
+    first, *rest = stderr.splitlines()
+    for line in rest:
+        if not line.startswith("  "):
+            break
+        first += " " + line.strip()
+    return first
 
 
 def _out(lock_text: str, stage: str, path: str) -> dict:
@@ -114,12 +124,36 @@ def _mismatch(stderr: str, path: str) -> str:
     return lines[-1]
 
 
-def test_a_changed_raw_file_is_caught(project):
+def test_a_changed_raw_file_or_param_is_named_and_not_called_a_failure_to_reproduce(project):
+    """Inputs changed since the commit: the working tree is not what check-repro checks."""
     items = project / "data" / "raw" / "items.csv"
     items.write_text(items.read_text().replace("digit-0001,", "digit-0001-edited,", 1))
+    params = project / "params.yaml"
+    params.write_text(params.read_text().replace("test_size: 0.2", "test_size: 0.25", 1))
     result = check(project)
     assert result.returncode == 1
-    assert "mismatch: data/raw.dvc: differs from the data" in result.stderr
+    assert "changed: data/raw: changed since the commit (modified, per data/raw.dvc): " \
+        "`dvc checkout data/raw.dvc` restores it" in result.stderr  # fmt: skip
+    assert "changed: params.yaml: changed since the commit (HEAD): commit it, or " \
+        "`git checkout HEAD -- params.yaml`" in result.stderr  # fmt: skip
+    assert "does not reproduce" not in result.stderr and "mismatch" not in result.stderr
+    assert "the working tree is not the commit (2 inputs changed)" in " ".join(
+        result.stderr.split()
+    )
+    assert max(len(line) for line in result.stderr.splitlines() if line.startswith("check")) < 100
+
+
+def test_a_chart_kept_in_git_is_compared_with_its_committed_copy(project):
+    """reports/charts is a folder output with cache: false: its files are read from Git."""
+    chart = project / "reports" / "charts" / "roc.svg"
+    chart.write_text(chart.read_text().replace("</svg>", "<!-- edited --></svg>"))
+    sh(project, "dvc", "commit", "-f", "-q", "evaluate")
+    sh(project, "git", "commit", "-qam", "an edited chart")
+    sh(project, "git", "checkout", "HEAD~1", "--", "reports/charts", "dvc.lock")
+    result = skip_rerun(project)
+    assert result.returncode == 1
+    line = _mismatch(result.stderr, "reports/charts")
+    assert "roc.svg" in line and "neither the DVC cache nor Git" not in line, line
 
 
 def test_an_unseeded_model_is_caught(project):

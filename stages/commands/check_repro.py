@@ -27,6 +27,8 @@ def check_repro(params_file: Path, skip_rerun: bool) -> None:
     """
     from stages.core import numerics
     from stages.core.io import load_params
+    from stages.core.markup import quantity
+    from stages.core.terminal import wrapped
     from stages.reproducibility import check as repro
 
     root = Path.cwd()
@@ -39,15 +41,25 @@ def check_repro(params_file: Path, skip_rerun: bool) -> None:
         value_tolerance=settings["value_tolerance"],
         why=profile.summary(),
     )
-    click.echo(
-        "check-repro: "
-        + ("every byte must match" if rule.exact else "values must match within tolerances")
-        + f": {rule.why}",
-        err=True,
-    )
+    must = "every byte must match" if rule.exact else "values must match within tolerances"
+    click.echo(wrapped("check-repro: ", f"{must}: {rule.why}"), err=True)
     committed = repro.lock_outputs((repro.committed_bytes(root, "dvc.lock") or b"").decode())
     metrics = repro.metric_paths(root)
-    problems = repro.check_committed(root)
+    problems = repro.check_committed(root, set(committed))
+    changed = [problem for problem in problems if problem.what.startswith(repro.CHANGED_INPUT)]
+    if changed:  # outputs of other inputs would differ anyway: nothing more to learn
+        for problem in changed:
+            click.echo(f"changed: {problem.line()}", err=True)
+        click.echo(
+            wrapped(
+                "check-repro: ",
+                f"the working tree is not the commit ({quantity(len(changed), 'input')} "
+                "changed), and a commit is what it checks: commit the changes, or return to "
+                "the commit with `git checkout HEAD -- . && dvc checkout` (drops them)",
+            ),
+            err=True,
+        )
+        raise SystemExit(1)
     # An earlier `dvc repro` (CI's, `make check-repro`'s) may already have rewritten the lock.
     problems += repro.compare_outputs(root, committed, repro.working_outputs(root), metrics, rule)
     # Outputs missing from the cache and the remote do not stop the rerun: it shows whether
@@ -66,8 +78,12 @@ def check_repro(params_file: Path, skip_rerun: bool) -> None:
         click.echo(f"mismatch: {problem.line()}", err=True)
     if problems:
         click.echo(
-            f"check-repro: {len(problems)} problem(s); this commit does not reproduce. "
-            "`git checkout dvc.lock && dvc checkout` returns to the commit's outputs.",
+            wrapped(
+                "check-repro: ",
+                f"{quantity(len(problems), 'problem')}; this commit does not reproduce. "
+                "`git checkout HEAD -- . && dvc checkout` returns to the commit's outputs "
+                "(with autostage on, `git checkout -- .` alone keeps the staged lock)",
+            ),
             err=True,
         )
         raise SystemExit(1)

@@ -97,29 +97,32 @@ def metric_paths(root: Path) -> set[str]:
 
 
 MISSING = "in neither the DVC cache nor the remote: run `dvc push` where it was made"
+CHANGED_INPUT = "changed since the commit"
 
 
-def check_committed(root: Path) -> list[Problem]:
+def check_committed(root: Path, outputs: set[str] = frozenset()) -> list[Problem]:
     """Step 1: code, params and data as committed, and every output stored somewhere.
 
-    dvc.lock itself is left to ``compare_outputs``: a lock that an earlier ``dvc repro``
-    rewrote is diagnosed output by output, not just called modified.
+    dvc.lock and the ``outputs`` it names are left to ``compare_outputs``: a lock and outputs
+    that an earlier ``dvc repro`` rewrote are diagnosed output by output. Anything else that
+    differs is an input changed since the commit (``CHANGED_INPUT``): then the commit is not
+    what would be checked.
     """
     problems = []
     changed = run(root, "git", "status", "--porcelain", "--untracked-files=no")
     for line in changed.stdout.splitlines():
-        if line[3:] != "dvc.lock":
-            problems.append(
-                Problem(line[3:], "differs from the commit (HEAD): commit it or `git checkout` it")
-            )
+        path = line[3:].split(" -> ")[-1].strip('"')
+        if path != "dvc.lock" and not _inside(path, outputs):
+            fix = f"commit it, or `git checkout HEAD -- {path}`"
+            problems.append(Problem(path, f"{CHANGED_INPUT} (HEAD): {fix}"))
     status = dvc(root, "status", "--json")
     if status.returncode != 0:
         return [*problems, Problem("dvc.lock", f"dvc status failed: {last_line(status)}")]
     for name, changes in sorted((json.loads(status.stdout or "{}") or {}).items()):
         if name.endswith(".dvc"):  # data added with `dvc add`: the pipeline's inputs
-            problems.append(
-                Problem(name, f"differs from the data: {json.dumps(changes, sort_keys=True)[:300]}")
-            )
+            for data, state in _changed_outs(changes):
+                fix = f"`dvc checkout {name}` restores it, or `dvc add {data}` and commit {name}"
+                problems.append(Problem(data, f"{CHANGED_INPUT} ({state}, per {name}): {fix}"))
     cloud = dvc(root, "status", "--cloud", "--json")
     if cloud.returncode == 0:
         for path, state in sorted((json.loads(cloud.stdout or "{}") or {}).items()):
@@ -128,6 +131,20 @@ def check_committed(root: Path) -> list[Problem]:
     else:
         problems.append(Problem("remote", f"cannot compare with the remote: {last_line(cloud)}"))
     return problems
+
+
+def _inside(path: str, outputs: set[str]) -> bool:
+    return any(path == out or path.startswith(out.rstrip("/") + "/") for out in outputs)
+
+
+def _changed_outs(changes: object) -> list[tuple[str, str]]:
+    """(path, state) of each data folder or file `dvc status` finds changed for a .dvc file;
+    data only missing from the cache is no change (the cloud status reports what is lost)."""
+    found = []
+    for change in changes if isinstance(changes, list) else []:
+        outs = change.get("changed outs") if isinstance(change, dict) else None
+        found += sorted((str(p), str(s)) for p, s in (outs or {}).items() if s != "not in cache")
+    return found
 
 
 def last_line(result: subprocess.CompletedProcess[str]) -> str:
@@ -200,7 +217,8 @@ def _file_changes(
         return [verdict] if verdict else []
     listed, listing = cache.listing(old.md5), cache.listing(new.md5)
     if listed is None or listing is None:
-        return [UNAVAILABLE]
+        in_git = _folder_in_git(cache.root, old.path, rule)
+        return [UNAVAILABLE] if in_git is None else in_git
     changes = []
     for name in sorted(set(listed) | set(listing)):
         if listed.get(name) == listing.get(name):
@@ -218,4 +236,32 @@ def _file_changes(
             )
         if verdict:
             changes.append(f"{name}: {verdict}")
+    return changes
+
+
+def _folder_in_git(root: Path, folder: str, rule: Rule) -> list[str] | None:
+    """A folder output kept in Git (``cache: false``, such as the charts): what changed in
+    its files, committed against the working tree's (None when Git has none of it)."""
+    listed = run(root, "git", "ls-tree", "-r", "--name-only", "HEAD", "--", folder)
+    committed = [name for name in listed.stdout.splitlines() if name]
+    if not committed:
+        return None
+    base = root / folder
+    current = {p.relative_to(root).as_posix() for p in base.rglob("*") if p.is_file()}
+    changes = []
+    for name in sorted(set(committed) | current):
+        before = committed_bytes(root, name) if name in committed else None
+        file = root / name
+        after = file.read_bytes() if name in current else None
+        if before == after:
+            continue
+        verdict = (
+            "no longer produced"
+            if after is None
+            else "a new file"
+            if before is None
+            else describe(name, before, after, False, rule)
+        )
+        if verdict:
+            changes.append(f"{Path(name).relative_to(folder).as_posix()}: {verdict}")
     return changes
