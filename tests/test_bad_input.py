@@ -490,6 +490,20 @@ def test_standalone_from_name_picks_the_label_column_of_a_flat_export(tmp_path):
     assert pd.read_csv(out / "labels.csv")["label"].tolist() == ["a", "b", "a"]
 
 
+def test_standalone_counts_the_records_that_held_no_judgment(tmp_path):
+    lines = [{"meta": {"item_id": "i1"}, "label": "SPAM", "answer": answer, "_annotator_id": who}
+             for who, answer in (("a", "accept"), ("b", "ignore"), ("c", "ignore"))]  # fmt: skip
+    (tmp_path / "db.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    out = tmp_path / "out"
+    args = ["label-merge", "--annotations", str(tmp_path / "db.jsonl"), "--labels", "SPAM,HAM",
+            "--out", str(out), "--params", str(tmp_path / "none.yaml")]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "label-merge: 2 records held no judgment" in result.output
+    report = json.loads((out / "label_merge.json").read_text())
+    assert report["skipped_records"] == {"db.jsonl: ignored task": 2}
+
+
 def test_standalone_gold_for_an_item_nobody_judged_is_kept_and_warned_about(tmp_path):
     annotations = tmp_path / "batch.csv"
     annotations.write_text("item_id,annotator_id,label\ni1,a,cat\ni1,b,dog\ni2,a,dog\n")

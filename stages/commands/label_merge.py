@@ -135,10 +135,12 @@ def label_merge(
     options = {**params["label_merge"], **({"method": method} if method else {})}
     read_options = {**data["annotations"], **({"format": fmt} if fmt else {})}
     read_options |= {"from_name": from_name} if from_name else {}
+    skipped: dict[str, int] = {}  # in the pipeline, prepare reports them
     if standalone:
-        annotations, gold, classes, items = _standalone_inputs(
+        annotations, gold, classes, skipped = _standalone_inputs(
             exports, gold_file, aliases_file, label_list, {**data, "annotations": read_options}
         )
+        items = None
     else:
         annotations, gold, items = _prepared_inputs(prepared_dir)
         classes = label_set(params, params_file)
@@ -159,6 +161,8 @@ def label_merge(
     else:
         write_parquet(labels_file, merged.labels)
     summary = {**merged.summary, "relabel_tasks": len(tasks)}
+    if standalone:  # records that held no judgment, by file and reason: never silently lost
+        summary["skipped_records"] = skipped
     write_json(reports_dir / "label_merge.json", summary)
     if not standalone:
         write_json(metrics_file, headline("label-merge", summary))
@@ -180,6 +184,11 @@ def label_merge(
         f"{quantity(len(tasks), 'item')} to relabel",
         err=True,
     )
+    if skipped:
+        held = quantity(sum(skipped.values()), "record")
+        click.echo(
+            f"label-merge: {held} held no judgment (skipped_records in the report)", err=True
+        )
     if "auto" in summary:  # the reason on its own line: lines stay under 100 columns
         click.echo(f"label-merge: auto chose {summary['method']}", err=True)
         click.echo(f"label-merge: {summary['auto']['reason']}", err=True)
@@ -240,7 +249,7 @@ def _standalone_inputs(
     aliases_file: Path | None,
     label_list: str | None,
     data: dict[str, Any],
-) -> tuple[pd.DataFrame, pd.DataFrame, list[str], None]:
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str], dict[str, int]]:
     from stages.core.markup import quantity
     from stages.ingest.delivery import read_delivery
 
@@ -276,7 +285,7 @@ def _standalone_inputs(
                 "check the ids if they should have judgments"
             ]
         )
-    return delivery.annotations, delivery.gold, delivery.labels, None
+    return delivery.annotations, delivery.gold, delivery.labels, delivery.export.skipped
 
 
 def _judged_in_set(annotations: pd.DataFrame, labels: list[str], exports: Path) -> None:
