@@ -127,7 +127,7 @@ def _run_stages(inputs: dict[str, Path], name: str, changes: dict[str, str]) -> 
                                 ("text", inputs["root"] / "validated-text")):  # fmt: skip
         params, models = inputs["root"] / f"{features}.yaml", out / features
         stage("train", "--validated", validated, "--labels-file", labels, "--out", models,
-              "--issues", models / "issues.csv", "--relabel", models / "relabel.json",
+              "--issues", models / "issues.csv", "--issue-tasks", models / "relabel.json",
               "--metrics", models / "headline.json", "--params", params)  # fmt: skip
         stage("evaluate", "--validated", validated, "--labels-file", labels, "--model", models,
               "--reports", models / "reports", "--metrics", models / "reports" / "headline.json",

@@ -112,9 +112,9 @@ def _train(inputs: Path, out: Path, **overrides: Any) -> Any:
         main,
         ["train", "--validated", str(inputs / "data/validated"),
          "--labels-file", str(inputs / "data/labels/labels.parquet"), "--out", str(out / "models"),
-         "--issues", str(out / "label_issues.csv"), "--relabel", str(out / "label_issues.json"),
+         "--issues", str(out / "label_issues.csv"), "--issue-tasks", str(out / "label_issues.json"),
          "--metrics", str(out / "metrics.json"), "--params", str(out / "params.yaml"),
-         "--merge-tasks", str(inputs / "data/relabel/tasks.json")],
+         "--relabel", str(inputs / "data/relabel/tasks.json")],
     )  # fmt: skip
 
 

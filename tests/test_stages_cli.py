@@ -66,7 +66,7 @@ def _run(project: Path, *args: str) -> object:
     metrics = ["--metrics", str(project / "metrics" / f"{args[0]}.json")]
     options = metrics if args[0] in PIPELINE_STAGES else []
     if args[0] == "train":  # label-merge's tasks, in this project
-        options += ["--merge-tasks", str(project / "data/relabel/tasks.json")]
+        options += ["--relabel", str(project / "data/relabel/tasks.json")]
     return CliRunner().invoke(main, [*args, *options, "--params", str(project / "params.yaml")])
 
 
@@ -112,7 +112,7 @@ def _pipeline(project: Path) -> None:
         ["label-merge", "--validated", p["validated"], "--labels-file", p["labels"],
          "--reports", p["reports"], "--relabel", p["relabel"]],
         ["train", "--validated", p["validated"], "--labels-file", p["labels"], "--out", p["models"],
-         "--issues", p["reports"] + "/label_issues.csv", "--relabel", p["relabel_issues"]],
+         "--issues", p["reports"] + "/label_issues.csv", "--issue-tasks", p["relabel_issues"]],
         ["evaluate", "--validated", p["validated"], "--labels-file", p["labels"],
          "--model", p["models"], "--reports", p["reports"], "--data-version", p["raw"] + ".dvc"],
     ):  # fmt: skip
@@ -408,7 +408,7 @@ def test_a_stage_that_fails_late_writes_none_of_its_outputs(project):
     config.write_text(config.read_text().replace(f'<Choice value="{LABELS[-1].title()}"/>', ""))
     result = _run(project, "train", "--validated", p["validated"], "--labels-file", p["labels"],
                   "--out", p["models"], "--issues", p["reports"] + "/label_issues.csv",
-                  "--relabel", p["relabel_issues"])  # fmt: skip
+                  "--issue-tasks", p["relabel_issues"])  # fmt: skip
     assert result.exit_code == 2 and "no <Choice>" in result.output, result.output
     broken = project / "templates"
     shutil.copytree(PROJECT_ROOT / ".dvc" / "plots", broken)

@@ -13,8 +13,15 @@ from stages.core import catalog
 @path_option("--labels-file", "labels_file", catalog.LABELS)
 @path_option("--out", "model_dir", catalog.MODELS)
 @path_option("--issues", "issues_file", catalog.LABEL_ISSUES)
-@path_option("--relabel", "relabel_file", catalog.RELABEL_ISSUES)
-@path_option("--merge-tasks", "merge_tasks_file", catalog.RELABEL_TASKS)
+@path_option(
+    "--issue-tasks", "relabel_file", catalog.RELABEL_ISSUES, "Writes: likely label errors as tasks."
+)
+@path_option(
+    "--relabel",
+    "merge_tasks_file",
+    catalog.RELABEL_TASKS,
+    "Reads: label-merge's relabel tasks (its --relabel), so no item is sent twice.",
+)
 @metrics_option("train")
 @params_option
 def train(
