@@ -42,7 +42,7 @@ def per_class_f1(base: str) -> list[str]:
     shown = subprocess.run(["git", "show", f"{base}:reports/metrics.json"],
                            capture_output=True, text=True, stdin=subprocess.DEVNULL)  # fmt: skip
     before = json.loads(shown.stdout)["test"]["per_class"] if shown.returncode == 0 else {}
-    classes = sorted(now)
+    classes = list(now)  # the label set's order, as every chart
     f1_now = [now[c]["f1"] for c in classes]
     f1_before = [before.get(c, {}).get("f1") for c in classes]
     chart = [
@@ -51,15 +51,16 @@ def per_class_f1(base: str) -> list[str]:
         '    title "F1 per class: bars this commit, line the base"',
         "    x-axis [" + ", ".join(f'"{mermaid_text(c)}"' for c in classes) + "]",
         '    y-axis "F1" 0 --> 1',
-        f"    bar [{', '.join(f'{v:.4f}' for v in f1_now)}]",
+        f"    bar [{', '.join(f'{v or 0:.4f}' for v in f1_now)}]",  # no F1 (absent): 0
     ]
     if all(value is not None for value in f1_before):
         chart.append(f"    line [{', '.join(f'{v:.4f}' for v in f1_before)}]")
     table = [f"| class | `{base}` | this commit | change |", "|---|---|---|---|"]
     for name, new, old in zip(classes, f1_now, f1_before, strict=True):
-        change = "" if old is None else f"{new - old:+.4f}"
+        change = "" if old is None or new is None else f"{new - old:+.4f}"
         old_text = "-" if old is None else f"{old:.4f}"
-        table.append(f"| {markdown_text(name)} | {old_text} | {new:.4f} | {change} |")
+        new_text = "n/a" if new is None else f"{new:.4f}"
+        table.append(f"| {markdown_text(name)} | {old_text} | {new_text} | {change} |")
     return [*chart, "```", "", *table]
 
 

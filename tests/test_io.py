@@ -7,7 +7,7 @@ import time
 import pandas as pd
 import pytest
 
-from stages.core.io import atomic_path, spreadsheet_safe, write_csv
+from stages.core.io import atomic_path, spreadsheet_safe, write_csv, write_text
 
 
 def test_formulas_are_defused_and_numbers_kept(tmp_path):
@@ -46,6 +46,19 @@ def test_a_failed_write_leaves_the_previous_file(tmp_path):
         pass
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
+
+
+def test_a_temporary_file_a_killed_run_left_goes_with_the_next_write(tmp_path):
+    """kill -9 between write and rename leaves `.name.XXXXXXXX.tmp`; the next write of the same
+    path removes it (another file's temporaries are left alone)."""
+    target = tmp_path / "model.skops"
+    (tmp_path / ".model.skops.ab12cd_9.tmp").write_text("a killed run's bytes")
+    (tmp_path / ".model.skops.json.ab12cd_9.tmp").write_text("another file's")
+    write_text(target, "new\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".model.skops.json.ab12cd_9.tmp",
+        "model.skops",
+    ]
 
 
 def test_sigkill_mid_write_leaves_old_or_new_never_half(tmp_path):

@@ -168,6 +168,23 @@ def test_a_label_issue_task_is_scored_by_the_probability_of_its_suggestion():
     issues = rank_issues(ids, labels, probabilities, np.array(["a", "b", "c"]))
     (task,) = relabel_candidates(issues, 5).itertuples(index=False)
     assert (task.item_id, task.label, task.confidence) == ("i40", "b", 0.96)
+    # A gold item's label is an expert's: scored, never sent back as a label error.
+    expert = np.zeros(41, dtype=bool)
+    expert[40] = True
+    issues = rank_issues(ids, labels, probabilities, np.array(["a", "b", "c"]), expert=expert)
+    assert not issues["is_issue"].any() and len(relabel_candidates(issues, 5)) == 0
+
+
+def test_a_missing_text_is_an_empty_text_for_the_model(items):
+    """TF-IDF takes no missing value; validate lets a missing text through (not every suite
+    requires one): it is an empty text, as numeric and categorical gaps are imputed."""
+    holes = items.assign(text=items["text"].mask(items.index < 3))
+    filled = modeling.empty_text_where_missing(holes, OPTIONS)
+    assert filled["text"].iloc[:3].tolist() == ["", "", ""] and filled["text"].notna().all()
+    estimator = modeling.build_estimator(filled, OPTIONS, seed=0)
+    model, _ = modeling.fit(filled, filled["label"], pd.Series(1.0, index=filled.index),
+                            estimator, {**OPTIONS, "grid": {}}, seed=0)  # fmt: skip
+    assert model.predict_proba(filled).shape == (120, 2)
 
 
 def test_a_grid_value_the_model_refuses_is_an_error_not_a_score_of_nan(items):

@@ -25,8 +25,9 @@ def test_scores_against_hand_computed_values():
     )
     assert result["brier"] == pytest.approx(brier)
     # "mid" is never predicted, yet its one item has the highest "mid" probability: ranked first.
+    # Never predicted: its precision is undefined (None), not 0; recall and F1 are 0.
     assert result["per_class"]["mid"] == {
-        "precision": 0.0,
+        "precision": None,
         "recall": 0.0,
         "f1": 0.0,
         "support": 1,
@@ -34,6 +35,10 @@ def test_scores_against_hand_computed_values():
         "roc_auc": 1.0,
     }
     assert 0.0 <= result["ece"] <= 1.0
+    # A class absent from the items: no recall or F1 (n/a on the pages), not 0.
+    absent = scoring.score(pd.Series(["pos", "neg"]), probabilities[:2], CLASSES)["per_class"]
+    assert absent["mid"] == {"precision": None, "recall": None, "f1": None, "support": 0,
+                             "average_precision": None, "roc_auc": None}  # fmt: skip
 
 
 def test_calibration_and_ece_of_a_perfectly_calibrated_model():

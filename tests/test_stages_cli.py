@@ -244,6 +244,10 @@ def test_grid_search_picks_from_the_grid(project):
     fitted = json.loads((project / "models/train.json").read_text())
     assert fitted["best_params"]["C"] in (0.01, 1.0)
     assert 0 < fitted["cv_score"] <= 1
+    # The pages name the values the grid chose, not the params' default C.
+    chosen = f"C {fitted['best_params']['C']} chosen by the grid"
+    assert chosen in (project / "reports/evaluation.md").read_text()
+    assert chosen in (project / "models/model_card.md").read_text()
 
 
 @pytest.mark.parametrize("model", ["random_forest", "hist_gradient_boosting"])

@@ -66,8 +66,11 @@ def evaluate(
     annotators = pd.read_csv(annotators_file) if annotators_file.exists() else None
     merge_file = reports_dir / "label_merge.json"  # the annotators and their agreement, likewise
     merging = read_json(merge_file) if merge_file.exists() else None
-    test = modeling.split_with_labels(read_table(items, where={"split": ["test"]}), labels, "test")
-    subject = pages.evaluated(params, data_version(raw_dvc), merged_by(labels))
+    test_items = modeling.empty_text_where_missing(
+        read_table(items, where={"split": ["test"]}), params["train"]
+    )
+    test = modeling.split_with_labels(test_items, labels, "test")
+    subject = pages.evaluated(params, data_version(raw_dvc), merged_by(labels), fitted)
     result = evaluate_model(model, test, classes, params["evaluate"]["top_confusions"], subject)
     # Every page is made before the first is written: a template that cannot draw stops the
     # stage with no new metrics beside old charts.
@@ -75,7 +78,9 @@ def evaluate(
     report_page = run_report(result, pictures)
     train_ids = read_table(items, ["item_id", "split"], where={"split": ["train"]})
     train_rows = modeling.split_with_labels(train_ids, labels, "train")
-    counts = train_rows["label"].astype(str).value_counts().reindex(classes).fillna(0).astype(int)
+    fitted_on, _ = modeling.sample_weights(train_rows, params["train"])  # drop mode leaves some
+    fitted_labels = train_rows.loc[fitted_on.to_numpy(bool), "label"].astype(str)
+    counts = fitted_labels.value_counts().reindex(classes).fillna(0).astype(int)
     card = pages.model_card(
         result.metrics,
         params,

@@ -100,7 +100,7 @@ def train(
         + (
             f"{summary['label_issues']} likely label errors"
             if summary["label_issues"] is not None
-            else "label errors not ranked (train.label_issues off, or too few items)"
+            else "label errors not ranked (train.label_issues off, or a class has under 2 items)"
         ),
         err=True,
     )

@@ -24,9 +24,19 @@ if TYPE_CHECKING:
 
 @contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
+
+    A temporary file a killed run left for the same path (kill -9 between write and rename)
+    is removed first: it would otherwise stay beside the outputs, where `git add -A` finds it.
+    """
+    import re
+
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    stale = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}\.tmp")  # mkstemp's names
+    for left in target.parent.iterdir():
+        if stale.fullmatch(left.name):
+            left.unlink(missing_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)

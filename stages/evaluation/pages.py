@@ -14,14 +14,20 @@ from stages.core.markup import markdown_text, quantity
 from stages.evaluation.scoring import CALIBRATION_BINS, wilson_interval
 
 
-def evaluated(params: dict[str, Any], data_version: str, merged_by: str) -> str:
-    """One line saying what was evaluated: an experiment's report must say which model it is."""
+def evaluated(
+    params: dict[str, Any], data_version: str, merged_by: str, fitted: dict[str, Any] | None = None
+) -> str:
+    """One line saying what was evaluated: an experiment's report must say which model it is,
+    with the values a grid chose (``fitted``: models/train.json), not the params' defaults."""
     train = params.get("train") or {}
     model = str(train.get("model"))
-    settings = ", ".join(f"{key} {value}" for key, value in (train.get(model) or {}).items())
+    chosen = (fitted or {}).get("best_params") or {}
+    values = {**(train.get(model) or {}), **chosen}
+    settings = ", ".join(f"{key} {value}" for key, value in values.items())
+    tuned = f"; {_tuned(fitted or {})}" if chosen else ""
     return (
         f"Model `{model}`"
-        + (f" ({markdown_text(settings)})" if settings else "")
+        + (f" ({markdown_text(settings + tuned)})" if settings else "")
         + f", labels merged by {markdown_text(merged_by)}"
         + f", data version `data/raw.dvc` md5 `{markdown_text(data_version)}`"
         + f", seed {markdown_text(params.get('seed'))}."
@@ -137,6 +143,11 @@ def model_card(
         "```yaml",
         yaml.safe_dump({"train": shown}, sort_keys=True).rstrip(),
         "```",
+        *(
+            ["", f"The fitted model's values: {markdown_text(_tuned(fitted))}."]
+            if fitted.get("best_params")
+            else []
+        ),
         "",
         "## Label distribution (training items)",
         "",
@@ -189,6 +200,11 @@ def _merging_lines(merging: dict[str, Any]) -> list[str]:
         f"{quantity(merging.get('relabel_tasks', 0), 'uncertain item')} sent back for another "
         "round.",
     ]
+
+
+def _tuned(fitted: dict[str, Any]) -> str:
+    chosen = ", ".join(f"{key} {value}" for key, value in fitted["best_params"].items())
+    return f"{chosen} chosen by the grid, cross-validated score {_fmt(fitted.get('cv_score'))}"
 
 
 def _gold_line(merging: dict[str, Any]) -> str:

@@ -52,11 +52,13 @@ def score(actual: pd.Series, probabilities: np.ndarray, classes: list[str]) -> d
         ),
         "brier": float(((probabilities - onehot) ** 2).sum(axis=1).mean()),
         "ece": expected_calibration_error(actual, probabilities, classes),
+        # Undefined is None, not 0: recall and F1 of a class absent from the items, precision
+        # of a class never predicted (scikit-learn's zero_division would print 0.0000).
         "per_class": {
             label: {
-                "precision": float(precision[i]),
-                "recall": float(recall[i]),
-                "f1": float(f1[i]),
+                "precision": float(precision[i]) if (predicted == label).any() else None,
+                "recall": float(recall[i]) if support[i] else None,
+                "f1": float(f1[i]) if support[i] else None,
                 "support": int(support[i]),
                 **ranking[i],
             }

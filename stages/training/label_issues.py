@@ -52,15 +52,22 @@ def out_of_fold_probabilities(
 
 
 def rank_issues(
-    item_ids: pd.Series, labels: pd.Series, probabilities: np.ndarray, classes: np.ndarray
+    item_ids: pd.Series,
+    labels: pd.Series,
+    probabilities: np.ndarray,
+    classes: np.ndarray,
+    expert: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Every item with its label quality; likely issues first, in cleanlab's order."""
+    """Every item with its label quality; likely issues first, in cleanlab's order. Items
+    whose label is an ``expert``'s (gold) are scored but never an issue to send back."""
     from cleanlab.filter import find_label_issues
     from cleanlab.rank import get_label_quality_scores
 
     codes = pd.Index(classes).get_indexer(labels.astype(str))
     quality = get_label_quality_scores(codes, probabilities)
     ranked = find_label_issues(codes, probabilities, return_indices_ranked_by="self_confidence")
+    if expert is not None:
+        ranked = ranked[~expert[ranked]]
     rank = np.full(len(codes), -1)
     rank[ranked] = np.arange(1, len(ranked) + 1)
     table = pd.DataFrame(

@@ -212,6 +212,16 @@ def fit(
     return estimator, search_results
 
 
+def empty_text_where_missing(items: pd.DataFrame, options: dict[str, Any]) -> pd.DataFrame:
+    """A missing text is an empty one (TF-IDF takes no missing value; numeric and categorical
+    columns are imputed inside the pipeline)."""
+    text = complete("train.features", options.get("features"))["text"]
+    present = [column for column in text if column in items.columns]
+    if not present or not items[present].isna().any().any():
+        return items
+    return items.assign(**{column: items[column].fillna("") for column in present})
+
+
 def split_with_labels(items: pd.DataFrame, labels: pd.DataFrame, split: str) -> pd.DataFrame:
     """Items of one split joined with their merged label (items without one are left out)."""
     chosen = items[items["split"] == split]

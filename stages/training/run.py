@@ -34,6 +34,7 @@ def train_model(
 ) -> Trained:
     """Fit ``train`` params' model on the train split; raises ValueError or TypeError for params
     the data cannot take (a model's own complaints included)."""
+    items = modeling.empty_text_where_missing(items, options)
     train_rows = modeling.split_with_labels(items, labels, "train")
     keep, weights = modeling.sample_weights(train_rows, options)
     dropped_low_confidence = int((~keep).sum())
@@ -56,11 +57,14 @@ def train_model(
     if options["label_issues"]["enabled"]:
         folds = options["label_issues"]["folds"]
         with step(f"ranking likely label errors ({folds}-fold confident learning)"):
-            scored = label_issues.out_of_fold_probabilities(
-                estimator, train_rows, targets, weights, folds, seed, n_jobs=n_jobs
+            scored = label_issues.out_of_fold_probabilities(  # the tuned model's params
+                model, train_rows, targets, weights, folds, seed, n_jobs=n_jobs
             )
         if scored is not None:
-            issues = label_issues.rank_issues(train_rows["item_id"], targets, *scored)
+            gold = train_rows.get("is_gold", pd.Series(False, index=train_rows.index))
+            issues = label_issues.rank_issues(
+                train_rows["item_id"], targets, *scored, expert=gold.fillna(False).to_numpy(bool)
+            )
             checked = True
     summary = {
         "model": options["model"],
