@@ -250,56 +250,10 @@ def _standalone_inputs(
     label_list: str | None,
     data: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str], dict[str, int]]:
-    from stages.core.markup import quantity
-    from stages.ingest.delivery import read_delivery
+    from stages.ingest.standalone import read_standalone
 
     given = [label.strip() for label in (label_list or "").split(",") if label.strip()] or None
     _distinct(given or [])
-    # No need to sort: merging codes items and annotators by sorted id.
-    delivery = read_delivery(
-        exports,
-        gold_file,
-        data,
-        given,
-        ordered=False,
-        strict_aliases=False,
-        aliases_file=aliases_file,
-    )
-    terminal.echo_warnings(delivery.export.warnings)
-    _judged_in_set(delivery.annotations, delivery.labels, exports)
-    outside = ~delivery.gold["label"].isin(delivery.labels)
-    if outside.any():  # in the pipeline, validate stops it; here nothing else would
-        from stages.core.errors import DataError
-
-        item, label = delivery.gold.loc[outside, ["item_id", "label"]].iloc[0]
-        reason = f"gold label {label!a} is not in the label set ({', '.join(delivery.labels)})"
-        fix = "; a label no annotator chose needs --labels" if given is None else ""
-        raise DataError(gold_file or exports, f"item {item}", reason + fix)
-    judged = delivery.gold["item_id"].isin(delivery.annotations["item_id"])
-    if not judged.all():  # kept: an expert's label stands alone, but a typo'd id would too
-        unjudged = delivery.gold.loc[~judged, "item_id"]
-        terminal.echo_warnings(
-            [
-                f"{gold_file or exports}: {quantity(len(unjudged), 'gold item')} without "
-                f"judgments (first: {unjudged.iloc[0]!a}), labelled from the gold alone; "
-                "check the ids if they should have judgments"
-            ]
-        )
+    delivery, warnings = read_standalone(exports, gold_file, aliases_file, given, data)
+    terminal.echo_warnings(warnings)
     return delivery.annotations, delivery.gold, delivery.labels, delivery.export.skipped
-
-
-def _judged_in_set(annotations: pd.DataFrame, labels: list[str], exports: Path) -> None:
-    """Every judgment's label is one of --labels: name the first that is not by its file,
-    item and annotator (in the pipeline, validate does this)."""
-    from stages.core.errors import DataError
-
-    outside = ~annotations["label"].isin(labels)
-    if outside.any():
-        first = annotations[outside].iloc[0]
-        where = exports / str(first["source"]) if exports.is_dir() else exports
-        record = f"item {first['item_id']}, annotator {first['annotator_id']}"
-        reason = (
-            f"label {first['label']!a} is not in --labels ({', '.join(labels)}); "
-            f"{int(outside.sum())} judgment(s) in all: add it there, or map it in data.aliases"
-        )
-        raise DataError(where, record, reason)
