@@ -194,3 +194,18 @@ def test_a_grid_value_the_model_refuses_is_an_error_not_a_score_of_nan(items):
         modeling.fit(
             items, items["label"], pd.Series(1.0, index=items.index), estimator, options, 3
         )
+
+
+def test_a_class_of_one_train_item_leaves_only_its_item_unranked(items):
+    """Confident learning needs each class in two folds: a class with one item is left out of
+    the ranking, and every other item is still ranked (before, the whole ranking was off)."""
+    from stages.core.params import complete
+    from stages.training.run import train_model
+
+    items = pd.concat([items, items.iloc[[0]].assign(item_id="odd", label="rare")])
+    labels = items[["item_id", "label"]].assign(confidence=1.0, is_gold=False)
+    options = complete("train", {**OPTIONS, "label_issues": {"enabled": True, "folds": 3}})
+    trained = train_model(items.drop(columns="label"), labels, options, seed=0)
+    assert trained.summary["label_issues"] is not None
+    assert trained.summary["label_issues_unranked"] == 1
+    assert len(trained.issues) == 120 and "odd" not in set(trained.issues["item_id"])

@@ -100,7 +100,13 @@ def train(
         + (
             f"{summary['label_issues']} likely label errors"
             if summary["label_issues"] is not None
-            else "label errors not ranked (train.label_issues off, or a class has under 2 items)"
+            else "label errors not ranked (train.label_issues off, or too few classes)"
+        )
+        + (
+            f"\ntrain: {summary['label_issues_unranked']} item(s) of classes with one train item "
+            "not ranked (no fold can score them)"
+            if summary.get("label_issues_unranked")
+            else ""
         ),
         err=True,
     )

@@ -54,17 +54,23 @@ def train_model(
         raise UntrustedModel(f"model holds types not in TRUSTED_TYPES: {', '.join(unknown)}")
     issues = pd.DataFrame(columns=label_issues.ISSUE_COLUMNS)
     checked = False  # not checked (turned off, too few items) is no count, not 0
+    # A class of one item cannot be cross-validated: its items stay unranked, not the rest.
+    rankable = targets.map(targets.value_counts()).ge(2).to_numpy()
+    unranked = int((~rankable).sum())
     if options["label_issues"]["enabled"]:
         folds = options["label_issues"]["folds"]
+        rows = train_rows[rankable].reset_index(drop=True)
         with step(f"ranking likely label errors ({folds}-fold confident learning)"):
             scored = label_issues.out_of_fold_probabilities(  # the tuned model's params
-                model, train_rows, targets, weights, folds, seed, n_jobs=n_jobs
-            )
+                model, rows, targets[rankable].reset_index(drop=True),
+                weights[rankable].reset_index(drop=True), folds, seed, n_jobs=n_jobs,
+            )  # fmt: skip
         if scored is not None:
-            gold = train_rows.get("is_gold", pd.Series(False, index=train_rows.index))
+            gold = rows.get("is_gold", pd.Series(False, index=rows.index))
             issues = label_issues.rank_issues(
-                train_rows["item_id"], targets, *scored, expert=gold.fillna(False).to_numpy(bool)
-            )
+                rows["item_id"], rows["label"].astype(str), *scored,
+                expert=gold.fillna(False).to_numpy(bool),
+            )  # fmt: skip
             checked = True
     summary = {
         "model": options["model"],
@@ -73,6 +79,8 @@ def train_model(
         "without_merged_label": len(items) - len(train_rows) - dropped_low_confidence,
         "dropped_low_confidence": dropped_low_confidence,
         "label_issues": int(issues["is_issue"].sum()) if checked else None,
+        # Items of a class with one train item: not ranked (no fold could score them).
+        **({"label_issues_unranked": unranked} if checked and unranked else {}),
         **search,
     }
     return Trained(data, issues, summary)
