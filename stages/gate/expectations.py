@@ -7,7 +7,7 @@ annotations are checked against the items that passed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -255,12 +255,7 @@ def _set_aside(
             handled.append(outcome)
             continue
         reasons.iloc[outcome.rows] = reasons.iloc[outcome.rows] + outcome.check.name + ";"
-        handled.append(
-            Outcome(
-                outcome.check, True, outcome.unexpected, outcome.examples, outcome.observed,
-                set_aside=True,
-            )
-        )  # fmt: skip
+        handled.append(replace(outcome, success=True, rows=None, set_aside=True))
     bad = (reasons != "").to_numpy()
     set_aside = frame[bad].assign(reason=reasons[bad].str.rstrip(";").astype("string"))
     return frame[~bad].reset_index(drop=True), set_aside.reset_index(drop=True), handled

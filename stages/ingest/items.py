@@ -71,6 +71,7 @@ def _check_columns(frame: pd.DataFrame, path: Path) -> None:
 def partly_numeric(frame: pd.DataFrame, path: Path) -> list[str]:
     """A warning per text column whose cells are mostly numbers: one stray cell ('?', '1,5')
     makes pandas read the column as text, and `numeric: auto` then leaves it out."""
+    name_row = row_names(path, len(frame))
     notes = []
     for name in frame.columns:
         values = frame[name]
@@ -81,7 +82,7 @@ def partly_numeric(frame: pd.DataFrame, path: Path) -> list[str]:
         if len(given) and numbers.notna().mean() > 0.5:
             stray = numbers.isna()
             first = given[stray].iloc[0]
-            record = row_names(path, len(frame))(values.index.get_loc(given.index[stray][0]))
+            record = name_row(values.index.get_loc(given.index[stray][0]))
             notes.append(
                 f"{path.name}: column {name!r} is numbers but for {int(stray.sum())} cell(s) "
                 f"({record}: {first!a}), so it is read as text and not as a numeric "

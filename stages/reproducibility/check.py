@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,7 +101,7 @@ MISSING = "in neither the DVC cache nor the remote: run `dvc push` where it was 
 CHANGED_INPUT = "changed since the commit"
 
 
-def check_committed(root: Path, outputs: set[str] = frozenset()) -> list[Problem]:
+def check_committed(root: Path, outputs: Collection[str] = ()) -> list[Problem]:
     """Step 1: code, params and data as committed, and every output stored somewhere.
 
     dvc.lock and the ``outputs`` it names are left to ``compare_outputs``: a lock and outputs
@@ -133,7 +134,7 @@ def check_committed(root: Path, outputs: set[str] = frozenset()) -> list[Problem
     return problems
 
 
-def _inside(path: str, outputs: set[str]) -> bool:
+def _inside(path: str, outputs: Collection[str]) -> bool:
     return any(path == out or path.startswith(out.rstrip("/") + "/") for out in outputs)
 
 

@@ -60,17 +60,17 @@ def train_model(
     if options["label_issues"]["enabled"]:
         folds = options["label_issues"]["folds"]
         rows = train_rows[rankable].reset_index(drop=True)
+        ranked_targets = targets[rankable].reset_index(drop=True)
         with step(f"ranking likely label errors ({folds}-fold confident learning)"):
             scored = label_issues.out_of_fold_probabilities(  # the tuned model's params
-                model, rows, targets[rankable].reset_index(drop=True),
-                weights[rankable].reset_index(drop=True), folds, seed, n_jobs=n_jobs,
+                model, rows, ranked_targets, weights[rankable].reset_index(drop=True), folds,
+                seed, n_jobs=n_jobs,
             )  # fmt: skip
         if scored is not None:
             gold = rows.get("is_gold", pd.Series(False, index=rows.index))
             issues = label_issues.rank_issues(
-                rows["item_id"], rows["label"].astype(str), *scored,
-                expert=gold.fillna(False).to_numpy(bool),
-            )  # fmt: skip
+                rows["item_id"], ranked_targets, *scored, expert=gold.fillna(False).to_numpy(bool)
+            )
             checked = True
     summary = {
         "model": options["model"],
