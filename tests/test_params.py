@@ -48,6 +48,10 @@ def test_the_template_params_are_valid_and_every_section_is_filled():
          "data.aliases.GOOD", "'GOOD' and 'good' are one spelling mapped to two labels"),
         # beyond what compiled code takes (an overflow inside scikit-learn), or hours of work
         ({"train": {"linear_svm": {"max_iter": 10**20}}}, "train.linear_svm.max_iter", "at most 2147483647"),
+        ({"train": {"linear_svm": {"calibration": "platt"}}}, "train.linear_svm.calibration",
+         "one of temperature, sigmoid, isotonic"),
+        ({"train": {"linear_svm": {"calibration_folds": 1}}}, "train.linear_svm.calibration_folds",
+         "at least 2"),
         ({"train": {"random_forest": {"n_estimators": 10**6}}}, "train.random_forest.n_estimators",
          "must be an integer at least 1 and at most 10000, got 1000000"),
         ({"train": {"model": "random_forest", "grid": {"n_estimators": [100, 10**20]}}}, "train.grid.n_estimators",

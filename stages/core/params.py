@@ -150,7 +150,13 @@ SCHEMA: dict[str, Any] = {
             "min_confidence": number(0.6, 0.0, 1.0),
         },
         "logistic_regression": {"C": number(1.0, 0.0, open_low=True), "max_iter": integer(2000, 1)},
-        "linear_svm": {"C": number(0.1, 0.0, open_low=True), "max_iter": integer(5000, 1)},
+        "linear_svm": {
+            "C": number(0.1, 0.0, open_low=True),
+            "max_iter": integer(5000, 1),
+            # probabilities from the SVM's scores, fitted on held-out folds (training/modeling.py)
+            "calibration": choice("temperature", ("temperature", "sigmoid", "isotonic")),
+            "calibration_folds": integer(3, low=2),
+        },
         # Work bounds against a typo (an extra zero or two): past them a fit runs for hours.
         "random_forest": {
             "n_estimators": integer(200, low=1, high=10_000),

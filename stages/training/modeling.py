@@ -96,11 +96,11 @@ def build_model(options: dict[str, Any], seed: int) -> Any:
     name = options["model"]
     hyper = dict(options[name])
     if name == "linear_svm":  # calibrated, so that it gives probabilities
-        folds = int(hyper.pop("calibration_folds", 3))
+        folds = hyper.pop("calibration_folds")
         # Temperature scaling: one softmax over all classes. Sigmoid and isotonic calibrate
         # each class against the rest, then renormalise (scikit-learn's docs), which left the
         # demo's SVM under-confident everywhere (ECE 0.18).
-        method = hyper.pop("calibration", "temperature")
+        method = hyper.pop("calibration")
         return CalibratedClassifierCV(
             LinearSVC(**{"random_state": seed, **hyper}), method=method, cv=folds
         )
