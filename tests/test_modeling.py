@@ -72,6 +72,8 @@ def test_every_model_learns_saves_safely_and_reloads(items, model, tmp_path):
     (tmp_path / "model.skops").write_bytes(data)
     loaded = model_io.load(tmp_path / "model.skops")
     assert np.allclose(loaded.predict_proba(items), fitted.predict_proba(items))
+    by_name = model_io.load(str(tmp_path / "model.skops"))  # as a notebook would call it
+    assert np.array_equal(by_name.predict_proba(items), loaded.predict_proba(items))
 
 
 def test_a_grid_tunes_the_calibrated_svm_by_its_own_param_names(items):

@@ -9,6 +9,7 @@ the same model the same bytes.
 from __future__ import annotations
 
 import io
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -108,14 +109,16 @@ def untrusted(data: bytes) -> list[str]:
     return [name for name in sio.get_untrusted_types(data=data) if name not in TRUSTED_TYPES]
 
 
-def load(path: Path) -> Any:
-    """Load a model file; types outside the trusted list are refused, never executed."""
+def load(path: str | os.PathLike[str]) -> Any:
+    """Load a model file (a path or its name, as a notebook gives it); types outside the
+    trusted list are refused, never executed."""
     import zipfile
 
     import skops.io as sio
 
     from stages.core.errors import DataError
 
+    path = Path(path)
     data = path.read_bytes()
     try:
         unknown = untrusted(data)
