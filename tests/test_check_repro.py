@@ -62,7 +62,7 @@ def test_a_tampered_committed_lock_fails_after_the_rerun(project):
     assert result.returncode == 1
     assert (
         f"mismatch: data/labels: md5 bbbbbbbbbbbb, {labels['size']} bytes -> md5 {labels['md5'][:12]}"
-        in result.stderr
+        in "\n".join(_messages(result.stderr))
     )
 
 
@@ -83,7 +83,7 @@ def test_a_lock_made_with_other_kernels_is_diagnosed(project):
             f"this machine does not run the reference numerics: {result.stderr.splitlines()[0]}"
         )
     assert result.returncode == 1
-    mismatches = [text for text in result.stderr.splitlines() if text.startswith("mismatch: ")]
+    mismatches = [text for text in _messages(result.stderr) if text.startswith("mismatch: ")]
     assert mismatches, result.stderr
     for line in mismatches:  # path, old and new hash and size, and what changed
         assert " -> md5 " in line and " bytes" in line, line
@@ -118,8 +118,21 @@ def _out(lock_text: str, stage: str, path: str) -> dict:
     )
 
 
+def _messages(stderr: str) -> list[str]:
+    """Each message on one line, its continuation lines (indented) joined; every printed
+    line is under 100 columns."""
+    assert all(len(line) < 100 for line in stderr.splitlines()), stderr
+    messages: list[str] = []
+    for line in stderr.splitlines():
+        if line.startswith("  ") and messages:
+            messages[-1] += " " + line.strip()
+        else:
+            messages.append(line)
+    return messages
+
+
 def _mismatch(stderr: str, path: str) -> str:
-    lines = [text for text in stderr.splitlines() if text.startswith(f"mismatch: {path}:")]
+    lines = [text for text in _messages(stderr) if text.startswith(f"mismatch: {path}:")]
     assert lines, stderr
     return lines[-1]
 
@@ -133,9 +146,9 @@ def test_a_changed_raw_file_or_param_is_named_and_not_called_a_failure_to_reprod
     result = check(project)
     assert result.returncode == 1
     assert "changed: data/raw: changed since the commit (modified, per data/raw.dvc): " \
-        "`dvc checkout data/raw.dvc` restores it" in result.stderr  # fmt: skip
+        "`dvc checkout data/raw.dvc` restores it" in "\n".join(_messages(result.stderr))  # fmt: skip
     assert "changed: params.yaml: changed since the commit (HEAD): commit it, or " \
-        "`git checkout HEAD -- params.yaml`" in result.stderr  # fmt: skip
+        "`git checkout HEAD -- params.yaml`" in "\n".join(_messages(result.stderr))  # fmt: skip
     assert "does not reproduce" not in result.stderr and "mismatch" not in result.stderr
     assert "the working tree is not the commit (2 inputs changed)" in " ".join(
         result.stderr.split()

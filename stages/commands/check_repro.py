@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from stages.commands import params_option
+
+if TYPE_CHECKING:
+    from stages.reproducibility.check import Problem
 
 
 @click.command("check-repro")
@@ -19,7 +23,7 @@ def check_repro(params_file: Path, skip_rerun: bool) -> None:
     1. tracked files as committed, data as dvc.lock says, every output in the cache or remote;
     2. `dvc repro -f` reruns everything from scratch and each output's hash is compared
        with the commit's;
-    3. on a mismatch, exits 1 with one line per output: old and new hash and size, and what
+    3. on a mismatch, exits 1 with one message per output: old and new hash and size, and what
        changed (rows, columns, values, metric deltas, how far the model's parameters moved).
     On the reference numerics (docs/reproducibility.md) every byte must match; elsewhere
     values must match within reproducibility.value_tolerance and metrics within
@@ -49,7 +53,7 @@ def check_repro(params_file: Path, skip_rerun: bool) -> None:
     changed = [problem for problem in problems if problem.what.startswith(repro.CHANGED_INPUT)]
     if changed:  # outputs of other inputs would differ anyway: nothing more to learn
         for problem in changed:
-            click.echo(f"changed: {problem.line()}", err=True)
+            click.echo(_message("changed: ", problem), err=True)
         click.echo(
             wrapped(
                 "check-repro: ",
@@ -75,7 +79,7 @@ def check_repro(params_file: Path, skip_rerun: bool) -> None:
             after = repro.working_outputs(root)
             problems += repro.compare_outputs(root, committed, after, metrics, rule)
     for problem in problems:
-        click.echo(f"mismatch: {problem.line()}", err=True)
+        click.echo(_message("mismatch: ", problem), err=True)
     if problems:
         click.echo(
             wrapped(
@@ -98,3 +102,11 @@ def check_repro(params_file: Path, skip_rerun: bool) -> None:
         ),
         err=True,
     )
+
+
+def _message(prefix: str, problem: Problem) -> str:
+    """One message per output, its path first, in lines under 100 columns (continuation
+    lines indented), never cut: every difference it lists is part of the diagnosis."""
+    from stages.core.terminal import wrapped
+
+    return wrapped(prefix, problem.what, path=problem.path, limit=10_000)

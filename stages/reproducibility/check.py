@@ -6,7 +6,7 @@ copy, which ``dvc repro`` rewrites and, with autostage, stages) and the outputs 
 1. The commit is complete: tracked files as committed, the workspace's data as dvc.lock says,
    every output in the DVC cache or the remote.
 2. ``dvc repro -f`` reruns everything; each output's new hash is compared with HEAD's.
-3. A mismatch is one line per output: path, old and new hash and size, and what changed
+3. A mismatch is one message per output: path, old and new hash and size, and what changed
    (rows, columns, values, metric deltas, how far the model's parameters moved).
 
 The rule depends on the machine (docs/reproducibility.md): on the reference numerics every
