@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from stages.truth.agreement import (
+    cohen_kappa,
     cohen_kappa_table,
     fleiss_kappa,
     krippendorff_alpha_nominal,
-    pairwise_tables,
+    pair_counts,
 )
 
 EXAMPLES = {
@@ -115,7 +116,7 @@ def test_cohen_kappa_examples(table, expected):
     assert round(float(cohen_kappa_table(table)), 4) == expected
 
 
-def test_pairwise_tables_rebuild_the_contingency_table():
+def test_pair_counts_hold_what_the_contingency_table_gives_kappa():
     table = np.array([[0, 4, 1], [0, 8, 0], [0, 1, 5]])
     item, annotator, label = [], [], []
     unit = 0
@@ -126,6 +127,24 @@ def test_pairwise_tables_rebuild_the_contingency_table():
                 annotator += [0, 1]
                 label += [first, second]
                 unit += 1
-    pairs, tables = pairwise_tables(np.array(item), np.array(annotator), np.array(label), 2, 3)
-    assert pairs.tolist() == [[0, 1]]
-    assert np.array_equal(tables[0], table)
+    counts = pair_counts(np.array(item), np.array(annotator), np.array(label), 2, 3)
+    assert counts.pairs.tolist() == [[0, 1]]
+    assert counts.agree.tolist() == [13.0]
+    assert counts.first.tolist() == [table.sum(axis=1).tolist()]
+    assert counts.second.tolist() == [table.sum(axis=0).tolist()]
+    kappa = cohen_kappa(counts.agree, counts.first, counts.second)
+    assert kappa[0] == pytest.approx(cohen_kappa_table(table))
+    fewer = pair_counts(np.array(item), np.array(annotator), np.array(label), 2, 3, 20)
+    assert fewer.pairs.shape == (0, 2) and fewer.first.shape == (0, 3)  # 19 shared items
+
+
+def test_pair_counts_memory_grows_with_pairs_not_classes_squared():
+    """200 classes, 120 annotators: P x K arrays (a P x K x K table stack was 2 GB here)."""
+    rng = np.random.default_rng(0)
+    item = np.repeat(np.arange(3000), 5)
+    annotator = np.concatenate([rng.choice(120, 5, replace=False) for _ in range(3000)])
+    label = rng.integers(0, 200, len(item))
+    counts = pair_counts(item, annotator, label, 120, 200, min_overlap=1)
+    assert counts.first.shape == (len(counts.pairs), 200)
+    assert (counts.first.sum(axis=1) == counts.second.sum(axis=1)).all()
+    assert counts.first.sum() == len(item) * 4 / 2  # each item: 5 annotators, 10 pairs

@@ -504,6 +504,25 @@ def test_standalone_counts_the_records_that_held_no_judgment(tmp_path):
     assert report["skipped_records"] == {"db.jsonl: ignored task": 2}
 
 
+@pytest.mark.parametrize("labels", [[], ["--labels", "SPAM,HAM"]])
+def test_standalone_an_export_without_judgments_is_one_error_not_a_crash(tmp_path, labels):
+    lines = [{"meta": {"item_id": f"i{k}"}, "label": "SPAM", "answer": "ignore",
+              "_annotator_id": "a"} for k in range(3)]  # fmt: skip
+    (tmp_path / "db.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    (tmp_path / "header.csv").write_text("item_id,annotator_id,label\n")
+    for export, why in (("db.jsonl", " (3 records skipped, e.g. db.jsonl: ignored task)"),
+                        ("header.csv", "")):  # fmt: skip
+        args = ["label-merge", "--annotations", str(tmp_path / export), *labels,
+                "--out", str(tmp_path / "out"), "--params", str(tmp_path / "none.yaml")]  # fmt: skip
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2, result.output
+        assert error_message(result.output).endswith(
+            f"{export}: no judgments to merge{why}; export again once annotators have "
+            "labelled items"
+        )
+        assert not (tmp_path / "out").exists()
+
+
 def test_standalone_gold_for_an_item_nobody_judged_is_kept_and_warned_about(tmp_path):
     annotations = tmp_path / "batch.csv"
     annotations.write_text("item_id,annotator_id,label\ni1,a,cat\ni1,b,dog\ni2,a,dog\n")

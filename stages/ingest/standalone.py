@@ -30,6 +30,15 @@ def read_standalone(
         strict_aliases=False,
         aliases_file=aliases_file,
     )
+    if delivery.annotations.empty:  # nothing to merge: say so, not a division by zero later
+        skipped = delivery.export.skipped
+        why = (
+            f" ({quantity(sum(skipped.values()), 'record')} skipped, e.g. {next(iter(skipped))})"
+            if skipped
+            else ""
+        )
+        reason = f"no judgments to merge{why}; export again once annotators have labelled items"
+        raise DataError(exports, None, reason)
     _judged_in_set(delivery, exports)
     gold, labels = delivery.gold, delivery.labels
     outside = ~gold["label"].isin(labels)

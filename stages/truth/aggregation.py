@@ -103,25 +103,6 @@ def by_pair_matrix(judgments: Judgments) -> sparse.csr_matrix:
     return sparse.csr_matrix((ones, (rows, judgments.item)), shape=shape)
 
 
-def annotator_confusion(
-    judgments: Judgments, posterior: np.ndarray, smoothing: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """One M-step: class prior and each annotator's confusion matrix (true x observed).
-
-    For methods that fit no confusion matrices (majority vote), this estimates them from the
-    final posterior, so every method gets the same annotator report.
-    """
-    n_classes = judgments.n_classes
-    judged = np.bincount(judgments.item, minlength=judgments.n_items) > 0
-    prior = class_prior(posterior, judged, smoothing)
-    observed = (by_pair_matrix(judgments) @ posterior).reshape(
-        judgments.n_annotators, n_classes, n_classes
-    )
-    confusion = observed.transpose(0, 2, 1) + smoothing
-    confusion /= confusion.sum(axis=2, keepdims=True)
-    return confusion, prior
-
-
 @dataclass(frozen=True)
 class EMSetup:
     """What every EM method needs once: sparse design matrices and a majority-vote start.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import sparse
 
@@ -67,36 +69,64 @@ def fleiss_kappa(item: np.ndarray, label: np.ndarray, n_classes: int) -> tuple[f
 def cohen_kappa_table(table: np.ndarray) -> np.ndarray:
     """Cohen's kappa of one K x K contingency table, or of a stack of them (..., K, K)."""
     table = np.asarray(table, dtype=np.float64)
-    total = table.sum(axis=(-2, -1))
-    observed = np.trace(table, axis1=-2, axis2=-1) / total
-    expected = (table.sum(axis=-1) * table.sum(axis=-2)).sum(axis=-1) / total**2
+    return cohen_kappa(np.trace(table, axis1=-2, axis2=-1), table.sum(axis=-1), table.sum(axis=-2))
+
+
+def cohen_kappa(agree: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Cohen's kappa from a table's diagonal sum and its two marginals (..., K): all that it
+    needs, so that no K x K table per annotator pair is ever built."""
+    total = first.sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
+        observed = agree / total
+        expected = (first * second).sum(axis=-1) / total**2
         return np.where(expected < 1.0, (observed - expected) / (1.0 - expected), np.nan)
 
 
-def pairwise_tables(
-    item: np.ndarray, annotator: np.ndarray, label: np.ndarray, n_annotators: int, n_classes: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Every annotator pair that shares an item, with its K x K table of joint judgments.
+@dataclass(frozen=True)
+class PairCounts:
+    """Every annotator pair sharing at least ``min_overlap`` items: on those items, how often
+    they agree and how each one's labels are spread. P pairs x K classes, never P x K x K."""
 
-    Returns ``pairs`` (P x 2, first < second) and ``tables`` (P x K x K). Built from one sparse
-    product (items x annotator-labels), so cost grows with the judgment pairs, not with items.
-    """
+    pairs: np.ndarray  # P x 2 annotator codes, first < second
+    agree: np.ndarray  # P
+    first: np.ndarray  # P x K: the first annotator's labels on the shared items
+    second: np.ndarray  # P x K: the second's
+
+
+def pair_counts(
+    item: np.ndarray,
+    annotator: np.ndarray,
+    label: np.ndarray,
+    n_annotators: int,
+    n_classes: int,
+    min_overlap: int = 1,
+) -> PairCounts:
+    """Built from one sparse product (items x annotator-labels), so cost grows with the
+    judgment pairs, not with items, and memory with the pairs kept, not with K squared."""
     columns = annotator * n_classes + label
     _, item_codes = np.unique(item, return_inverse=True)
     indicator = sparse.csr_matrix(
         (np.ones(len(item)), (item_codes, columns)),
         shape=(item_codes.max() + 1 if len(item) else 0, n_annotators * n_classes),
     )
-    joint = (indicator.T @ indicator).tocoo()
+    joint = sparse.triu(indicator.T @ indicator, format="coo")
     first, second = joint.row // n_classes, joint.col // n_classes
-    keep = first < second
-    first, second = first[keep], second[keep]
-    first_label, second_label = joint.row[keep] % n_classes, joint.col[keep] % n_classes
-    pair_keys, pair_index = np.unique(
-        first.astype(np.int64) * n_annotators + second, return_inverse=True
+    keys = first.astype(np.int64) * n_annotators + second
+    pair_keys, pair_index = np.unique(keys, return_inverse=True)
+    shared = np.bincount(pair_index, weights=joint.data)  # items both judged
+    keep = (pair_keys // n_annotators < pair_keys % n_annotators) & (shared >= min_overlap)
+    renumber = np.cumsum(keep) - 1
+    rows = keep[pair_index]
+    index, value = renumber[pair_index[rows]], joint.data[rows]
+    first_label, second_label = joint.row[rows] % n_classes, joint.col[rows] % n_classes
+    kept = int(keep.sum())
+    return PairCounts(
+        pairs=np.stack([pair_keys[keep] // n_annotators, pair_keys[keep] % n_annotators], axis=1),
+        agree=np.bincount(index, weights=value * (first_label == second_label), minlength=kept),
+        first=_spread(index * n_classes + first_label, value, kept, n_classes),
+        second=_spread(index * n_classes + second_label, value, kept, n_classes),
     )
-    tables = np.zeros((len(pair_keys), n_classes, n_classes))
-    np.add.at(tables, (pair_index, first_label, second_label), joint.data[keep])
-    pairs = np.stack([pair_keys // n_annotators, pair_keys % n_annotators], axis=1)
-    return pairs, tables
+
+
+def _spread(cells: np.ndarray, weights: np.ndarray, rows: int, n_classes: int) -> np.ndarray:
+    return np.bincount(cells, weights=weights, minlength=rows * n_classes).reshape(rows, n_classes)

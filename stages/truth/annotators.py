@@ -12,19 +12,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from stages.core.markup import plot_rows
 from stages.core.params import complete
-from stages.truth.aggregation import Judgments, annotator_confusion, class_prior
+from stages.truth.aggregation import Judgments, by_pair_matrix
 from stages.truth.agreement import (
-    cohen_kappa_table,
+    cohen_kappa,
     fleiss_kappa,
     krippendorff_alpha_nominal,
-    pairwise_tables,
+    pair_counts,
 )
-
-# Pseudo-count per confusion cell and class when the report estimates matrices itself.
-REPORT_SMOOTHING = 0.01
 
 ANNOTATOR_COLUMNS = [
     "annotator_id",
@@ -49,17 +47,17 @@ class PairKappas:
 
     @classmethod
     def of(cls, judgments: Judgments, min_overlap: int) -> PairKappas:
-        pairs, tables = pairwise_tables(
+        counts = pair_counts(
             judgments.item,
             judgments.annotator,
             judgments.label,
             judgments.n_annotators,
             judgments.n_classes,
+            min_overlap,
         )
-        keep = tables.sum(axis=(1, 2)) >= min_overlap
-        kappas = cohen_kappa_table(tables[keep]) if keep.any() else np.zeros(0)
+        kappas = cohen_kappa(counts.agree, counts.first, counts.second)
         valid = ~np.isnan(kappas)
-        return cls(pairs[keep][valid], kappas[valid])
+        return cls(counts.pairs[valid], kappas[valid])
 
     def per_annotator(self, n_annotators: int) -> np.ndarray:
         """Each annotator's mean kappa with the others (NaN without a qualifying pair)."""
@@ -104,23 +102,55 @@ def agreement_by_batch(
     return result
 
 
-def spammer_score(confusion: np.ndarray) -> np.ndarray:
+def spammer_score(confusion: np.ndarray, evidence: np.ndarray | None = None) -> np.ndarray:
     """Raykar & Yu (2012): how different an annotator's confusion rows are from each other.
 
     0 when the answer does not depend on the true class (a spammer, whatever the answer
     distribution), 1 for a perfect annotator. ``confusion``: annotators x true x observed.
+    ``evidence`` (annotators x true classes: the judgments behind each row) weights each pair
+    of rows by the judgments behind both, so that rows of classes an annotator never met (most
+    of them with many classes, or a class nobody chose) do not pass for a spammer's identical
+    rows; equal weights give the paper's score. NaN with evidence on fewer than two classes.
     """
-    n_classes = confusion.shape[1]
-    if n_classes < 2:
-        return np.zeros(len(confusion))
-    gaps = confusion[:, :, None, :] - confusion[:, None, :, :]
-    return (gaps**2).sum(axis=(1, 2, 3)) / (2.0 * n_classes * (n_classes - 1))
+    n_annotators, n_classes, _ = confusion.shape
+    weight = np.ones((n_annotators, n_classes)) if evidence is None else evidence
+    total = weight.sum(axis=1)
+    # sum over pairs of w_c w_c' |r_c - r_c'|^2, without the annotators x K x K x K array
+    norms = (weight * (confusion**2).sum(axis=2)).sum(axis=1)
+    mean_row = (weight[:, :, None] * confusion).sum(axis=1)
+    gaps = 2.0 * total * norms - 2.0 * (mean_row**2).sum(axis=1)
+    pairs = 2.0 * (total**2 - (weight**2).sum(axis=1))  # |e_c - e_c'|^2 = 2 for a perfect one
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(pairs > 1e-9 * np.maximum(total, 1.0) ** 2, gaps / pairs, np.nan)
+    return np.clip(score, 0.0, 1.0)
+
+
+def annotator_evidence(judgments: Judgments, reference: np.ndarray) -> np.ndarray:
+    """Annotators x true classes: how many of each annotator's judgments fall on items of each
+    class, by ``reference`` (items x classes, rows summing to 1)."""
+    ones = np.ones(len(judgments.item), dtype=np.float64)
+    shape = (judgments.n_annotators, judgments.n_items)
+    by_annotator = sparse.csr_matrix((ones, (judgments.annotator, judgments.item)), shape=shape)
+    return np.asarray(by_annotator @ reference)
+
+
+def empirical_confusion(judgments: Judgments, reference: np.ndarray) -> np.ndarray:
+    """Each annotator's confusion rows (true x observed) measured against ``reference``,
+    unsmoothed; a row without evidence is uniform (and weighs nothing in the report)."""
+    n_classes = judgments.n_classes
+    observed = (by_pair_matrix(judgments) @ reference).reshape(
+        judgments.n_annotators, n_classes, n_classes
+    )
+    counts = observed.transpose(0, 2, 1)
+    totals = counts.sum(axis=2, keepdims=True)
+    uniform = np.full_like(counts, 1.0 / n_classes)
+    return np.divide(counts, totals, out=uniform, where=totals > 0)
 
 
 def annotator_report(
     judgments: Judgments,
     annotator_ids: pd.Index,
-    posterior: np.ndarray,
+    reference: np.ndarray,
     final_label: np.ndarray,
     gold_label: np.ndarray,
     options: dict[str, Any],
@@ -132,16 +162,17 @@ def annotator_report(
     ``seconds`` the time spent on each judgment, where the tool recorded it (NaN elsewhere):
     a rushing annotator shows as a low median beside a low spammer score.
 
-    Estimated accuracy and the spammer score come from the method's fitted confusion matrices
-    when it has them, else from matrices estimated against the final posterior.
+    ``reference`` (items x classes) says which class each item is: the method's posterior, or
+    for majority vote the merged label itself (vote shares count the annotator's own vote and
+    blur every row of a split crowd). Estimated accuracy is the annotator's expected accuracy
+    on the items they judged, from the method's fitted confusion matrices when it has them,
+    else from matrices measured against ``reference``; so is the spammer score.
     """
-    smoothing = REPORT_SMOOTHING
+    evidence = annotator_evidence(judgments, reference)
     if fitted_confusion is None:
-        confusion, prior = annotator_confusion(judgments, posterior, smoothing)
-    else:  # the method's own matrices: only the class prior is left to compute
-        judged = np.bincount(judgments.item, minlength=judgments.n_items) > 0
-        confusion, prior = fitted_confusion, class_prior(posterior, judged, smoothing)
-    estimated = (confusion.diagonal(axis1=1, axis2=2) * prior).sum(axis=1)
+        confusion = empirical_confusion(judgments, reference)
+    else:
+        confusion = fitted_confusion
     per_annotator = np.bincount(judgments.annotator, minlength=judgments.n_annotators)
     agrees = final_label[judgments.item] == judgments.label
     agree_share = np.bincount(judgments.annotator, weights=agrees, minlength=judgments.n_annotators)
@@ -152,7 +183,8 @@ def annotator_report(
         weights=gold_label[judgments.item[on_gold]] == judgments.label[on_gold],
         minlength=judgments.n_annotators,
     )
-    score = spammer_score(confusion)
+    right = (confusion.diagonal(axis1=1, axis2=2) * evidence).sum(axis=1)
+    score = spammer_score(confusion, evidence)
     options = complete("label_merge", options)
     flagged = (score < options["spammer_threshold"]) & (
         per_annotator >= options["spammer_min_judgments"]
@@ -166,7 +198,7 @@ def annotator_report(
                 "agreement_with_consensus": agree_share / np.maximum(per_annotator, 1),
                 "gold_judgments": gold_n.astype(np.int64),
                 "gold_accuracy": np.where(gold_n > 0, gold_right / gold_n, np.nan),
-                "estimated_accuracy": estimated,
+                "estimated_accuracy": right / np.maximum(evidence.sum(axis=1), 1e-300),
                 "spammer_score": score,
                 "cohen_kappa_mean": kappas.per_annotator(judgments.n_annotators),
                 "likely_spammer": flagged,

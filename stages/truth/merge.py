@@ -160,6 +160,18 @@ def run_method(
     return Result(result.posterior, label, result.confusion, result.iterations)
 
 
+def report_reference(result: Result, method: str) -> np.ndarray:
+    """Which class each item is, for the annotator report: a model's posterior, but majority
+    vote's merged label itself (its vote shares are no posterior: they hold the annotator's
+    own vote, and a split crowd would make every annotator's rows look alike)."""
+    if method != "majority_vote":
+        return result.posterior
+    reference = result.posterior.copy()
+    labelled = result.label >= 0  # an abstained tie keeps its shares
+    reference[labelled] = np.eye(reference.shape[1])[result.label[labelled]]
+    return reference
+
+
 def merge_labels(
     annotations: pd.DataFrame,
     gold: pd.DataFrame,
@@ -227,7 +239,7 @@ def merge_labels(
     annotators = annotator_report(
         judgments,
         annotator_ids,
-        result.posterior,
+        report_reference(result, method),
         result.label,
         gold_codes,
         options,
