@@ -35,6 +35,15 @@ def test_formulas_are_defused_and_numbers_kept(tmp_path):
     assert "'=1+1" in (tmp_path / "out.csv").read_text()
 
 
+def test_the_escape_can_be_undone_so_distinct_values_stay_distinct():
+    values = ["=x", "'=x", "''=x", "'quoted'", "it's", "-1", "'-1"]
+    frame = pd.DataFrame({"item_id": pd.array(values, dtype="string")})
+    written = spreadsheet_safe(frame)["item_id"].tolist()
+    assert written == ["'=x", "''=x", "'''=x", "''quoted'", "it's", "-1", "''-1"]
+    undone = [value[1:] if value.startswith("'") else value for value in written]
+    assert undone == values
+
+
 def test_a_failed_write_leaves_the_previous_file(tmp_path):
     target = tmp_path / "table.csv"
     target.write_text("old\n")

@@ -102,6 +102,8 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     A label or an id like ``=HYPERLINK(...)`` or ``@SUM(...)`` must not execute when someone
     opens a report in Excel or LibreOffice (CSV injection). Plain numbers written as text
     (``-1``, ``+0.5``) are left alone: spreadsheets read them as numbers, not formulas.
+    A cell that already starts with an apostrophe gets one more, so that the escape can be
+    undone (strip one leading apostrophe) and ``=x`` and ``'=x`` stay two values.
     """
     import pandas as pd
 
@@ -112,7 +114,7 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
         text = safe[column].astype("string")
         risky = text.str.startswith(FORMULA_START).fillna(False)
         numeric = pd.to_numeric(text.where(risky), errors="coerce").notna()
-        flagged = risky & ~numeric
+        flagged = (risky & ~numeric) | text.str.startswith("'").fillna(False)
         if flagged.any():
             safe[column] = text.where(~flagged, "'" + text)
     return safe
