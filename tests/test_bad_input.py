@@ -504,6 +504,23 @@ def test_standalone_counts_the_records_that_held_no_judgment(tmp_path):
     assert report["skipped_records"] == {"db.jsonl: ignored task": 2}
 
 
+def test_standalone_says_how_many_repeated_judgments_it_replaced(tmp_path):
+    """Ids are read without surrounding spaces, so '  i1 ' is i1: the same annotator's two
+    judgments of it become one, and the terminal says so (not only label_merge.json)."""
+    (tmp_path / "a.csv").write_text(
+        "item_id,annotator_id,label\ni1,a,cat\n  i1 ,a,dog\ni1,b,cat\ni2,a,dog\ni2,b,dog\n"
+    )
+    args = ["label-merge", "--annotations", str(tmp_path / "a.csv"), "--out",
+            str(tmp_path / "out"), "--params", str(tmp_path / "none.yaml")]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "label-merge: 1 repeated judgment (one annotator, one item) replaced by the latest" in (
+        result.output
+    )
+    report = json.loads((tmp_path / "out" / "label_merge.json").read_text())
+    assert report["replaced_duplicates"] == 1
+
+
 @pytest.mark.parametrize("labels", [[], ["--labels", "SPAM,HAM"]])
 def test_standalone_an_export_without_judgments_is_one_error_not_a_crash(tmp_path, labels):
     lines = [{"meta": {"item_id": f"i{k}"}, "label": "SPAM", "answer": "ignore",

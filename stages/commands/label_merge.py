@@ -189,6 +189,12 @@ def label_merge(
         click.echo(
             f"label-merge: {held} held no judgment (skipped_records in the report)", err=True
         )
+    if summary["replaced_duplicates"]:  # ids that differ only in spaces end up here too
+        repeated = quantity(summary["replaced_duplicates"], "repeated judgment")
+        click.echo(
+            f"label-merge: {repeated} (one annotator, one item) replaced by the latest",
+            err=True,
+        )
     if "auto" in summary:  # the reason on its own line: lines stay under 100 columns
         click.echo(f"label-merge: auto chose {summary['method']}", err=True)
         click.echo(f"label-merge: {summary['auto']['reason']}", err=True)
