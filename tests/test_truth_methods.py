@@ -8,7 +8,7 @@ import pytest
 from stages.truth.aggregation import EMSetup, Judgments, Result, majority_vote
 from stages.truth.em import dawid_skene, ensemble, fit_members, mace, one_coin
 from stages.truth.merge import fit_methods, run_method
-from stages.truth.method_choice import MIN_GOLD, choose_method
+from stages.truth.method_choice import MIN_GOLD, choose_method, sign_test
 
 
 def _draw(confusions: np.ndarray, n_items: int, seed: int, prior=None):
@@ -100,26 +100,28 @@ def test_methods_are_invariant_to_row_order_and_to_renaming(method):
     assert np.allclose(plain.posterior, other.posterior[items][:, classes], atol=1e-9)
 
 
-def _shifted_annotators(n_items=400, seed=6):
+def _shifted_annotators(n_items=400, seed=6, accuracy=0.8):
     """Five annotators, each right 80% of the time up to their own relabelling of the classes:
     Dawid-Skene untangles them, the symmetric models cannot."""
     shifts = [0, 0, 1, 1, 2]
-    confusions = np.stack([0.8 * np.roll(np.eye(3), shift, axis=1) for shift in shifts]) + 0.2 / 3
+    confusions = np.stack([accuracy * np.roll(np.eye(3), shift, axis=1) for shift in shifts])
+    confusions += (1 - accuracy) / 3
     return _draw(confusions, n_items, seed)
 
 
 def test_auto_picks_the_method_that_gold_favours_and_says_why():
-    judgments, truth = _shifted_annotators()
+    judgments, truth = _shifted_annotators(accuracy=0.6)
     gold = np.full(judgments.n_items, -1)
     gold[:60] = truth[:60]
     options = {"method": "auto"}
-    fits = fit_methods(judgments, options, 0, None)
-    assert (fits["dawid_skene"].label == truth).mean() > (fits["ensemble"].label == truth).mean()
     choice = choose_method(
         judgments, gold, "ensemble", lambda g: fit_methods(judgments, options, 0, g), 0
     )
     assert choice.method == "dawid_skene" and choice.gold_items == 60
-    assert "beat the default ensemble" in choice.reason
+    assert choice.reason == (
+        "it beat the default ensemble: dawid_skene was right on 4 and ensemble on 0 of the gold "
+        "items where they disagree (sign test p = 0.062, under 0.159)"
+    )
     assert set(choice.cv_accuracy) == {
         "ensemble",
         "dawid_skene",
@@ -127,6 +129,29 @@ def test_auto_picks_the_method_that_gold_favours_and_says_why():
         "one_coin",
         "majority_vote",
     }
+
+
+def test_auto_keeps_the_default_when_the_lead_is_two_items():
+    """2 to 0 on the items where they disagree happens one time in four by chance (and passed
+    the normal approximation of one standard error): not enough to switch."""
+    judgments, truth = _shifted_annotators()
+    gold = np.full(judgments.n_items, -1)
+    gold[:60] = truth[:60]
+    options = {"method": "auto"}
+    choice = choose_method(
+        judgments, gold, "ensemble", lambda g: fit_methods(judgments, options, 0, g), 0
+    )
+    assert choice.method == "ensemble"
+    assert choice.cv_accuracy["dawid_skene"] > choice.cv_accuracy["ensemble"]
+    assert (
+        "right on 2 and ensemble on 0" in choice.reason and "p = 0.250, over 0.159" in choice.reason
+    )
+
+
+def test_the_sign_test_is_exact():
+    assert sign_test(2, 0) == 0.25 and sign_test(3, 0) == 0.125 and sign_test(0, 0) == 1.0
+    assert sign_test(12, 3) == pytest.approx(0.017578125)  # 576/32768
+    assert sign_test(600, 400) < 1e-9 and sign_test(400, 600) > 0.999
 
 
 def test_auto_keeps_the_default_with_too_little_gold():

@@ -197,7 +197,7 @@ def label_merge(
         )
     if "auto" in summary:  # the reason on its own line: lines stay under 100 columns
         click.echo(f"label-merge: auto chose {summary['method']}", err=True)
-        click.echo(f"label-merge: {summary['auto']['reason']}", err=True)
+        click.echo(terminal.wrapped("label-merge: ", summary["auto"]["reason"]), err=True)
 
 
 def _alpha(alpha: float | None) -> str:
