@@ -64,6 +64,21 @@ def _text_order(picture: str, words: list[str]) -> list[str]:
     return sorted(words, key=lambda word: picture.index(f">{word}<"))
 
 
+def test_an_annotator_without_gold_gets_no_gold_tick_on_the_dvc_page_either():
+    """`dvc plots show` hands the template CSV cells as strings, an empty one as "" (which
+    isValid lets through, drawn at 0%); the offline report hands it null."""
+    as_dvc_gives_them = pd.DataFrame(
+        {"annotator_id": ["ann", "bo", "cy"], "estimated_accuracy": ["0.9", "0.2", "0.5"],
+         "gold_accuracy": ["1.0", "", "0.5"], "judgments": ["10", "12", "3"],
+         "flag": ["ok", "likely spammer", "ok"]}
+    )  # fmt: skip
+    for rows in (as_dvc_gives_them, SAMPLES["annotators.csv"]):
+        picture = charts.svg(charts.spec("annotators.csv", rows, PROJECT_ROOT / ".dvc" / "plots"))
+        ticks = picture.split('class="mark-rect role-mark layer_1_marks"', 1)[1].split("</g>")[0]
+        with_gold = rows["gold_accuracy"].replace("", None).notna().sum()
+        assert ticks.count("<path") == with_gold
+
+
 def test_charts_follow_the_label_set_order_and_cut_long_labels():
     """Ordinal labels read low, medium, high (not alphabetically); 2 comes before 10; a label
     of 200 characters is cut in its panel's title instead of widening the chart."""
