@@ -30,10 +30,19 @@ $(VENV)/.synced: uv.lock pyproject.toml $(UV)
 	@touch $@
 
 # The demo data, byte-identical to what data/raw.dvc records; `dvc add` also puts it in the
-# cache, which queued experiments (`dvc exp run --queue`) check out from.
+# cache, which queued experiments (`dvc exp run --queue`) check out from. In a clone of a
+# team's project data/raw.dvc records the team's data: the demo must not replace it, so the
+# committed record is restored and the data pulled from the DVC remote.
 data/raw: | $(VENV)/.synced
 	python -m stages demo-data --out data/raw
 	dvc add -q data/raw
+	@if git cat-file -e HEAD:data/raw.dvc 2>/dev/null && ! git diff --quiet HEAD -- data/raw.dvc; then \
+	  git checkout -q HEAD -- data/raw.dvc && rm -rf data/raw && \
+	  echo "data/raw.dvc records your team's data, not the demo: dvc pull data/raw.dvc" && \
+	  { dvc pull data/raw.dvc || { echo "error: data/raw.dvc records your team's data and" \
+	    "dvc pull could not get it: set up the remote's credentials (README, 'Sharing data:" \
+	    "remotes'), then run make repro again" >&2; rm -rf data/raw; exit 2; }; }; \
+	fi
 
 repro: $(VENV)/.synced data/raw  ## set up .venv, make the demo data if data/raw/ is absent, run the pipeline
 	dvc repro

@@ -212,6 +212,44 @@ def test_fresh_clone_make_repro_reproduces_the_commit(repo, tmp_path):
     assert any((clone / ".dvc-remote").rglob("*"))
 
 
+def test_a_teammates_clone_gets_the_teams_data_not_the_demo(repo, tmp_path):
+    """`make repro` on a clone of a team's project: data/raw.dvc records the team's data, and
+    making the demo there would replace it (autostage would even stage the demo's record)."""
+    team = tmp_path / "team"
+    sh(tmp_path, "git", "clone", "-q", str(repo), str(team))
+    shutil.copytree(repo / "data" / "raw", team / "data" / "raw")
+    batch = team / "data" / "raw" / "annotations" / "batch-02.csv"
+    batch.write_bytes(batch.read_bytes() + b"digit-0001,new.hire@labelco.example,7,,2,1.0\n")
+    sh(team, "dvc", "add", "-q", "data/raw")
+    sh(team, "git", "commit", "-qam", "data: the team's own")
+    store = tmp_path / "store"
+    sh(team, "dvc", "push", "-q", "-r", "local", "data/raw.dvc")  # into its .dvc-remote
+    shutil.move(team / ".dvc-remote", store)
+    make = ["make", "-o", ".venv/.synced", "data/raw"]  # this environment, not a new one
+
+    def clone(name: str) -> Path:
+        path = tmp_path / name
+        sh(tmp_path, "git", "clone", "-q", str(team), str(path))
+        return path
+
+    # Without the data in reach: an error that says what to do, and nothing changed.
+    alone = clone("alone")
+    result = sh(alone, *make, check=False)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "data/raw.dvc records your team's data and dvc pull could not get it" in result.stderr
+    assert "'Sharing data: remotes'" in result.stderr
+    assert not (alone / "data" / "raw").exists()
+    assert sh(alone, "git", "status", "--porcelain").stdout == ""
+    # With the remote in reach (its credentials set up): the team's data, pulled.
+    pulled = clone("pulled")
+    sh(pulled, "dvc", "remote", "modify", "--local", "local", "url", str(store))
+    sh(pulled, *make)
+    assert (pulled / "data" / "raw" / "annotations" / "batch-02.csv").read_bytes() == (
+        batch.read_bytes()
+    )
+    assert sh(pulled, "git", "status", "--porcelain").stdout == ""
+
+
 def test_a_critical_validation_failure_stops_dvc_repro(repo):
     batch = repo / "data" / "raw" / "annotations" / "batch-02.csv"
     original = batch.read_bytes()

@@ -68,25 +68,33 @@ def s3_endpoint():
     server.stop()
 
 
-def _use_s3(root: Path, endpoint: str) -> None:
-    """Credentials and endpoint in .dvc/config.local (ignored by Git), as the README says."""
-    sh(root, "dvc", "remote", "add", "--local", "-d", "team", "s3://team-data/dvc-store")
-    for key, value in (("endpointurl", endpoint), ("access_key_id", "test"), ("secret_access_key", "test"),
-                       ("region", "us-east-1")):  # fmt: skip
-        sh(root, "dvc", "remote", "modify", "--local", "team", key, value)
+KEYS = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 def test_s3_remote_push_from_one_clone_pull_into_another(project, s3_endpoint, tmp_path):
-    _use_s3(project, s3_endpoint)
-    sh(project, "dvc", "push", "-q")
+    """The README's layout: where in the committed .dvc/config, who in the environment."""
+    sh(project, "git", "tag", "before-the-remote")
+    sh(project, "dvc", "remote", "add", "-d", "team", "s3://team-data/dvc-store")
+    sh(project, "dvc", "remote", "modify", "team", "endpointurl", s3_endpoint)
+    sh(project, "git", "add", ".dvc/config")
+    sh(project, "git", "commit", "-qm", "DVC remote: team S3")
+    sh(project, "dvc", "push", "-q", env=KEYS)
     assert sh(project, "git", "status", "--porcelain").stdout == ""  # nothing secret to commit
     assert "test" not in (project / ".dvc" / "config").read_text()
     other = tmp_path / "other"
     sh(tmp_path, "git", "clone", "-q", str(project), str(other))
-    _use_s3(other, s3_endpoint)
-    sh(other, "dvc", "pull", "-q")
+    sh(other, "dvc", "pull", "-q", env=KEYS)
     assert sh(other, "dvc", "status", "-q", check=False).returncode == 0
     assert ran_stages(sh(other, "dvc", "repro").stdout) == []
+    # A version from before the remote was added still checks out (a `team` section in
+    # .dvc/config.local holding only keys would make its config invalid: "expected 'url'").
+    sh(other, "git", "checkout", "-q", "before-the-remote")
+    sh(other, "dvc", "checkout", "-q", env=KEYS)
+    assert sh(other, "dvc", "status", "-q", check=False).returncode == 0
 
 
 def test_weekly_dataset_version_routine(project):
