@@ -517,6 +517,11 @@ def test_standalone_says_how_many_repeated_judgments_it_replaced(tmp_path):
     assert "label-merge: 1 repeated judgment (one annotator, one item) replaced by the latest" in (
         result.output
     )
+    # No --labels: the set is the judgments' own, and the run shows it (two tools' spellings
+    # of one class would otherwise pass unseen as two classes).
+    assert "label-merge: labels found in the judgments (no --labels): 'cat', 'dog'" in (
+        result.output
+    )
     report = json.loads((tmp_path / "out" / "label_merge.json").read_text())
     assert report["replaced_duplicates"] == 1
 

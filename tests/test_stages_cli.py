@@ -311,6 +311,8 @@ def test_label_merge_standalone_inside_a_project_whose_config_reads_item_fields(
     assert not (out / "tasks.json").exists() and (out / "labels.csv").exists()
     assert "warning: no tasks.json: the labelling config shows $image" in result.output
     assert "gold accuracy n/a (no gold items)" in result.output
+    assert "no relabel tasks written" in result.output and "0 items to relabel" not in result.output
+    assert json.loads((out / "label_merge.json").read_text())["relabel_tasks"] is None
 
 
 def test_label_merge_standalone_with_a_given_label_set(project, tmp_path):

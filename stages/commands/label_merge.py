@@ -160,7 +160,7 @@ def label_merge(
         reports_dir, relabel_file = out_dir, out_dir / "tasks.json"
     else:
         write_parquet(labels_file, merged.labels)
-    summary = {**merged.summary, "relabel_tasks": len(tasks)}
+    summary = {**merged.summary, "relabel_tasks": None if unfilled else len(tasks)}
     if standalone:  # records that held no judgment, by file and reason: never silently lost
         summary["skipped_records"] = skipped
     write_json(reports_dir / "label_merge.json", summary)
@@ -181,7 +181,9 @@ def label_merge(
         f"{summary['method']}; alpha {_alpha(summary['krippendorff_alpha'])}, "
         f"gold accuracy {_gold_accuracy(summary)}\n"
         f"label-merge: {quantity(summary['likely_spammers'], 'likely spammer')}, "
-        f"{quantity(len(tasks), 'item')} to relabel",
+        + (
+            "no relabel tasks written" if unfilled else f"{quantity(len(tasks), 'item')} to relabel"
+        ),
         err=True,
     )
     if skipped:
@@ -262,4 +264,12 @@ def _standalone_inputs(
     _distinct(given or [])
     delivery, warnings = read_standalone(exports, gold_file, aliases_file, given, data)
     terminal.echo_warnings(warnings)
+    if given is None:  # two tools' spellings of one class would be two classes: show the set
+        found = ", ".join(ascii(label) for label in delivery.labels)
+        click.echo(
+            terminal.wrapped(
+                "label-merge: ", f"labels found in the judgments (no --labels): {found}"
+            ),
+            err=True,
+        )
     return delivery.annotations, delivery.gold, delivery.labels, delivery.export.skipped
