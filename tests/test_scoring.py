@@ -240,3 +240,10 @@ def test_a_small_gold_subset_scores_without_library_warnings():
             pd.Series(["a", "a"]), np.array([[0.9, 0.1], [0.2, 0.8]]), ["a", "b"]
         )
     assert one["accuracy"] == 1.0 and missed["accuracy"] == 0.5
+
+
+def test_a_class_never_predicted_is_named_with_its_item_count():
+    actual = pd.Series(["a", "a", "b", "c"])
+    probabilities = np.array([[0.9, 0.05, 0.05], [0.8, 0.1, 0.1], [0.6, 0.1, 0.3], [0.1, 0.1, 0.8]])
+    per_class = scoring.score(actual, probabilities, ["a", "b", "c"])["per_class"]
+    assert scoring.never_predicted(per_class) == ["'b' (1 item)"]

@@ -39,6 +39,7 @@ def evaluate(
 
     import pandas as pd
 
+    from stages.core import terminal
     from stages.core.datasets import read_table
     from stages.core.headline import headline
     from stages.core.io import (
@@ -53,6 +54,7 @@ def evaluate(
     from stages.core.markup import plot_rows
     from stages.evaluation import pages
     from stages.evaluation.run import drawn_charts, evaluate_model, merged_by, run_report
+    from stages.evaluation.scoring import never_predicted
     from stages.training import model_io, modeling
 
     params = load_params(params_file)
@@ -106,3 +108,8 @@ def evaluate(
         f"macro-F1 {scores.get('macro_f1', float('nan')):.4f} on {scores['items']} test items",
         err=True,
     )
+    missed = never_predicted(scores.get("per_class", {}))
+    if missed:  # a class the model never predicts hides behind a fair accuracy
+        report = reports_dir / "evaluation.md"
+        message = f"never predicted on the test split: {', '.join(missed)}; see {report}"
+        click.echo(terminal.wrapped("evaluate: ", message), err=True)

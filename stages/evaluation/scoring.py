@@ -67,6 +67,17 @@ def score(actual: pd.Series, probabilities: np.ndarray, classes: list[str]) -> d
     }
 
 
+def never_predicted(per_class: dict[str, dict[str, Any]]) -> list[str]:
+    """The classes with test items that the model never predicts, with their item counts."""
+    from stages.core.markup import quantity
+
+    return [
+        f"{label!a} ({quantity(row['support'], 'item')})"
+        for label, row in per_class.items()
+        if row["support"] and row["precision"] is None
+    ]
+
+
 def ranking_scores(onehot: np.ndarray, probabilities: np.ndarray) -> list[dict[str, Any]]:
     """Per class, one vs rest: average precision (the area under the PR curve) and ROC AUC;
     None where the class is absent or is every item."""
