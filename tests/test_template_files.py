@@ -115,6 +115,9 @@ def test_pre_commit_config_is_valid_and_uses_the_project_environment():
         "dvc-post-checkout",
     } <= set(hooks)
     assert all(hook["entry"].startswith(".venv/bin/") for hook in hooks.values())
+    # Every hook names its one moment: without `stages`, the ruff hooks also ran (as
+    # "Skipped") on every checkout and push.
+    assert all(len(hook["stages"]) == 1 for hook in hooks.values())
 
 
 def _dvc_md5(path):
