@@ -64,3 +64,18 @@ def test_a_single_file_table_still_reads(tmp_path):
     assert text_columns(path) == ["item_id", "text"]
     assert read_table(path, ["x"])["x"].tolist() == [1.0, 2.0, 3.0, 4.0]
     assert read_table(path, ["x"], where={"split": ["test"]})["x"].tolist() == [2.0, 4.0]
+
+
+def test_is_in_is_pandas_isin_without_its_cost():
+    import numpy as np
+    import pandas as pd
+
+    from stages.core.datasets import is_in
+
+    values = pd.Series(["a", "b", None, "007", "7", "a"], dtype="string")
+    reference = pd.Series(["7", "a", None], dtype="str")
+    expected = values.isin(reference.dropna()).to_numpy(dtype=bool)
+    assert np.array_equal(is_in(values, reference), expected)  # "007" is not "7"
+    assert is_in(values, reference).tolist() == [True, False, False, False, True, True]
+    assert is_in(values, pd.Series([], dtype="string")).tolist() == [False] * 6
+    assert is_in(pd.Series([], dtype="string"), reference).tolist() == []

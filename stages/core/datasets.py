@@ -17,6 +17,7 @@ from stages.core.errors import DataError
 from stages.core.io import write_parquet
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 PART_FILE = "part-0.parquet"
@@ -101,3 +102,19 @@ def _parts(path: Path) -> list[tuple[tuple[str, str] | None, Path]]:
         key, value = folder.name.split("=", 1)
         parts += [((key, value), file) for file in sorted(folder.glob("*.parquet"))]
     return parts
+
+
+def is_in(values: pd.Series, reference: pd.Series) -> np.ndarray:
+    """Which ``values`` occur in ``reference`` (missing values never do), by one factorisation
+    of both: pandas' ``isin`` on Arrow strings builds a Python list of the reference, about 8 s
+    per million ids (the ids of items, judged against a delivery's judgments)."""
+    import numpy as np
+    import pandas as pd
+
+    known = pd.Series(reference).dropna().drop_duplicates()
+    both = pd.concat([known.astype(str), pd.Series(values).astype("string")], ignore_index=True)
+    codes, _ = pd.factorize(both)
+    seen = np.zeros(int(codes.max(initial=-1)) + 2, dtype=bool)
+    seen[codes[: len(known)]] = True
+    found = codes[len(known) :]
+    return np.where(found >= 0, seen[found], False)

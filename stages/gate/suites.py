@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from stages.core.datasets import is_in
 from stages.core.errors import DataError
 
 CRITICAL, WARNING = "critical", "warning"
@@ -151,7 +152,7 @@ def add_reference_columns(
         if table not in tables:
             raise DataError(check.table, check.name, f"no table {table} to refer to")
         reference = tables[table].get(table_column)  # absent: nothing is known, so it fails
-        known = frame[column].isin(reference.dropna() if reference is not None else [])
+        known = is_in(frame[column], reference if reference is not None else pd.Series([]))
         helper = reference_column(column, f"{table}.{table_column}")
         frame = frame.assign(**{helper: frame[column].where(~known)})
     return frame

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from stages.core.datasets import is_in
 from stages.core.errors import DataError
 from stages.core.markup import quantity
 from stages.ingest.delivery import Delivery, read_delivery
@@ -48,7 +49,7 @@ def read_standalone(
         fix = "; a label no annotator chose needs --labels" if given is None else ""
         raise DataError(gold_file or exports, f"item {item}", reason + fix)
     warnings = list(delivery.export.warnings)
-    judged = gold["item_id"].isin(delivery.annotations["item_id"])
+    judged = is_in(gold["item_id"], delivery.annotations["item_id"])
     if not judged.all():  # kept: an expert's label stands alone, but a mistyped id would too
         unjudged = gold.loc[~judged, "item_id"]
         warnings.append(
