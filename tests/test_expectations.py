@@ -7,6 +7,7 @@ the exit status, the one-line message, and that nothing was written for the late
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -391,14 +392,29 @@ def test_markup_in_a_row_valued_failure_is_escaped_in_data_docs(tmp_path):
         assert "<svg onload" not in text and "<b onmouseover" not in text, page
 
 
-def test_data_docs_are_the_same_bytes_for_the_same_tables(tmp_path):
-    """They are a DVC output: no render time, no random element id, no remote logo."""
+def test_data_docs_are_the_same_bytes_for_the_same_tables(tmp_path, monkeypatch):
+    """They are a DVC output: no render time, no random element id, no remote logo, and the
+    same in every time zone (Great Expectations shows the run time in the machine's)."""
+    import time
+
+    import tzlocal
+
     sites = []
-    for run in ("a", "b"):
-        assert run_validate(tmp_path / run, valid_tables(), docs=True).exit_code == 0
-        docs = tmp_path / run / "reports" / "docs"
-        sites.append({p.relative_to(docs): p.read_bytes() for p in docs.rglob("*") if p.is_file()})
-    assert sites[0] == sites[1]
+    try:
+        for run, zone in (("a", "UTC"), ("b", "Asia/Kolkata"), ("c", "America/New_York")):
+            monkeypatch.setenv("TZ", zone)
+            time.tzset()
+            tzlocal.reload_localzone()
+            assert run_validate(tmp_path / run, valid_tables(), docs=True).exit_code == 0
+            assert os.environ["TZ"] == zone  # the machine's zone, restored after the pages
+            docs = tmp_path / run / "reports" / "docs"
+            files = (p for p in docs.rglob("*") if p.is_file())
+            sites.append({p.relative_to(docs): p.read_bytes() for p in files})
+    finally:  # the rest of this worker's tests in its own zone again
+        monkeypatch.undo()
+        time.tzset()
+        tzlocal.reload_localzone()
+    assert sites[0] == sites[1] == sites[2]
     pages = b"".join(page for name, page in sites[0].items() if name.suffix == ".html")
     assert b"great-expectations-web-assets" not in pages and b"__none__" not in pages
     assert b"check item_id_unique (critical)" in pages

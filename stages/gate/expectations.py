@@ -7,6 +7,9 @@ annotations are checked against the items that passed.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +56,30 @@ class Validation:
 
 
 RUN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@contextmanager
+def utc_clock() -> Iterator[None]:
+    """This process's clock in UTC while Data Docs are written: Great Expectations shows the
+    run time in the machine's time zone (tzlocal), so a laptop in Kolkata or New York wrote
+    other bytes ("1970-01-01 05:30:00 IST") than CI. The zone is restored afterwards."""
+    import time
+
+    import tzlocal
+
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    tzlocal.reload_localzone()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+        tzlocal.reload_localzone()
 
 
 class Runner:
@@ -124,7 +151,8 @@ class Runner:
 
         # Named by the data, at a fixed time: the same data gives the same pages, byte for byte.
         run_id = RunIdentifier(run_name=self.run_name, run_time=RUN_TIME)
-        result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run_id)
+        with utc_clock():
+            result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run_id)
         (validation,) = result.run_results.values()
         # Results do not come back in suite order: match them by the name kept in `meta`.
         by_name = {item.expectation_config.meta["check"]: item for item in validation.results}
