@@ -140,6 +140,14 @@ def test_ids_in_other_unicode_forms_name_one_item_and_the_collapse_is_reported(t
     ]
     ascii_only = pd.Series(["a", "b"])
     assert normalised_ids(ascii_only, "items")[0] is ascii_only  # nothing to do, nothing copied
+    # An id that prints like another but holds a zero-width space stays itself, and is named.
+    ids, warnings = normalised_ids(pd.Series(["zero\u200bwidth", "zerowidth"]), "items: item_id")
+    assert ids.tolist() == ["zero\u200bwidth", "zerowidth"]
+    assert warnings == [
+        "items: item_id: 1 id with invisible characters (first: 'zero\\u200bwidth'): a copy "
+        "from a web page or a spreadsheet may have added them, and such an id differs from the "
+        "one that looks the same"
+    ]
     folder = tmp_path / "annotations"
     folder.mkdir()
     wide = "\uff23\uff41\uff54"  # "Cat" in full-width letters

@@ -15,6 +15,7 @@ import pandas as pd
 
 from stages.core.errors import DataError
 from stages.core.label_set import check_label_set, label_key
+from stages.core.markup import quantity
 from stages.ingest.formats.common import ANNOTATION_COLUMNS
 from stages.ingest.formats.csv_text import (
     check_csv_shape,
@@ -51,8 +52,18 @@ def normalised_ids(values: pd.Series, where: str) -> tuple[pd.Series, list[str]]
     codes, uniques = pd.factorize(values)
     raw = [str(value) for value in uniques]
     normal = [value if value.isascii() else unicodedata.normalize("NFKC", value) for value in raw]
+    hidden = [value for value in normal if not value.isascii() and _invisible(value)]
+    notes = (
+        [
+            f"{where}: {quantity(len(hidden), 'id')} with invisible characters (first: "
+            f"{hidden[0]!a}): a copy from a web page or a spreadsheet may have added them, and "
+            "such an id differs from the one that looks the same"
+        ]
+        if hidden
+        else []
+    )
     if normal == raw:
-        return values, []
+        return values, notes
     result = pd.array(np.asarray(normal, dtype=object).take(np.maximum(codes, 0)), dtype="string")
     result[codes < 0] = pd.NA
     spellings: dict[str, list[str]] = {}
@@ -64,7 +75,13 @@ def normalised_ids(values: pd.Series, where: str) -> tuple[pd.Series, list[str]]
         for after, found in sorted(spellings.items())
         if len(found) > 1
     ]
-    return pd.Series(result, index=values.index, dtype="string"), warnings
+    return pd.Series(result, index=values.index, dtype="string"), warnings + notes
+
+
+def _invisible(text: str) -> bool:
+    """A zero-width space or joiner, a byte-order mark, a direction mark: Unicode's format
+    characters, which print as nothing."""
+    return any(unicodedata.category(char) == "Cf" for char in text)
 
 
 def normalise_labels(values: pd.Series, mapping: Mapping[str, str]) -> pd.Series:
