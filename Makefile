@@ -38,10 +38,11 @@ data/raw: | $(VENV)/.synced
 	dvc add -q data/raw
 	@if git cat-file -e HEAD:data/raw.dvc 2>/dev/null && ! git diff --quiet HEAD -- data/raw.dvc; then \
 	  git checkout -q HEAD -- data/raw.dvc && rm -rf data/raw && \
-	  echo "data/raw.dvc records your team's data, not the demo: dvc pull data/raw.dvc" && \
+	  echo "data/raw.dvc is not the demo's record (your team's data): dvc pull data/raw.dvc" && \
 	  { dvc pull data/raw.dvc || { echo "error: data/raw.dvc records your team's data and" \
 	    "dvc pull could not get it: set up the remote's credentials (README, 'Sharing data:" \
-	    "remotes'), then run make repro again" >&2; rm -rf data/raw; exit 2; }; }; \
+	    "remotes'), then run make repro again (in the template itself, the demo made here" \
+	    "differs from the committed one: please report it)" >&2; rm -rf data/raw; exit 2; }; }; \
 	fi
 
 repro: $(VENV)/.synced data/raw  ## set up .venv, make the demo data if data/raw/ is absent, run the pipeline

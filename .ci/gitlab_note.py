@@ -22,14 +22,19 @@ from typing import Any
 
 class GitLab:
     def __init__(self, api: str, project: str, token: str) -> None:
-        self.base = f"{api.rstrip('/')}/projects/{urllib.parse.quote(project, safe='')}"
+        self.api = api.rstrip("/")
+        self.project = project
+        self.base = f"{self.api}/projects/{urllib.parse.quote(project, safe='')}"
         self.token = token
 
-    def call(self, method: str, path: str, body: dict[str, str] | None = None) -> Any:
-        """One API call; a list endpoint is read page by page (GitLab's X-Next-Page)."""
+    def call(
+        self, method: str, path: str, body: dict[str, str] | None = None, root: bool = False
+    ) -> Any:
+        """One API call (``root``: outside the project); a list endpoint is read page by page
+        (GitLab's X-Next-Page)."""
         data = json.dumps(body).encode() if body is not None else None
         result: list[Any] = []
-        url = f"{self.base}{path}"
+        url = f"{self.api if root else self.base}{path}"
         while True:
             request = urllib.request.Request(url, data=data, method=method)
             request.add_header("PRIVATE-TOKEN", self.token)
@@ -52,7 +57,9 @@ def merge_request(gitlab: GitLab, env: dict[str, str]) -> str | None:
         return env["CI_MERGE_REQUEST_IID"]
     branch = urllib.parse.quote(env.get("CI_COMMIT_REF_NAME", ""), safe="")
     found = gitlab.call("GET", f"/merge_requests?state=opened&source_branch={branch}&per_page=100")
-    return str(found[0]["iid"]) if found else None
+    # A fork's branch of the same name opens its own merge request here: not this one's.
+    ours = [mr for mr in found if str(mr.get("source_project_id")) == str(env["CI_PROJECT_ID"])]
+    return str(ours[0]["iid"]) if ours else None
 
 
 def post(report: str, env: dict[str, str]) -> str:
@@ -69,8 +76,15 @@ def post(report: str, env: dict[str, str]) -> str:
         branch = env.get("CI_COMMIT_REF_NAME", "")
         return f"no open merge request from {branch!r}: nothing to comment on"
     marker = report.splitlines()[0] if report else ""
+    me = gitlab.call("GET", "/user", root=True)["id"]  # a person quoting the report: not ours
     notes = gitlab.call("GET", f"/merge_requests/{iid}/notes?per_page=100")
-    mine = [note["id"] for note in notes if marker and note.get("body", "").startswith(marker)]
+    mine = [
+        note["id"]
+        for note in notes
+        if marker
+        and note.get("body", "").startswith(marker)
+        and note.get("author", {}).get("id") == me
+    ]
     if mine:
         gitlab.call("PUT", f"/merge_requests/{iid}/notes/{mine[0]}", {"body": report})
         return f"updated the report on merge request !{iid}"

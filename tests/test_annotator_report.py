@@ -93,3 +93,21 @@ def test_majority_vote_does_not_flag_the_good_annotators_of_a_split_crowd():
     flagged = report.annotators.set_index("annotator_id")["likely_spammer"]
     assert not flagged[[f"a{k:02d}" for k in range(4)]].any()
     assert flagged[[f"a{k:02d}" for k in range(4, 12)]].mean() > 0.5
+
+
+@pytest.mark.parametrize("method", ["majority_vote", "ensemble", "dawid_skene"])
+def test_an_annotator_who_only_met_one_class_has_no_score_and_no_flag(method):
+    """Right every time, on 40 items that all happen to be c0: a soft posterior leaves crumbs
+    on the other classes, whose rows (from no real evidence) copied the one answer: score 0."""
+    rng = np.random.default_rng(2)
+    truth = rng.integers(0, 3, 300)
+    rows = [
+        (f"i{item}", f"a{annotator}", f"c{true if rng.random() < 0.85 else (true + 1) % 3}")
+        for item, true in enumerate(truth)
+        for annotator in range(5)
+    ]
+    rows += [(f"i{item}", "x", "c0") for item in np.flatnonzero(truth == 0)[:40]]
+    merged = merge_labels(_frame(rows), NO_GOLD, ["c0", "c1", "c2"], {"method": method}, 0)
+    report = merged.annotators.set_index("annotator_id")
+    assert np.isnan(report.loc["x", "spammer_score"]) and not report.loc["x", "likely_spammer"]
+    assert report.loc["x", "estimated_accuracy"] > 0.95

@@ -79,3 +79,14 @@ def test_is_in_is_pandas_isin_without_its_cost():
     assert is_in(values, reference).tolist() == [True, False, False, False, True, True]
     assert is_in(values, pd.Series([], dtype="string")).tolist() == [False] * 6
     assert is_in(pd.Series([], dtype="string"), reference).tolist() == []
+
+
+def test_is_in_compares_numbers_as_numbers():
+    import pandas as pd
+
+    from stages.core.datasets import is_in
+
+    with_gap = pd.Series([1.0, 2.0, None])  # an integer column with a missing value
+    assert is_in(with_gap, pd.Series([1, 2])).tolist() == [True, True, False]
+    assert is_in(pd.Series([1, 2]), pd.Series([1.0, 2.0])).tolist() == [True, True]
+    assert is_in(pd.Series(["1"], dtype="string"), pd.Series([1])).tolist() == [False]

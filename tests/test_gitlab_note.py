@@ -17,10 +17,11 @@ from tests.conftest import PROJECT_ROOT
 
 SCRIPT = PROJECT_ROOT / ".ci" / "gitlab_note.py"
 TOKEN = "glpat-test"
+BOT = 5  # the token's user
 
 
 class FakeGitLab(BaseHTTPRequestHandler):
-    """Project 'team/model' (id in the path, URL-encoded), merge request !7 from 'smaller-c'.
+    """Project 42 (CI_PROJECT_ID), merge request !7 from its branch 'smaller-c'.
     Notes are served one per page, so that the script must follow X-Next-Page."""
 
     notes: ClassVar[list[dict[str, Any]]] = []
@@ -44,19 +45,23 @@ class FakeGitLab(BaseHTTPRequestHandler):
             return self._reply(401, {"message": "401 Unauthorized"})
         parts = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(parts.query))
-        prefix = "/api/v4/projects/team%2Fmodel"
+        prefix = "/api/v4/projects/42"
         path = parts.path.removeprefix(prefix)
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length)) if length else {}
+        if method == "GET" and self.path == "/api/v4/user":
+            return self._reply(200, {"id": BOT})
         if method == "GET" and path == "/merge_requests":
             found = query.get("source_branch") == "smaller-c" and query.get("state") == "opened"
-            return self._reply(200, [{"iid": 7}] if found else [])
+            fork = {"iid": 3, "source_project_id": 99}  # a fork's branch of the same name
+            return self._reply(200, [fork, {"iid": 7, "source_project_id": 42}] if found else [])
         if method == "GET" and path == "/merge_requests/7/notes":
             page = int(query.get("page", "1"))
             more = str(page + 1) if page < len(self.notes) else ""
             return self._reply(200, self.notes[page - 1 : page], more)
         if method == "POST" and path == "/merge_requests/7/notes":
-            self.notes.append({"id": 100 + len(self.notes), "body": body["body"]})
+            note = {"id": 100 + len(self.notes), "body": body["body"], "author": {"id": BOT}}
+            self.notes.append(note)
             return self._reply(201, self.notes[-1])
         if method == "PUT" and path.startswith("/merge_requests/7/notes/"):
             note = next(n for n in self.notes if n["id"] == int(path.rsplit("/", 1)[1]))
@@ -76,7 +81,11 @@ class FakeGitLab(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def gitlab() -> Iterator[str]:
-    FakeGitLab.notes = [{"id": 1, "body": "LGTM"}, {"id": 2, "body": "a reviewer's note"}]
+    FakeGitLab.notes = [
+        {"id": 1, "body": "LGTM", "author": {"id": 8}},
+        # a reviewer quoting an earlier report: it starts with the marker, but is not ours
+        {"id": 2, "body": "<!-- marker -->\nwhy did accuracy drop?", "author": {"id": 8}},
+    ]
     FakeGitLab.calls = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeGitLab)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -99,7 +108,7 @@ def note(tmp_path, report: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_one_comment_per_merge_request_posted_then_updated(tmp_path, gitlab):
-    env = {"CI_API_V4_URL": gitlab, "CI_PROJECT_ID": "team/model", "REPORT_TOKEN": TOKEN}
+    env = {"CI_API_V4_URL": gitlab, "CI_PROJECT_ID": "42", "REPORT_TOKEN": TOKEN}
     first = note(
         tmp_path, "<!-- marker -->\naccuracy 0.90\n", CI_COMMIT_REF_NAME="smaller-c", **env
     )
@@ -110,7 +119,7 @@ def test_one_comment_per_merge_request_posted_then_updated(tmp_path, gitlab):
     assert second.stdout == "updated the report on merge request !7\n"
     assert [n["body"] for n in FakeGitLab.notes] == [
         "LGTM",
-        "a reviewer's note",
+        "<!-- marker -->\nwhy did accuracy drop?",  # a person's quote left alone
         "<!-- marker -->\naccuracy 0.91\n",  # the one comment, the latest report
     ]
     assert any("page=3" in call for call in FakeGitLab.calls)  # followed the pages to find it
@@ -122,17 +131,17 @@ def test_one_comment_per_merge_request_posted_then_updated(tmp_path, gitlab):
 
 
 def test_without_a_token_or_a_merge_request_it_says_so_and_succeeds(tmp_path, gitlab):
-    quiet = note(tmp_path, "<!-- marker -->\n", CI_API_V4_URL=gitlab, CI_PROJECT_ID="team/model")
+    quiet = note(tmp_path, "<!-- marker -->\n", CI_API_V4_URL=gitlab, CI_PROJECT_ID="42")
     assert quiet.returncode == 0 and "REPORT_TOKEN" in quiet.stdout
     assert FakeGitLab.calls == []
-    env = {"CI_API_V4_URL": gitlab, "CI_PROJECT_ID": "team/model", "REPORT_TOKEN": TOKEN}
+    env = {"CI_API_V4_URL": gitlab, "CI_PROJECT_ID": "42", "REPORT_TOKEN": TOKEN}
     alone = note(tmp_path, "<!-- marker -->\n", CI_COMMIT_REF_NAME="no-mr-yet", **env)
     assert alone.returncode == 0
     assert alone.stdout == "no open merge request from 'no-mr-yet': nothing to comment on\n"
 
 
 def test_a_refused_token_is_one_line_that_says_what_to_check(tmp_path, gitlab):
-    env = {"CI_API_V4_URL": gitlab, "CI_PROJECT_ID": "team/model", "REPORT_TOKEN": "wrong"}
+    env = {"CI_API_V4_URL": gitlab, "CI_PROJECT_ID": "42", "REPORT_TOKEN": "wrong"}
     refused = note(tmp_path, "<!-- marker -->\n", CI_COMMIT_REF_NAME="smaller-c", **env)
     assert refused.returncode == 1 and refused.stdout == ""
     assert refused.stderr.count("\n") == 1

@@ -152,6 +152,11 @@ def test_the_sign_test_is_exact():
     assert sign_test(2, 0) == 0.25 and sign_test(3, 0) == 0.125 and sign_test(0, 0) == 1.0
     assert sign_test(12, 3) == pytest.approx(0.017578125)  # 576/32768
     assert sign_test(600, 400) < 1e-9 and sign_test(400, 600) > 0.999
+    from scipy.stats import binomtest
+
+    for wins, losses in ((7, 2), (30, 20), (10_200, 9_800)):  # the last: 20,000 disagreements
+        expected = binomtest(wins, wins + losses, 0.5, alternative="greater").pvalue
+        assert sign_test(wins, losses) == pytest.approx(expected, rel=1e-9)
 
 
 def test_auto_keeps_the_default_with_too_little_gold():

@@ -106,7 +106,8 @@ def check_repro(params_file: Path, skip_rerun: bool) -> None:
 
 def _message(prefix: str, problem: Problem) -> str:
     """One message per output, its path first, in lines under 100 columns (continuation
-    lines indented), never cut: every difference it lists is part of the diagnosis."""
+    lines indented), cut only past 10,000 characters: every difference it lists is part of
+    the diagnosis (runs of spaces print as one, as in every message)."""
     from stages.core.terminal import wrapped
 
     return wrapped(prefix, problem.what, path=problem.path, limit=10_000)

@@ -111,10 +111,19 @@ def is_in(values: pd.Series, reference: pd.Series) -> np.ndarray:
     import numpy as np
     import pandas as pd
 
-    known = pd.Series(reference).dropna().drop_duplicates()
+    values, reference = pd.Series(values), pd.Series(reference)
+    if not (_text(values) and _text(reference)):  # numbers compare as numbers, 1 == 1.0
+        return values.isin(reference.dropna()).to_numpy(dtype=bool)
+    known = reference.dropna().drop_duplicates()
     both = pd.concat([known.astype(str), pd.Series(values).astype("string")], ignore_index=True)
     codes, _ = pd.factorize(both)
     seen = np.zeros(int(codes.max(initial=-1)) + 2, dtype=bool)
     seen[codes[: len(known)]] = True
     found = codes[len(known) :]
     return np.where(found >= 0, seen[found], False)
+
+
+def _text(column: pd.Series) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_string_dtype(column.dtype)

@@ -67,9 +67,10 @@ def utc_clock() -> Iterator[None]:
 
     import tzlocal
 
+    reset = getattr(time, "tzset", lambda: None)  # Windows has none; tzlocal reads TZ there
     before = os.environ.get("TZ")
     os.environ["TZ"] = "UTC"
-    time.tzset()
+    reset()
     tzlocal.reload_localzone()
     try:
         yield
@@ -78,7 +79,7 @@ def utc_clock() -> Iterator[None]:
             os.environ.pop("TZ", None)
         else:
             os.environ["TZ"] = before
-        time.tzset()
+        reset()
         tzlocal.reload_localzone()
 
 

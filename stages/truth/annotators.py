@@ -110,10 +110,14 @@ def spammer_score(confusion: np.ndarray, evidence: np.ndarray | None = None) -> 
     ``evidence`` (annotators x true classes: the judgments behind each row) weights each pair
     of rows by the judgments behind both, so that rows of classes an annotator never met (most
     of them with many classes, or a class nobody chose) do not pass for a spammer's identical
-    rows; equal weights give the paper's score. NaN with evidence on fewer than two classes.
+    rows; equal weights give the paper's score. NaN with a judgment's worth of evidence on
+    fewer than two classes (an annotator who only met one class: nothing to compare).
     """
     n_annotators, n_classes, _ = confusion.shape
-    weight = np.ones((n_annotators, n_classes)) if evidence is None else evidence
+    if evidence is None:
+        weight = np.ones((n_annotators, n_classes))
+    else:  # a row behind less than one judgment is no row: a soft posterior's crumbs on other
+        weight = np.where(evidence >= 1.0, evidence, 0.0)  # classes would copy the one answer
     total = weight.sum(axis=1)
     # sum over pairs of w_c w_c' |r_c - r_c'|^2, without the annotators x K x K x K array
     norms = (weight * (confusion**2).sum(axis=2)).sum(axis=1)

@@ -91,5 +91,9 @@ def sign_test(wins: int, losses: int) -> float:
     items where two methods disagree if each were as likely to be right. Integer arithmetic:
     the same on every machine."""
     disagree = wins + losses
-    tail = sum(math.comb(disagree, k) for k in range(wins, disagree + 1))
+    term = math.comb(disagree, wins)  # then C(n, k + 1) = C(n, k) (n - k) / (k + 1), exactly
+    tail = 0
+    for k in range(wins, disagree + 1):
+        tail += term
+        term = term * (disagree - k) // (k + 1)
     return float(Fraction(tail, 2**disagree))
