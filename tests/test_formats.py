@@ -260,6 +260,20 @@ def test_sagemaker_worker_responses_in_a_folder(tmp_path):
     assert export.formats == {"worker-response/iteration-1": "sagemaker"} and not export.warnings
 
 
+def test_a_whole_sagemaker_job_folder_is_read_for_its_worker_responses_only(tmp_path):
+    """`aws s3 sync` of a job's output folder brings its manifests and the rest along."""
+    job = tmp_path / "annotations" / "digits-job"
+    _worker_responses(job / "annotations", [("0", [("w1", "dog")])])
+    manifests = job / "manifests" / "output"
+    manifests.mkdir(parents=True)
+    (manifests / "output.manifest").write_text('{"source-ref": "s3://b/0.png", "label": 1}\n')
+    (job / "annotation-tool").mkdir()
+    (job / "annotation-tool" / "data.json").write_text('{"document-version": "2018-11-28"}')
+    export = read_exports(tmp_path / "annotations")
+    assert export.annotations[["item_id", "label"]].values.tolist() == [["0", "dog"]]
+    assert set(export.formats) == {"digits-job/annotations/worker-response/iteration-1"}
+
+
 def test_two_sagemaker_jobs_naming_the_same_object_index_are_warned_about(tmp_path):
     """An index names an object of its job's manifest only: two weekly jobs both have an
     object 0, which may be two different items."""

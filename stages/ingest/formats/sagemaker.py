@@ -55,12 +55,17 @@ NOT_JUDGMENTS = ("consolidated-annotation", "intermediate")  # beside worker-res
 
 
 def consolidation_output(file: Path, root: Path) -> bool:
-    """A file of a job's own consolidation (beside its worker-response/), not a judgment."""
+    """A file a job wrote itself, not a judgment: its consolidation (beside worker-response/),
+    or, in a whole job folder copied as it is (``<job>/annotations/worker-response/``), its
+    other folders (``manifests/``, ``activelearning/``, ``annotation-tool/``, ...)."""
     parts = file.relative_to(root).parts
-    return any(
-        part in NOT_JUDGMENTS and (root.joinpath(*parts[:depth]) / RESPONSES).is_dir()
-        for depth, part in enumerate(parts[:-1])
-    )
+    for depth, part in enumerate(parts[:-1]):
+        folder = root.joinpath(*parts[:depth])
+        if part in NOT_JUDGMENTS and (folder / RESPONSES).is_dir():
+            return True
+        if part != "annotations" and (folder / "annotations" / RESPONSES).is_dir():
+            return True
+    return False
 
 
 def batch(source: str) -> str:
