@@ -9,6 +9,7 @@ import pytest
 
 from stages.truth.annotators import spammer_score
 from stages.truth.merge import merge_labels
+from tests.conftest import annotations_frame
 
 
 def _paper_score(confusion: np.ndarray) -> np.ndarray:
@@ -33,12 +34,6 @@ def test_the_closed_form_is_the_papers_score_and_weights_generalise_it():
     assert np.isnan(spammer_score(confusion, alone)).all()  # one class met: nothing to compare
 
 
-def _frame(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=["item_id", "annotator_id", "label"]).astype("string")
-    frame["source"] = pd.array(["batch.csv"] * len(frame), dtype="string")
-    return frame
-
-
 NO_GOLD = pd.DataFrame({"item_id": [], "label": []}).astype("string")
 
 
@@ -52,7 +47,7 @@ def _many_classes(n_classes=200, n_items=1500, n_annotators=60, accuracy=0.85, s
             right = rng.random() < accuracy
             label = true if right else rng.integers(0, n_classes)
             rows.append((f"i{item}", f"a{annotator}", f"c{label}"))
-    return _frame(rows), [f"c{k}" for k in range(n_classes)]
+    return annotations_frame(rows), [f"c{k}" for k in range(n_classes)]
 
 
 @pytest.mark.parametrize("method", ["majority_vote", "ensemble", "dawid_skene"])
@@ -89,7 +84,9 @@ def test_majority_vote_does_not_flag_the_good_annotators_of_a_split_crowd():
             rows.append(
                 (f"i{item}", f"a{annotator:02d}", ["no", "yes"][true if right else 1 - true])
             )
-    report = merge_labels(_frame(rows), NO_GOLD, ["no", "yes"], {"method": "majority_vote"}, 0)
+    report = merge_labels(
+        annotations_frame(rows), NO_GOLD, ["no", "yes"], {"method": "majority_vote"}, 0
+    )
     flagged = report.annotators.set_index("annotator_id")["likely_spammer"]
     assert not flagged[[f"a{k:02d}" for k in range(4)]].any()
     assert flagged[[f"a{k:02d}" for k in range(4, 12)]].mean() > 0.5
@@ -107,7 +104,9 @@ def test_an_annotator_who_only_met_one_class_has_no_score_and_no_flag(method):
         for annotator in range(5)
     ]
     rows += [(f"i{item}", "x", "c0") for item in np.flatnonzero(truth == 0)[:40]]
-    merged = merge_labels(_frame(rows), NO_GOLD, ["c0", "c1", "c2"], {"method": method}, 0)
+    merged = merge_labels(
+        annotations_frame(rows), NO_GOLD, ["c0", "c1", "c2"], {"method": method}, 0
+    )
     report = merged.annotators.set_index("annotator_id")
     assert np.isnan(report.loc["x", "spammer_score"]) and not report.loc["x", "likely_spammer"]
     assert report.loc["x", "estimated_accuracy"] > 0.95

@@ -104,12 +104,7 @@ def test_another_forced_blas_kernel_is_judged_within_tolerances(project):
 
 def _first_message(stderr: str) -> str:
     """The first message, its continuation lines (indented) joined: lines stay under 100."""
-    first, *rest = stderr.splitlines()
-    for line in rest:
-        if not line.startswith("  "):
-            break
-        first += " " + line.strip()
-    return first
+    return _messages(stderr)[0]
 
 
 def _out(lock_text: str, stage: str, path: str) -> dict:

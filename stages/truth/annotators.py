@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from stages.core.markup import plot_rows
 from stages.core.params import complete
@@ -129,25 +128,21 @@ def spammer_score(confusion: np.ndarray, evidence: np.ndarray | None = None) -> 
     return np.clip(score, 0.0, 1.0)
 
 
-def annotator_evidence(judgments: Judgments, reference: np.ndarray) -> np.ndarray:
-    """Annotators x true classes: how many of each annotator's judgments fall on items of each
-    class, by ``reference`` (items x classes, rows summing to 1)."""
-    ones = np.ones(len(judgments.item), dtype=np.float64)
-    shape = (judgments.n_annotators, judgments.n_items)
-    by_annotator = sparse.csr_matrix((ones, (judgments.annotator, judgments.item)), shape=shape)
-    return np.asarray(by_annotator @ reference)
-
-
-def empirical_confusion(judgments: Judgments, reference: np.ndarray) -> np.ndarray:
-    """Each annotator's confusion rows (true x observed) measured against ``reference``,
-    unsmoothed; a row without evidence is uniform (and weighs nothing in the report)."""
+def judgment_counts(judgments: Judgments, reference: np.ndarray) -> np.ndarray:
+    """Annotators x true x observed: each annotator's judgments counted by the class of their
+    items, by ``reference`` (items x classes, rows summing to 1)."""
     n_classes = judgments.n_classes
     observed = (by_pair_matrix(judgments) @ reference).reshape(
         judgments.n_annotators, n_classes, n_classes
     )
-    counts = observed.transpose(0, 2, 1)
+    return observed.transpose(0, 2, 1)
+
+
+def empirical_confusion(counts: np.ndarray) -> np.ndarray:
+    """Each annotator's confusion rows (true x observed) from ``judgment_counts``, unsmoothed;
+    a row without evidence is uniform (and weighs nothing in the report)."""
     totals = counts.sum(axis=2, keepdims=True)
-    uniform = np.full_like(counts, 1.0 / n_classes)
+    uniform = np.full_like(counts, 1.0 / counts.shape[2])
     return np.divide(counts, totals, out=uniform, where=totals > 0)
 
 
@@ -172,11 +167,9 @@ def annotator_report(
     on the items they judged, from the method's fitted confusion matrices when it has them,
     else from matrices measured against ``reference``; so is the spammer score.
     """
-    evidence = annotator_evidence(judgments, reference)
-    if fitted_confusion is None:
-        confusion = empirical_confusion(judgments, reference)
-    else:
-        confusion = fitted_confusion
+    counts = judgment_counts(judgments, reference)
+    evidence = counts.sum(axis=2)  # annotators x true classes: the judgments behind each row
+    confusion = empirical_confusion(counts) if fitted_confusion is None else fitted_confusion
     per_annotator = np.bincount(judgments.annotator, minlength=judgments.n_annotators)
     agrees = final_label[judgments.item] == judgments.label
     agree_share = np.bincount(judgments.annotator, weights=agrees, minlength=judgments.n_annotators)
