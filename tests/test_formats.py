@@ -496,3 +496,13 @@ def test_lead_time_from_parquet_and_json_of_every_kind(tmp_path):
         _read(huge)
     assert caught.value.detail().startswith("task 2: lead_time 1000000")  # not an OverflowError
     assert "…: give the seconds spent" in caught.value.detail()  # 401 digits cut short
+
+
+def test_label_studio_two_results_of_one_control_are_an_error_not_a_pick(tmp_path):
+    annotation = _annotation(1, "Positive")
+    annotation["result"].append(dict(annotation["result"][0], value={"choices": ["Negative"]}))
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps([_task(1, [annotation])]))
+    with pytest.raises(DataError, match="2 results from the choice control") as caught:
+        _read(path)
+    assert "Positive" in caught.value.reason and "Negative" in caught.value.reason

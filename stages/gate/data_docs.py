@@ -68,10 +68,13 @@ def finish_data_docs(docs_dir: Path, shown: list[str], checks: list[CheckRow]) -
     so that no text is escaped twice.
     """
     warned = {table for table in {row.table for row in checks} if _warnings_only(checks, table)}
-    risky = sorted({value for value in shown if _OPENS_MARKUP.search(value)}, key=len)
+    # Each line of a value too: a page may print a value's line breaks otherwise than as read.
+    pieces = {piece for value in shown for piece in [value, *value.splitlines()]}
+    risky = sorted({piece for piece in pieces if _OPENS_MARKUP.search(piece)}, key=len)
     pattern = re.compile("|".join(re.escape(value) for value in reversed(risky))) if risky else None
     for page in sorted(docs_dir.rglob("*.html")):
-        text = page.read_text(encoding="utf-8")
+        with page.open(encoding="utf-8", newline="") as opened:  # "\r" kept, as written
+            text = opened.read()
         cleaned = pattern.sub(lambda found: html.escape(found.group()), text) if pattern else text
         to_root = "../" * (len(page.relative_to(docs_dir).parts) - 1)
         local_logo = to_root + r"static/images/\1"
@@ -95,7 +98,7 @@ def finish_data_docs(docs_dir: Path, shown: list[str], checks: list[CheckRow]) -
             for table in sorted(warned):
                 cleaned = _index_row_warning(cleaned, table)
         if cleaned != text:
-            page.write_text(cleaned, encoding="utf-8")
+            page.write_text(cleaned, encoding="utf-8", newline="")
     copy_vendor_files(docs_dir / VENDOR)
 
 

@@ -37,6 +37,12 @@ def _not_one_choice(picked: object) -> str:
     )
 
 
+def _picked(result: dict[str, Any]) -> object:
+    """What one choices (or taxonomy) result holds, as exported."""
+    value = result.get("value") or {}
+    return value.get("choices", value.get("taxonomy")) if isinstance(value, dict) else value
+
+
 def read_full_json(path: Path, options: dict[str, Any]) -> Export:
     """The full export: ``[{id, data, annotations: [{completed_by, result, ...}], ...}]``.
 
@@ -217,8 +223,13 @@ def _result_choice(result: Any, from_name: str | None, path: Path, record: str) 
             record,
             f"several choice controls ({', '.join(names)}); set data.annotations.from_name",
         )
-    value = choices[0].get("value") or {}
-    picked = value.get("choices", value.get("taxonomy"))
+    if len(choices) > 1:  # two results of one control: which one is the judgment is unknown
+        picked = [_picked(item) for item in choices]
+        raise DataError(
+            path, record, f"{len(choices)} results from the choice control {names[0]}, "
+            f"{picked!r}; a judgment is one label: keep one result, or remove the annotation",
+        )  # fmt: skip
+    picked = _picked(choices[0])
     if isinstance(picked, list) and len(picked) == 1 and isinstance(picked[0], list):
         picked = [picked[0][-1]] if picked[0] else picked  # taxonomy: a path, the leaf counts
     if not isinstance(picked, list) or len(picked) != 1:
