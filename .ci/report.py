@@ -17,15 +17,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from stages.core.markup import markdown_text, mermaid_text
 
 MARKER = "<!-- dvc-reproduce-report -->"
 
 
-def dvc_table(*args: str) -> str:
+def dvc_table(*args: str, fmt: str | None = "--md") -> str:
     # DVC lists the metrics files in Python's hash order, new each run; a fixed seed fixes it.
     result = subprocess.run(
-        ["dvc", *args, "--md"],
+        ["dvc", *args, *([fmt] if fmt else [])],
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
@@ -36,13 +38,41 @@ def dvc_table(*args: str) -> str:
     return result.stdout.strip()
 
 
+def params_table(base: str) -> str:
+    """The params changed since BASE, every name and value escaped: a param is data a person
+    wrote (a label set, aliases), and DVC's own --md table pastes it in raw."""
+    changed = json.loads(dvc_table("params", "diff", base, "--json", fmt=None) or "{}")
+    rows = [
+        f"| {markdown_text(path)} | {markdown_text(name)} | {_value(values.get('old'))} "
+        f"| {_value(values.get('new'))} |"
+        for path, params in sorted(changed.items())
+        for name, values in sorted(params.items())
+    ]
+    header = [f"| Path | Param | `{base}` | this commit |", "|---|---|---|---|"]
+    return "\n".join([*header, *rows]) if rows else ""
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return "-"
+    shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return markdown_text(shown)
+
+
+def class_order(classes: list[str]) -> list[str]:
+    """``classes`` in the label set's order (params.yaml), as every chart; others after."""
+    labels = yaml.safe_load(Path("params.yaml").read_text()).get("data", {}).get("labels") or []
+    order = [str(label) for label in labels if str(label) in classes]
+    return order + sorted(set(classes) - set(order))
+
+
 def per_class_f1(base: str) -> list[str]:
     """F1 per class on the test split, BASE's beside this commit's: a chart and a table."""
     now = json.loads(Path("reports/metrics.json").read_text())["test"]["per_class"]
     shown = subprocess.run(["git", "show", f"{base}:reports/metrics.json"],
                            capture_output=True, text=True, stdin=subprocess.DEVNULL)  # fmt: skip
     before = json.loads(shown.stdout)["test"]["per_class"] if shown.returncode == 0 else {}
-    classes = list(now)  # the label set's order, as every chart
+    classes = class_order(list(now))  # the metrics file's keys are sorted
     f1_now = [now[c]["f1"] for c in classes]
     f1_before = [before.get(c, {}).get("f1") for c in classes]
     chart = [
@@ -66,7 +96,7 @@ def per_class_f1(base: str) -> list[str]:
 
 def report(base: str) -> str:
     metrics = dvc_table("metrics", "diff", base, "--all")
-    params = dvc_table("params", "diff", base)
+    params = params_table(base)
     run_url = os.environ.get("RUN_URL")
     pictures = (
         [f"Every chart as a picture: the `report` artifact of [this run]({run_url}) "

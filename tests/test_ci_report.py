@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import sys
@@ -40,5 +41,37 @@ def test_the_report_shows_main_beside_the_branch_with_no_dvc_cache(project):
     per_class = json.loads((project / "reports" / "metrics.json").read_text())["test"]["per_class"]
     row = next(line for line in lines if line.startswith("| 0 |"))
     assert f"| {per_class['0']['f1']:.4f} |" in row
-    c_row = next(line for line in lines if "train.logistic_regression.C" in line)
+    c_row = next(line for line in lines if "train.logistic\\_regression.C" in line)
     assert "| 1.0 " in c_row and "| 0.02 " in c_row
+
+
+def _report_module():
+    spec = importlib.util.spec_from_file_location("ci_report", PROJECT_ROOT / ".ci" / "report.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_params_in_the_report_are_escaped_cell_by_cell(monkeypatch):
+    """A label set or an alias is text a person wrote: it may hold markup, pipes, line breaks."""
+    report = _report_module()
+    changed = {
+        "params.yaml": {
+            "data.labels": {"old": ["a", "b"], "new": ["a", "new|label\n<img src=x onerror=1>"]},
+            "data.aliases.<script>x</script>|y": {"old": None, "new": "a"},
+        }
+    }
+    monkeypatch.setattr(report, "dvc_table", lambda *args, fmt=None: json.dumps(changed))
+    table = report.params_table("main").splitlines()
+    assert table[0] == "| Path | Param | `main` | this commit |"
+    assert len(table) == 4 and all(line.count("|") - line.count("\\|") == 5 for line in table)
+    text = "\n".join(table)
+    assert "<img" not in text and "<script>" not in text and "&lt;img" in text
+    assert "| - | a |" in table[2]  # a param that did not exist on main
+
+
+def test_per_class_rows_follow_the_label_set_not_the_alphabet(tmp_path, monkeypatch):
+    (tmp_path / "params.yaml").write_text("data:\n  labels: [zebra, apple, '10', '9']\n")
+    monkeypatch.chdir(tmp_path)
+    order = _report_module().class_order(["9", "apple", "10", "zebra", "extra"])
+    assert order == ["zebra", "apple", "10", "9", "extra"]
