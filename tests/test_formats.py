@@ -334,6 +334,12 @@ def test_many_files_merge_and_format_can_be_forced(tmp_path):
             "unreadable created_at",
         ),
         ('{"answer": "maybe", "label": "x"}\n', "line 1", "accept, reject or ignore"),
+        (  # unix seconds beyond what a timestamp holds (year 2262)
+            '{"answer": "accept", "label": "x", "_timestamp": 1e20, "_annotator_id": "a", '
+            '"item_id": "i1"}\n',
+            "line 1",
+            "unreadable created_at 1e+20",  # not np.float64(...)
+        ),
     ],
 )
 def test_bad_exports_name_file_record_and_reason(tmp_path, content, record, reason):

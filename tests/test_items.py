@@ -1,5 +1,7 @@
 """The items table: read with its types, checked for what would break or vanish later."""
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -39,10 +41,13 @@ def test_ids_are_text_as_written_and_features_keep_their_missing_values(tmp_path
     assert items["x"].isna().tolist() == [False, True, True, False]
 
 
-def test_an_infinite_feature_value_names_its_record(tmp_path):
-    path = _items(tmp_path, "item_id,x\ni1,1.5\ni2,inf\n")
-    with pytest.raises(DataError, match="line 3: column 'x' is inf"):
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e308", "-2.5e200"])
+def test_an_infinite_or_overflowing_feature_value_names_its_record(tmp_path, value):
+    path = _items(tmp_path, f"item_id,x\ni1,1.5\ni2,{value}\ni3,1e149\n")
+    reason = f"line 3: column 'x' is {float(value)}: give a finite number"
+    with pytest.raises(DataError, match=re.escape(reason)):
         read_items(path)
+    assert read_items(_items(tmp_path, "item_id,x\ni1,1.5\ni3,-1e149\n"))["x"].iloc[1] == -1e149
 
 
 def test_a_numeric_column_read_as_text_because_of_a_stray_cell_is_warned_about(tmp_path):

@@ -20,6 +20,9 @@ from stages.ingest.formats.csv_text import (
 # Columns the pipeline adds to items: the split (prepare) and the merged label's columns
 # (truth.merge.LABEL_COLUMNS, which train joins on): an items column of that name would be
 # replaced or would break the join (tests/test_items.py keeps the two lists in step).
+# Scaling squares each value: beyond about 1.3e154 the square overflows a float and the model
+# sees NaN. Below this, a column of a million such values still sums within range.
+LARGEST_FEATURE = 1e150
 RESERVED = ("split", "label", "confidence", "n_annotations", "agreement", "method", "is_gold")
 # pandas' default missing-value spellings, for feature columns only: an id is text as written.
 _MISSING = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND"]
@@ -61,11 +64,16 @@ def _check_columns(frame: pd.DataFrame, path: Path) -> None:
     for name in frame.columns:
         values = frame[name]
         if pd.api.types.is_float_dtype(values):
-            infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
-            if infinite.any():
-                record = row_names(path, len(frame))(int(np.argmax(infinite)))
-                reason = f"column {name!r} is {values[infinite].iloc[0]}: give a finite number, "
-                raise DataError(path, record, reason + "or leave the cell empty (missing)")
+            with np.errstate(invalid="ignore"):
+                out = ~(np.abs(values.to_numpy(dtype=float, na_value=0.0)) <= LARGEST_FEATURE)
+            if out.any():
+                record = row_names(path, len(frame))(int(np.argmax(out)))
+                reason = (
+                    f"column {name!r} is {values[out].iloc[0]}: give a finite number within "
+                    f"±{LARGEST_FEATURE:.0e} (scaling squares it, and the square must fit a "
+                    "float: rescale the column, e.g. take its log), or leave the cell empty"
+                )
+                raise DataError(path, record, reason)
 
 
 def partly_numeric(frame: pd.DataFrame, path: Path) -> list[str]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from stages.core.errors import DataError
@@ -210,8 +211,8 @@ def canonical(
         created_at = pd.Series(pd.NaT, index=created.index, dtype="datetime64[ms, UTC]")
         unparsed = pd.Series(False, index=created.index)
     elif pd.api.types.is_numeric_dtype(created):  # unix seconds (Prodigy)
-        created_at = pd.to_datetime(created, unit="s", utc=True)
-        unparsed = pd.Series(False, index=created.index)
+        created_at = pd.to_datetime(created, unit="s", utc=True, errors="coerce")
+        unparsed = created.notna() & created_at.isna()  # out of range: before 1677, after 2262
     else:
         strings = created.astype("string").str.strip()
         created_at = pd.to_datetime(strings, utc=True, errors="coerce", format="ISO8601")
@@ -219,7 +220,8 @@ def canonical(
     if unparsed.any():
         row = int(unparsed.to_numpy().nonzero()[0][0])
         record = _record(records, row)
-        raise DataError(path, record, f"unreadable created_at {created[row]!r}")
+        value = created[row].item() if isinstance(created[row], np.generic) else created[row]
+        raise DataError(path, record, f"unreadable created_at {value!r}")
     frame = pd.DataFrame(
         {
             "item_id": items.astype("string").reset_index(drop=True),
