@@ -616,3 +616,14 @@ def test_a_table_given_as_both_csv_and_parquet_is_refused(tmp_path, stem):
         f"raw: both {stem}.csv and {stem}.parquet: keep one, delete the other"
     )
     assert not (tmp_path / "prepared").exists()
+
+
+def test_a_file_name_that_drives_the_terminal_is_printed_escaped(tmp_path):
+    """A delivered file's name may hold an escape sequence or a bidi override: the message
+    shows it as Python writes it, and the terminal never receives it."""
+    name = "late\x1b[2K\rFAKE\x1b]0;pwned\x07\u202e.csv"
+    result = run_prepare(tmp_path, {name: b"item_id,label\ni1,cat\n"})
+    assert result.exit_code == 2, result.output
+    shown = "late\\x1b[2K\\rFAKE\\x1b]0;pwned\\x07\\u202e.csv: header: missing"
+    assert shown in error_message(result.output)
+    assert not any(char in result.output for char in "\x1b\x07\u202e")
