@@ -201,6 +201,14 @@ def test_chart_labels_in_the_pull_request_report_carry_no_markup():
     assert mermaid_text("Ünïcode 7") == "Ünïcode 7" and len(mermaid_text("x" * 99)) == 24
 
 
+def test_a_bidi_override_in_a_markdown_cell_shows_as_its_escape():
+    """U+202E would draw the rest of a table row right to left, hiding what it says."""
+    from stages.core.markup import markdown_text
+
+    assert markdown_text("cat\u202e|dog\u2066") == "cat\\\\u202e\\|dog\\\\u2066"
+    assert markdown_text("ÿes, نعم") == "ÿes, نعم"  # right-to-left text itself is untouched
+
+
 def test_accuracy_comes_with_its_wilson_interval():
     from stages.evaluation.pages import _metric_rows
     from stages.evaluation.scoring import wilson_interval

@@ -3,8 +3,8 @@
 Every page a person opens renders text that came from outside. Each target has its own rule,
 kept here so that every writer uses the same one:
 
-- Markdown (evaluation.md, the model card): HTML characters become entities and Markdown
-  punctuation is backslash-escaped.
+- Markdown (evaluation.md, the model card): HTML characters become entities, Markdown
+  punctuation is backslash-escaped, and bidi controls are shown as their escapes.
 - Mermaid charts (the pull-request report): only letters, digits and plain punctuation stay
   inside a chart's quoted labels; anything else becomes ``_``.
 - DVC plots: `dvc plots show` embeds each plot's rows as JSON inside a ``<script>`` block,
@@ -21,6 +21,7 @@ import re
 import pandas as pd
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")  # inline markup, links, table cells
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")  # embeddings, overrides, isolates
 _MERMAID_UNSAFE = re.compile(r"[^\w .,:+/@()-]")
 WORD_JOINER = "\u2060"
 
@@ -31,9 +32,11 @@ def quantity(number: int, noun: str, plural: str = "") -> str:
 
 
 def markdown_text(value: object) -> str:
-    """Text as inert Markdown: no markup, no broken table; line breaks become spaces."""
+    """Text as inert Markdown: no markup, no broken table; line breaks become spaces; a bidi
+    override (which would reverse the rest of the row) is shown as its escape, ``\\u202e``."""
     text = html.escape(" ".join(str(value).split()), quote=True)
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return _BIDI.sub(lambda found: "\\" + ascii(found.group())[1:-1], text)
 
 
 def mermaid_text(value: object, limit: int = 24) -> str:
