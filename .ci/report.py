@@ -17,8 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
+from stages.core.io import load_yaml_1_2
 from stages.core.markup import markdown_text, mermaid_text
 
 MARKER = "<!-- dvc-reproduce-report -->"
@@ -61,7 +60,7 @@ def _value(value: object) -> str:
 
 def class_order(classes: list[str]) -> list[str]:
     """``classes`` in the label set's order (params.yaml), as every chart; others after."""
-    labels = yaml.safe_load(Path("params.yaml").read_text()).get("data", {}).get("labels") or []
+    labels = load_yaml_1_2(Path("params.yaml").read_text()).get("data", {}).get("labels") or []
     order = [str(label) for label in labels if str(label) in classes]
     return order + sorted(set(classes) - set(order))
 

@@ -145,3 +145,34 @@ def test_a_key_given_twice_is_refused_naming_its_line(tmp_path):
         f"{path}: line 5, column 1: invalid YAML ('seed' is given twice (the last would win "
         "unseen): keep one)"
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "given", "read"),
+    [
+        (("label_merge", "tol"), "1e-7", 1e-7),  # YAML 1.1 would read the text '1e-07'
+        (("train", "logistic_regression", "C"), "1e5", 1e5),
+        (("prepare", "split_salt"), "off", "off"),  # YAML 1.1: False
+        (("prepare", "split_salt"), "1:20", "1:20"),  # YAML 1.1: 80 (base 60)
+        (("prepare", "split_salt"), "yes", "yes"),
+        (("seed", ), "010", 10),  # YAML 1.1: 8 (octal)
+    ],
+)  # fmt: skip
+def test_a_value_set_by_dvc_exp_run_is_read_as_dvc_records_it(tmp_path, key, given, read):
+    """`dvc exp run -S` parses the value and rewrites params.yaml by YAML 1.2's rules
+    (ruamel.yaml); the stages read it by the same rules, so they see what DVC shows."""
+    from dvc.utils.serialize import loads_yaml, modify_yaml
+
+    from stages.core.io import load_params
+
+    path = tmp_path / "params.yaml"
+    path.write_bytes((PROJECT_ROOT / "params.yaml").read_bytes())
+    with modify_yaml(path) as document:  # what `-S key=given` does
+        *sections, last = key
+        for section in sections:
+            document = document[section]
+        document[last] = loads_yaml(given)
+    value = load_params(path)
+    for part in key:
+        value = value[part]
+    assert value == read and type(value) is type(read)

@@ -22,8 +22,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from stages.core.io import load_yaml_1_2
 from stages.reproducibility.output_diff import Rule, describe
 
 
@@ -75,7 +74,7 @@ def committed_bytes(root: Path, path: str) -> bytes | None:
 
 
 def lock_outputs(lock_text: str | None) -> dict[str, Output]:
-    lock = yaml.safe_load(lock_text or "") or {}
+    lock = load_yaml_1_2(lock_text or "") or {}  # DVC writes it by YAML 1.2
     return {
         out["path"]: Output(out["path"], str(out.get("md5", "")), out.get("size"))
         for stage in (lock.get("stages") or {}).values()
@@ -89,7 +88,7 @@ def working_outputs(root: Path) -> dict[str, Output]:
 
 
 def metric_paths(root: Path) -> set[str]:
-    pipeline = yaml.safe_load((root / "dvc.yaml").read_text()) or {}
+    pipeline = load_yaml_1_2((root / "dvc.yaml").read_text()) or {}
     return {
         next(iter(entry)) if isinstance(entry, dict) else entry
         for stage in pipeline.get("stages", {}).values()
