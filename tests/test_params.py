@@ -29,6 +29,12 @@ def test_the_template_params_are_valid_and_every_section_is_filled():
         ({"prepare": {"test_size": "abc"}}, "prepare.test_size", "got 'abc'"),
         ({"seed": "abc"}, "seed", "must be an integer at least 0"),
         ({"data": {"aliases": ["x"]}}, "data.aliases", "must be a mapping"),
+        # a section set to false or [] is not "every default": `-S train.label_issues=false`
+        ({"train": {"label_issues": False}}, "train.label_issues", "must be a mapping, got False"),
+        ({"label_merge": {"relabel": 0}}, "label_merge.relabel", "must be a mapping, got 0"),
+        ({"train": {"scoring": "f1_macr"}}, "train.scoring", "one of f1_macro, f1_micro"),
+        ({"train": {"features": {"numeric": ["a", "a"]}}}, "train.features.numeric",
+         "distinct column names"),
         ({"train": {"label_issues": {"folds": 1}}}, "train.label_issues.folds", "at least 2"),
         ({"label_merge": {"relabel": {"max_tasks": -1}}}, "label_merge.relabel.max_tasks", "or null"),
         ({"label_merge": {"method": "best"}}, "label_merge.method", "one of auto, ensemble"),
@@ -114,7 +120,8 @@ def test_editors_and_the_stages_agree_on_what_is_valid():
     schema = json_schema()
     jsonschema.validate(yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text()), schema)
     for bad in ({"label_merge": {"max_iter": -5}}, {"train": {"modle": 1}},
-                {"prepare": {"test_size": 1.0}}, {"train": {"parallel": {"n_jobs": 0}}}):  # fmt: skip
+                {"prepare": {"test_size": 1.0}}, {"train": {"parallel": {"n_jobs": 0}}},
+                {"train": {"label_issues": False}}, {"train": {"features": []}}):  # fmt: skip
         with pytest.raises(DataError):
             validated(bad, "params.yaml")
         with pytest.raises(jsonschema.ValidationError):
@@ -176,3 +183,11 @@ def test_a_value_set_by_dvc_exp_run_is_read_as_dvc_records_it(tmp_path, key, giv
     for part in key:
         value = value[part]
     assert value == read and type(value) is type(read)
+
+
+def test_every_scoring_choice_is_a_scikit_learn_scorer():
+    from sklearn.metrics import get_scorer_names
+
+    from stages.core.params import SCORERS
+
+    assert set(SCORERS) <= set(get_scorer_names())

@@ -78,7 +78,7 @@ def train(
             raise DataError(params_file, error.key, error.reason) from None
         except (ValueError, TypeError) as error:
             key = f"train.{options['model']}"
-            raise DataError(params_file, key, str(error).splitlines()[0]) from None
+            raise DataError(params_file, key, " ".join(str(error).split())) from None
     # Every output is made before the first is written: a bad config or tasks file stops the
     # stage with the previous model, issues and tasks still together.
     item_key = params["data"]["annotations"]["item_key"]

@@ -84,10 +84,11 @@ def flag(default: bool) -> Field:
 
 def names(default: list[str]) -> Field:
     def accepts(value: Any) -> bool:
-        return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+        strings = isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+        return strings and len(set(value)) == len(value)
 
-    json = {"type": "array", "items": {"type": "string", "minLength": 1}}
-    return Field(default, accepts, "a list of column names", json)
+    json = {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True}
+    return Field(default, accepts, "a list of distinct column names", json)
 
 
 def mapping(default: dict[str, Any]) -> Field:

@@ -28,6 +28,14 @@ from stages.core.param_fields import (
 METHODS = ("auto", "ensemble", "dawid_skene", "mace", "one_coin", "majority_vote")
 TIE_RULES = ("prior", "random", "abstain")
 FORMATS = ("labelstudio", "labelstudio-min", "labelstudio-csv", "prodigy", "sagemaker", "long")
+# scikit-learn's scorers that rank multiclass classifiers (get_scorer_names() holds regression
+# and clustering ones too), for the grid search's cross-validation.
+SCORERS = (
+    "f1_macro", "f1_micro", "f1_weighted", "accuracy", "balanced_accuracy", "matthews_corrcoef",
+    "precision_macro", "precision_micro", "precision_weighted", "recall_macro", "recall_micro",
+    "recall_weighted", "jaccard_macro", "jaccard_micro", "jaccard_weighted", "neg_log_loss",
+    "roc_auc_ovr", "roc_auc_ovo", "roc_auc_ovr_weighted", "roc_auc_ovo_weighted",
+)  # fmt: skip
 MODELS = ("logistic_regression", "linear_svm", "random_forest", "hist_gradient_boosting")
 
 
@@ -107,7 +115,7 @@ SCHEMA: dict[str, Any] = {
             "numeric": Field(
                 "auto",
                 lambda v: v == "auto" or names([]).accepts(v),
-                "auto or a list of column names",
+                "auto or a list of distinct column names",
                 {"anyOf": [{"const": "auto"}, names([]).json]},
             ),
             "categorical": names([]),
@@ -175,7 +183,7 @@ SCHEMA: dict[str, Any] = {
             {"type": "object", "additionalProperties": {"type": "array", "minItems": 1}},
         ),
         "cv_folds": integer(3, low=2),
-        "scoring": text("f1_macro"),
+        "scoring": choice("f1_macro", SCORERS),
         "label_issues": {
             "enabled": flag(True),
             "folds": integer(5, low=2),
@@ -236,7 +244,7 @@ def typed(name: str, value: Any) -> Any:
 
 def complete(name: str, given: dict[str, Any] | None, source: object = "params") -> dict[str, Any]:
     """The section at dotted ``name`` with every key checked and every default filled."""
-    return _walk(_at(name), given or {}, name, source)
+    return _walk(_at(name), {} if given is None else given, name, source)
 
 
 def validated(raw: dict[str, Any], source: object) -> dict[str, Any]:
@@ -281,7 +289,8 @@ def _walk(schema: dict[str, Any], given: Any, prefix: str, source: object) -> di
     for key, spec in schema.items():
         where = f"{prefix}.{key}" if prefix else key
         if isinstance(spec, dict):
-            result[key] = _walk(spec, given.get(key) or {}, where, source)
+            section = given.get(key)  # empty (null): every default; false or [] is refused
+            result[key] = _walk(spec, {} if section is None else section, where, source)
             continue
         value = given.get(key, spec.default)
         if key in given and not spec.accepts(value):
@@ -308,7 +317,8 @@ def _json_section(schema: dict[str, Any], prefix: str) -> dict[str, Any]:
             properties[key] = _json_section(spec, where)
         else:
             properties[key] = {**spec.json, "default": spec.default, "description": spec.expected}
-    return {"type": "object", "properties": properties, "additionalProperties": prefix in OPEN}
+    kind = ["object", "null"] if prefix else "object"  # an empty section reads as null
+    return {"type": kind, "properties": properties, "additionalProperties": prefix in OPEN}
 
 
 def _show(value: Any) -> str:
