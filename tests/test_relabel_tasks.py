@@ -56,6 +56,18 @@ def test_tasks_take_names_spellings_and_fields_from_the_config(tmp_path):
             assert config.validate_prediction(prediction, return_errors=True) == []
 
 
+def test_an_empty_field_of_an_item_is_null_in_its_task_not_nan(tmp_path):
+    """An empty cell of items.csv reads as NaN; written as is, tasks.json is not JSON."""
+    from stages.core.io import write_json_records
+
+    items = ITEMS.assign(title=[None, "B", float("nan")], body=["good", pd.NA, "meh"])
+    tasks = _tasks(tmp_path, items=items)
+    assert [task["data"]["title"] for task in tasks] == [None, "B", None]
+    assert tasks[1]["data"]["body"] is None
+    write_json_records(tmp_path / "tasks.json", tasks)
+    assert json.loads((tmp_path / "tasks.json").read_text(), parse_constant=pytest.fail) == tasks
+
+
 def test_without_a_config_params_name_the_controls(tmp_path):
     options = {"config": None, "from_name": "animal", "to_name": "text", "item_key": "item_id"}
     tasks = label_studio_tasks(CHOSEN, ITEMS, options, ["negative", "positive"])

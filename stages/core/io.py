@@ -84,7 +84,10 @@ def write_json(path: str | os.PathLike[str], data: Any) -> None:
 
 def write_json_records(path: str | os.PathLike[str], records: list[dict[str, Any]]) -> None:
     """A JSON array with one record per line: valid JSON, diff-friendly, fast for many records."""
-    lines = [json.dumps(record, sort_keys=True, ensure_ascii=False) for record in records]
+    lines = [  # NaN is no JSON: Label Studio, jq and strict parsers refuse it
+        json.dumps(record, sort_keys=True, ensure_ascii=False, allow_nan=False)
+        for record in records
+    ]
     write_text(path, "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n")
 
 

@@ -97,9 +97,10 @@ def fields_beyond_the_id(options: dict[str, Any], labels: list[str]) -> list[str
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return None if value is pd.NA else value
+    """A cell as JSON takes it: an empty one (NaN, NA, NaT) is null, never the text NaN."""
+    if not isinstance(value, list | dict) and pd.isna(value):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _relabel_options(options: dict[str, Any]) -> dict[str, Any]:
