@@ -151,6 +151,27 @@ def test_a_changed_raw_file_or_param_is_named_and_not_called_a_failure_to_reprod
     assert max(len(line) for line in result.stderr.splitlines() if line.startswith("check")) < 100
 
 
+def test_a_commit_whose_lock_is_out_of_date_is_named_so_not_called_unreproducible(project):
+    """Committed after an edit without `dvc repro`: found with the lock as committed (by `dvc
+    status`) and after a `dvc repro` rewrote it (the locks' inputs compared), as CI runs it."""
+    params = project / "params.yaml"
+    params.write_text(params.read_text().replace("test_size: 0.2", "test_size: 0.25", 1))
+    gold = project / "data" / "raw" / "gold.csv"
+    gold.write_text("".join(gold.read_text().splitlines(keepends=True)[:-1]))
+    sh(project, "dvc", "add", "-q", "data/raw")
+    sh(project, "git", "commit", "-qam", "new params and gold, no dvc repro")
+    for rerun_first in (False, True):
+        if rerun_first:
+            sh(project, "dvc", "repro", "-q")
+        result = skip_rerun(project)
+        assert result.returncode == 1
+        messages = "\n".join(_messages(result.stderr))
+        assert "stale: dvc.lock: out of date in the commit: stage prepare: " in messages
+        assert "data/raw" in messages and "params.yaml:prepare" in messages, messages
+        assert "mismatch" not in result.stderr and "does not reproduce" not in result.stderr
+        assert "run `dvc repro`, then commit dvc.lock" in " ".join(result.stderr.split())
+
+
 def test_a_chart_kept_in_git_is_compared_with_its_committed_copy(project):
     """reports/charts is a folder output with cache: false: its files are read from Git."""
     chart = project / "reports" / "charts" / "roc.svg"

@@ -64,6 +64,19 @@ def check_repro(params_file: Path, skip_rerun: bool) -> None:
             err=True,
         )
         raise SystemExit(1)
+    stale = [problem for problem in problems if problem.what.startswith(repro.STALE_LOCK)]
+    if stale:  # its outputs are not what its inputs make: comparing them says nothing more
+        for problem in stale:
+            click.echo(_message("stale: ", problem), err=True)
+        click.echo(
+            wrapped(
+                "check-repro: ",
+                "the commit's dvc.lock does not record the commit's own inputs (changed after "
+                "its last `dvc repro`): run `dvc repro`, then commit dvc.lock and the outputs",
+            ),
+            err=True,
+        )
+        raise SystemExit(1)
     # An earlier `dvc repro` (CI's, `make check-repro`'s) may already have rewritten the lock.
     problems += repro.compare_outputs(root, committed, repro.working_outputs(root), metrics, rule)
     # Outputs missing from the cache and the remote do not stop the rerun: it shows whether
