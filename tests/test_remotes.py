@@ -97,6 +97,41 @@ def test_s3_remote_push_from_one_clone_pull_into_another(project, s3_endpoint, t
     assert sh(other, "dvc", "status", "-q", check=False).returncode == 0
 
 
+OLD_NOTES = "a version whose data is not the latest one\n"
+
+
+def test_versions_from_before_the_team_remote_reach_it_and_come_back(
+    project, s3_endpoint, tmp_path
+):
+    """The README's recipe: older commits name the template's per-clone `local` remote, so each
+    clone points that name at the team's storage in its own config; then `dvc push
+    --all-commits` sends every version there and a fresh clone pulls an old one."""
+    notes = project / "data" / "raw" / "notes.txt"
+    notes.write_text(OLD_NOTES)
+    sh(project, "dvc", "add", "-q", "data/raw")
+    sh(project, "git", "commit", "-qam", "data: notes")
+    sh(project, "git", "tag", "data-old")
+    notes.unlink()
+    sh(project, "dvc", "add", "-q", "data/raw")
+    sh(project, "dvc", "remote", "add", "-d", "team", "s3://team-data/dvc-store")
+    sh(project, "dvc", "remote", "modify", "team", "endpointurl", s3_endpoint)
+    sh(project, "git", "commit", "-qam", "data: no notes; DVC remote: team S3")
+    recipe = [
+        ("dvc", "remote", "modify", "--local", "local", "url", "s3://team-data/dvc-store"),
+        ("dvc", "remote", "modify", "--local", "local", "endpointurl", s3_endpoint),
+    ]
+    for command in recipe:
+        sh(project, *command)
+    sh(project, "dvc", "push", "-q", "--all-commits", env=KEYS)
+    other = tmp_path / "other"
+    sh(tmp_path, "git", "clone", "-q", str(project), str(other))
+    for command in recipe:
+        sh(other, *command)
+    sh(other, "git", "checkout", "-q", "data-old")
+    sh(other, "dvc", "pull", "-q", "data/raw.dvc", env=KEYS)
+    assert (other / "data" / "raw" / "notes.txt").read_text() == OLD_NOTES
+
+
 def test_weekly_dataset_version_routine(project):
     sh(project, "git", "tag", "data-v1")
     recorded = {

@@ -188,3 +188,18 @@ def test_make_help_lists_every_target():
     ).stdout
     listed = {line.split()[1] for line in shown.splitlines() if line.startswith("make ")}
     assert listed == set(phony)  # each target says what it does on its own line (## ...)
+
+
+def test_the_readme_counts_the_params_dvc_exp_show_gives_a_column():
+    """DVC shows every leaf of params.yaml (an empty mapping has none): the README says how
+    many, and the count must follow the file."""
+    import re
+
+    def leaves(section: dict) -> int:
+        return sum(leaves(v) if isinstance(v, dict) else 1 for v in section.values())
+
+    count = leaves(yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text()))
+    said = re.search(
+        r"a column for every param \((\d+)\)", (PROJECT_ROOT / "README.md").read_text()
+    )
+    assert said and int(said.group(1)) == count
