@@ -47,6 +47,13 @@ def test_feature_columns_by_kind(items):
     assert columns == {"text": ["text"], "numeric": ["score"], "categorical": ["shop"]}
     with pytest.raises(ValueError, match="not in the items table"):
         modeling.feature_columns(items, {"text": ["body"]})
+    pixels = pd.DataFrame({f"px_{i}": [0.0] for i in range(64)} | {"texts": ["a"]})
+    with pytest.raises(ValueError) as caught:
+        modeling.feature_columns(pixels, {"text": ["text"]})
+    assert "did you mean 'texts'? name a column of your items (it has 65: px_0, " in str(
+        caught.value
+    )
+    assert "px_5, ..., texts)" in str(caught.value)
 
 
 @pytest.mark.parametrize("model", MODELS)

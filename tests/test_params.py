@@ -38,6 +38,8 @@ def test_the_template_params_are_valid_and_every_section_is_filled():
         ({"train": {"label_issues": {"folds": 1}}}, "train.label_issues.folds", "at least 2"),
         ({"label_merge": {"relabel": {"max_tasks": -1}}}, "label_merge.relabel.max_tasks", "or null"),
         ({"label_merge": {"method": "best"}}, "label_merge.method", "one of auto, ensemble"),
+        ({"train": {"model": "logistic_regresion"}}, "train.model",
+         "got 'logistic_regresion' (did you mean 'logistic_regression'?)"),
         ({"seed": 10**30}, "seed", "at most 4294967295"),
         ({"train": {"grid": {"C": 5}}}, "train.grid", "to non-empty lists of values"),
         ({"train": {"grid": {"C": [[1, 2]]}}}, "train.grid", "to non-empty lists of values"),

@@ -218,7 +218,8 @@ def test_unknown_model_is_a_params_error(project):
 @pytest.mark.parametrize(
     ("train", "message"),
     [({"features": {"numeric": "auto", "categorical": ["colour"]}},
-      "train.features.categorical: not in the items table: colour (it has "),
+      "train.features.categorical: not in the items table: colour; name a column of your "
+      "items (it has 2: f1, f2)"),
      ({"grid": {"n_estimators": [10, 20]}},
       "train.grid.n_estimators: not a hyperparameter of logistic_regression; it takes C, "),
      ({"model": "linear_svm", "grid": {"C": [0.1, 1.0], "depth": [2]}},

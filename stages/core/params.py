@@ -294,7 +294,10 @@ def _walk(schema: dict[str, Any], given: Any, prefix: str, source: object) -> di
             continue
         value = given.get(key, spec.default)
         if key in given and not spec.accepts(value):
-            raise DataError(source, where, f"must be {spec.expected}, got {_show(value)}")
+            options = spec.json.get("enum", []) if isinstance(value, str) else []
+            close = difflib.get_close_matches(value, options, n=1) if options else []
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise DataError(source, where, f"must be {spec.expected}, got {_show(value)}{hint}")
         result[key] = spec.convert(value)
     return result
 

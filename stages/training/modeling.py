@@ -7,6 +7,7 @@ params and data only.
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 import numpy as np
@@ -39,8 +40,14 @@ def feature_columns(
     for kind, names in (("text", text), ("categorical", categorical), ("numeric", numeric)):
         missing = [c for c in names if c not in items.columns]
         if missing:
-            known = ", ".join(c for c in items.columns if c not in NOT_FEATURES)
-            reason = f"not in the items table: {', '.join(missing)} (it has {known})"
+            known = [str(c) for c in items.columns if c not in NOT_FEATURES]
+            close = difflib.get_close_matches(str(missing[0]), known, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            shown = known if len(known) <= 8 else [*known[:6], "...", known[-1]]
+            reason = (
+                f"not in the items table: {', '.join(missing)}; {hint}name a column of your "
+                f"items (it has {len(known)}: {', '.join(shown)})"
+            )
             raise ParamsMismatch(f"train.features.{kind}", reason)
     if not (text or categorical or numeric):
         reason = "no feature columns: set text, numeric or categorical"
