@@ -113,3 +113,21 @@ def test_the_demo_tasks_fit_the_demo_config_and_their_pictures_exist(reproduced)
             assert (reproduced / "data" / "raw" / "media" / picture).read_bytes()[:4] == b"\x89PNG"
             for prediction in task["predictions"]:
                 assert config.validate_prediction(prediction, return_errors=True) == []
+
+
+def test_task_fields_a_browser_would_run_or_read_locally_are_warned_about():
+    from stages.truth.relabel import unsafe_fields
+
+    tasks = [
+        {"data": {"item_id": "a", "image": "javascript:alert(1)"}},
+        {"data": {"item_id": "b", "image": "/data/local-files/?d=../../etc/passwd"}},
+        {"data": {"item_id": "c", "image": " DATA:text/html,<script>x</script>"}},
+        {"data": {"item_id": "d", "image": "https://cdn.example.com/a..b.png", "n": 3}},
+        {"data": {"item_id": "e", "image": "data:image/png;base64,iVBOR", "text": "a..b ../"}},
+    ]
+    (line,) = unsafe_fields(tasks, "data/relabel/tasks.json")
+    assert line.startswith("data/relabel/tasks.json: 3 task field(s) that Label Studio would")
+    assert "item 'a': data.image is a javascript: URL" in line
+    assert "item 'b': data.image is a path out of its folder (..)" in line
+    assert "item 'c': data.image is a data: URL" in line and "item 'd'" not in line
+    assert unsafe_fields(tasks[3:4], "tasks.json") == []

@@ -117,7 +117,12 @@ def label_merge(
     from stages.core.progress import step
     from stages.truth.annotators import annotator_plot_rows
     from stages.truth.merge import merge_labels
-    from stages.truth.relabel import fields_beyond_the_id, label_studio_tasks, select
+    from stages.truth.relabel import (
+        fields_beyond_the_id,
+        label_studio_tasks,
+        select,
+        unsafe_fields,
+    )
 
     standalone = exports is not None
     if standalone and out_dir is None:
@@ -175,6 +180,7 @@ def label_merge(
             err=True,
         )
     else:
+        terminal.echo_warnings(unsafe_fields(tasks, relabel_file))
         write_json_records(relabel_file, tasks)
     click.echo(  # two short lines: a summary must not wrap at 120 columns
         f"label-merge: {quantity(summary['labelled_items'], 'item')} labelled by "

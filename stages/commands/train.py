@@ -53,10 +53,11 @@ def train(
     from stages.core.errors import DataError
     from stages.core.headline import headline
     from stages.core.io import load_params, write_bytes, write_csv, write_json, write_json_records
+    from stages.core.terminal import echo_warnings
     from stages.training import label_issues, parallel
     from stages.training.modeling import ParamsMismatch
     from stages.training.run import UntrustedModel, text_columns_of, train_model
-    from stages.truth.relabel import label_studio_tasks, task_items
+    from stages.truth.relabel import label_studio_tasks, task_items, unsafe_fields
 
     params = load_params(params_file)
     options = params["train"]
@@ -89,6 +90,7 @@ def train(
     relabel = {"item_key": item_key, **params["label_merge"]["relabel"]}
     classes = sorted(labels["label"].dropna().astype(str).unique())
     tasks = label_studio_tasks(candidates, text_columns_of(items), relabel, classes)
+    echo_warnings(unsafe_fields(tasks, relabel_file))
     write_bytes(model_dir / catalog.MODEL_FILE, trained.model)
     write_csv(issues_file, trained.issues)
     write_json_records(relabel_file, tasks)

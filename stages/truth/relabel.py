@@ -6,6 +6,7 @@ pre-annotation, so annotators confirm or correct it instead of starting from not
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,37 @@ def fields_beyond_the_id(options: dict[str, Any], labels: list[str]) -> list[str
     item_key = options.get("item_key") or default("data.annotations.item_key")
     shape = task_shape(_relabel_options(options), labels)
     return [key for key in shape.data_keys or () if key != item_key]
+
+
+_SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.-]*):")
+_MEDIA = ("image/", "audio/", "video/")  # data: URLs Label Studio shows as media
+
+
+def unsafe_fields(tasks: list[dict[str, Any]], path: object) -> list[str]:
+    """Warnings for task fields that Label Studio would open as written and that no item
+    should hold: a script URL (javascript:, vbscript:, data: other than media), a local
+    file (file:), or a path climbing out of its folder (``..``). Items come from outside."""
+    found = []
+    for task in tasks:
+        for key, value in sorted(task["data"].items()):
+            if not isinstance(value, str):
+                continue
+            scheme = _SCHEME.match(value)
+            name = scheme.group(1).lower() if scheme else ""
+            data_url = name == "data" and not value[scheme.end() :].lstrip().startswith(_MEDIA)
+            if name in ("javascript", "vbscript", "file") or data_url:
+                why = f"a {name}: URL"
+            elif re.search(r"(^|[/\\=])\.\.([/\\]|$)", value):
+                why = "a path out of its folder (..)"
+            else:
+                continue
+            item = next(iter(task["data"].values()))
+            found.append(f"item {item!r}: data.{key} is {why}, {value[:80]!r}")
+    if not found:
+        return []
+    head = (f"{path}: {len(found)} task field(s) that Label Studio would open as written; "
+            "check these items (first: " + "; ".join(found[:3]) + ")")  # fmt: skip
+    return [head]
 
 
 def _plain(value: Any) -> Any:
