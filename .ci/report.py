@@ -2,7 +2,8 @@
 
 Metrics files live in Git (``cache: false`` in dvc.yaml), so ``dvc metrics diff`` reads the
 base branch's values from its commit, on a runner with no DVC remote credentials.
-Usage: python .ci/report.py BASE > report.md (BASE: origin/main, a branch or a commit).
+Usage: python .ci/report.py BASE > report.md (BASE: origin/main, a branch or a commit; with
+CHECK_REPRO set to other than "success", the report opens by saying that the check failed).
 The first line is a marker that the workflow uses to update its one comment per pull request.
 The per-class chart is Mermaid, which GitHub draws in the comment itself (no image hosting);
 with RUN_URL set, the report links the run whose `report` artifact holds every chart as a
@@ -102,9 +103,17 @@ def report(base: str) -> str:
          "(reports/report.html opens offline).", ""]
         if run_url else []
     )  # fmt: skip
+    outcome = os.environ.get("CHECK_REPRO", "success")  # the workflow's check-repro step
+    verdict = (
+        []
+        if outcome == "success"
+        else [f"**check-repro: {outcome}** on this commit (the run's log says why); the "
+              "numbers below are what this run computed.", ""]
+    )  # fmt: skip
     return "\n".join(
         [
             MARKER,
+            *verdict,
             f"## Metrics: this commit (HEAD) vs `{base}`",
             "",
             metrics or "No metrics.",

@@ -75,3 +75,14 @@ def test_per_class_rows_follow_the_label_set_not_the_alphabet(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     order = _report_module().class_order(["9", "apple", "10", "zebra", "extra"])
     assert order == ["zebra", "apple", "10", "9", "extra"]
+
+
+def test_a_failed_check_opens_the_report_and_a_passed_one_is_not_mentioned(monkeypatch):
+    report = _report_module()
+    monkeypatch.setattr(report, "dvc_table", lambda *args, fmt=None: "{}" if fmt is None else "")
+    monkeypatch.setattr(report, "per_class_f1", lambda base: ["(chart)"])
+    monkeypatch.setenv("CHECK_REPRO", "failure")
+    lines = report.report("origin/main").splitlines()
+    assert lines[0] == report.MARKER and lines[1].startswith("**check-repro: failure** on this")
+    monkeypatch.setenv("CHECK_REPRO", "success")
+    assert "check-repro" not in report.report("origin/main")
