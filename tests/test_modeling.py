@@ -218,3 +218,24 @@ def test_a_class_of_one_train_item_leaves_only_its_item_unranked(items):
     assert trained.summary["label_issues"] is not None
     assert trained.summary["label_issues_unranked"] == 1
     assert len(trained.issues) == 120 and "odd" not in set(trained.issues["item_id"])
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_reproducible_logistic_regression_is_scikit_learns(n_classes, weighted):
+    """The same objective as scikit-learn's LogisticRegression, binomial for two classes
+    (two rows of coefficients with the multinomial penalty would regularise half as much)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from stages.training.linear import ReproducibleLogisticRegression
+
+    rng = np.random.default_rng(7)
+    features = rng.normal(size=(400, 5))
+    labels = features[:, 0] + features[:, 1] * (n_classes - 2) + rng.normal(size=400) > 0.3
+    labels = labels.astype(int) + (features[:, 2] > 1.2) * (n_classes - 2)
+    weights = rng.uniform(0.2, 1.0, size=400) if weighted else None
+    ours = ReproducibleLogisticRegression(C=0.05, max_iter=5000, tol=1e-12)
+    theirs = LogisticRegression(C=0.05, max_iter=5000, tol=1e-12)
+    ours.fit(features, labels, sample_weight=weights)
+    theirs.fit(features, labels, sample_weight=weights)
+    assert np.abs(ours.predict_proba(features) - theirs.predict_proba(features)).max() < 1e-4

@@ -5,7 +5,8 @@ through OpenBLAS, whose kernel is chosen per CPU (and may be forced by ``OPENBLA
 which some machines need and the stages keep as set): the same data then gives coefficients
 that differ in their last bits, so model files differ between machines. This estimator fits
 the same objective (multinomial log-loss weighted by ``sample_weight``, plus an L2 penalty
-``1 / (2 C)`` on the coefficients, as scikit-learn's) and makes every step deterministic:
+``1 / (2 C)`` on the coefficients, as scikit-learn's; with two classes, its binomial one) and
+makes every step deterministic:
 
 - dense products are exact whatever the kernel: features are rounded to integers on a
   power-of-two grid per column (``FEATURE_BITS`` significant bits), coefficients and residuals
@@ -204,6 +205,8 @@ class ReproducibleLogisticRegression(ClassifierMixin, BaseEstimator):
         design = ExactDesign(X)
         n_classes, n_columns = len(self.classes_), design.n_columns
         penalty = 1.0 / (float(self.C) * float(np.add.reduce(weights)))
+        if n_classes == 2:  # scikit-learn fits one row of coefficients, w; two rows fit w/2 and
+            penalty *= 2.0  # -w/2, whose penalty is half of w's: doubled, it is w's again
         share = weights / float(np.add.reduce(weights))
         true_class = codes * len(codes) + np.arange(len(codes))  # flat (class, row) indices
 
