@@ -192,6 +192,19 @@ def test_curves_equal_scikit_learns():
         assert [row.tpr for row in grid] == pytest.approx(theirs, abs=1e-6)
 
 
+def test_a_grid_recall_within_rounding_of_a_reached_one_counts_as_reached():
+    """np.linspace's 0.7000000000000001 is recall 0.7: 7 of 10 positives ranked first reach it
+    with precision 1.0 (compared exactly, the point fell to the next recall, 0.5)."""
+    from sklearn.metrics import precision_recall_curve
+
+    positive = np.array([1] * 7 + [0] * 10 + [1] * 3)
+    precision, recall, _ = precision_recall_curve(positive, -np.arange(20.0))
+    at = np.linspace(0.0, 1.0, 11)
+    best = scoring.best_precision(precision, recall, at)
+    assert best[7] == 1.0 and at[7] > 0.7
+    assert best.tolist() == [precision[recall >= r - 1e-9].max() for r in at]
+
+
 def test_chart_labels_in_the_pull_request_report_carry_no_markup():
     from stages.core.markup import mermaid_text
 

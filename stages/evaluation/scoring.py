@@ -185,7 +185,9 @@ def best_precision(precision: np.ndarray, recall: np.ndarray, at: np.ndarray) ->
     # In scikit-learn's order, a running maximum runs over the higher recalls; reversed, both
     # arrays go by increasing recall.
     best_from_here = np.maximum.accumulate(precision)[::-1]
-    first = np.searchsorted(recall[::-1], at, side="left")
+    # A grid point is a float (np.linspace's 0.7000000000000001): a recall within rounding of
+    # it counts as reaching it (recalls are k / positives, far coarser than 1e-9).
+    first = np.searchsorted(recall[::-1], np.asarray(at) - 1e-9, side="left")
     return best_from_here[np.minimum(first, len(best_from_here) - 1)]
 
 
