@@ -192,6 +192,31 @@ def test_curves_equal_scikit_learns():
         assert [row.tpr for row in grid] == pytest.approx(theirs, abs=1e-6)
 
 
+def test_a_tie_goes_where_model_predict_sends_it_whatever_the_label_set_order():
+    """Label set [pos, neg], the model's classes sorted [neg, pos]: at 0.5 each, predict says
+    neg, and so do the confusion rows and every score."""
+    from stages.evaluation.run import evaluate_model
+
+    class Model:
+        classes_ = np.array(["neg", "pos"])
+
+        def predict_proba(self, test):
+            return np.array([[0.5, 0.5], [0.2, 0.8], [0.5, 0.5]])
+
+        def predict(self, test):
+            return self.classes_[self.predict_proba(test).argmax(axis=1)]
+
+    test = pd.DataFrame({"item_id": ["a", "b", "c"], "label": ["neg", "pos", "pos"],
+                         "is_gold": [True, False, True]})  # fmt: skip
+    result = evaluate_model(Model(), test, ["pos", "neg"], top=5)
+    confusion = result.plots["confusion.csv"]
+    assert (
+        confusion["predicted"].tolist() == Model().predict(test).tolist() == ["neg", "pos", "neg"]
+    )
+    assert result.metrics["test"]["accuracy"] == pytest.approx(2 / 3)
+    assert result.metrics["gold"]["accuracy"] == pytest.approx(1 / 2)
+
+
 def test_a_grid_recall_within_rounding_of_a_reached_one_counts_as_reached():
     """np.linspace's 0.7000000000000001 is recall 0.7: 7 of 10 positives ranked first reach it
     with precision 1.0 (compared exactly, the point fell to the next recall, 0.5)."""

@@ -26,27 +26,29 @@ def evaluate_model(
     """Probabilities for every class of the label set (0 for a class the model never saw);
     ``subject``, the line saying what was evaluated, heads the report."""
     probabilities = np.zeros((len(test), len(classes)))
+    learnt = [str(label) for label in model.classes_]
     if len(test):
         predicted = model.predict_proba(test)
-        for column, label in enumerate(str(label) for label in model.classes_):
+        for column, label in enumerate(learnt):
             if label in classes:
                 probabilities[:, classes.index(label)] = predicted[:, column]
+    # Equal probabilities go to the class first in the model's own order, as model.predict does.
+    tie_order = np.array([learnt.index(c) if c in learnt else len(learnt) for c in classes])
+    chosen = scoring.top_class(probabilities, tie_order)
     actual = test["label"].astype(str)
     gold = test["is_gold"].to_numpy()
     metrics = {
-        "test": scoring.score(actual, probabilities, classes),
-        "gold": scoring.score(actual[gold], probabilities[gold], classes),
+        "test": scoring.score(actual, probabilities, classes, chosen),
+        "gold": scoring.score(actual[gold], probabilities[gold], classes, chosen[gold]),
     }
-    predicted_labels = pd.Series(
-        np.asarray(classes)[probabilities.argmax(axis=1)] if len(test) else [], dtype=object
-    )
+    predicted_labels = pd.Series(np.asarray(classes)[chosen] if len(test) else [], dtype=object)
     rows = scoring.confusion_rows(test["item_id"], actual, predicted_labels, classes)
     precision_recall, roc = scoring.curves(actual, probabilities, classes)
     plots = {
         "confusion.csv": rows,
         "precision_recall.csv": precision_recall,
         "roc.csv": roc,
-        "calibration.csv": scoring.calibration_table(actual, probabilities, classes),
+        "calibration.csv": scoring.calibration_table(actual, probabilities, classes, chosen),
     }
     return Evaluation(metrics, plots, pages.markdown_report(metrics, rows, classes, top, subject))
 

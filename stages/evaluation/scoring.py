@@ -11,10 +11,26 @@ import pandas as pd
 CALIBRATION_BINS = 10
 
 
-def score(actual: pd.Series, probabilities: np.ndarray, classes: list[str]) -> dict[str, Any]:
+def top_class(probabilities: np.ndarray, tie_order: np.ndarray | None = None) -> np.ndarray:
+    """Each row's most probable column; among equals, the one first in ``tie_order`` (a rank
+    per column: the model's own class order, so that the prediction is ``model.predict``'s),
+    else the first column."""
+    if tie_order is None or not len(probabilities):
+        return probabilities.argmax(axis=1)
+    ranked = np.argsort(tie_order, kind="stable")
+    return ranked[probabilities[:, ranked].argmax(axis=1)]
+
+
+def score(
+    actual: pd.Series,
+    probabilities: np.ndarray,
+    classes: list[str],
+    top: np.ndarray | None = None,
+) -> dict[str, Any]:
     """Accuracy, balanced accuracy, macro-F1, log-loss, Brier score, ECE and per-class scores.
 
-    ``probabilities`` has one column per class in ``classes`` order.
+    ``probabilities`` has one column per class in ``classes`` order; ``top``, the predicted
+    column of each row (``top_class``'s; by default the most probable, first among equals).
     """
     from sklearn.metrics import (
         accuracy_score,
@@ -27,7 +43,8 @@ def score(actual: pd.Series, probabilities: np.ndarray, classes: list[str]) -> d
     if len(actual) == 0:
         return {"items": 0}
     actual = actual.astype(str).reset_index(drop=True)
-    predicted = pd.Series(np.asarray(classes)[probabilities.argmax(axis=1)])
+    top = probabilities.argmax(axis=1) if top is None else top
+    predicted = pd.Series(np.asarray(classes)[top])
     present = [label for label in classes if label in set(actual) | set(predicted)]
     precision, recall, f1, support = precision_recall_fscore_support(
         actual, predicted, labels=classes, zero_division=0
@@ -51,7 +68,7 @@ def score(actual: pd.Series, probabilities: np.ndarray, classes: list[str]) -> d
             log_loss(actual, probabilities[:, np.argsort(classes)], labels=sorted(classes))
         ),
         "brier": float(((probabilities - onehot) ** 2).sum(axis=1).mean()),
-        "ece": expected_calibration_error(actual, probabilities, classes),
+        "ece": expected_calibration_error(actual, probabilities, classes, top),
         # Undefined is None, not 0: recall and F1 of a class absent from the items, precision
         # of a class never predicted (scikit-learn's zero_division would print 0.0000).
         "per_class": {
@@ -101,11 +118,11 @@ def ranking_scores(onehot: np.ndarray, probabilities: np.ndarray) -> list[dict[s
 
 
 def calibration_table(
-    actual: pd.Series, probabilities: np.ndarray, classes: list[str]
+    actual: pd.Series, probabilities: np.ndarray, classes: list[str], top: np.ndarray | None = None
 ) -> pd.DataFrame:
     """The calibration bins, each accuracy with its 95% Wilson interval (``low``, ``high``): a
-    bin of four items shows how little it says."""
-    table = _calibration_bins(actual, probabilities, classes)
+    bin of four items shows how little it says. ``top``: as in ``score``."""
+    table = _calibration_bins(actual, probabilities, classes, top)
     pairs = zip(table["accuracy"], table["items"], strict=True)
     bounds = np.array([wilson_interval(a, n) for a, n in pairs]).reshape(-1, 2)
     table["low"], table["high"] = bounds[:, 0], bounds[:, 1]
@@ -113,11 +130,12 @@ def calibration_table(
 
 
 def _calibration_bins(
-    actual: pd.Series, probabilities: np.ndarray, classes: list[str]
+    actual: pd.Series, probabilities: np.ndarray, classes: list[str], top: np.ndarray | None
 ) -> pd.DataFrame:
     """Top-class confidence in equal-width bins against how often the top class was right."""
     confidence = probabilities.max(axis=1)
-    right = np.asarray(classes)[probabilities.argmax(axis=1)] == actual.astype(str).to_numpy()
+    top = probabilities.argmax(axis=1) if top is None else top
+    right = np.asarray(classes)[top] == actual.astype(str).to_numpy()
     bins = np.minimum((confidence * CALIBRATION_BINS).astype(int), CALIBRATION_BINS - 1)
     table = pd.DataFrame({"bin": bins, "confidence": confidence, "accuracy": right.astype(float)})
     grouped = table.groupby("bin").agg(
@@ -127,9 +145,9 @@ def _calibration_bins(
 
 
 def expected_calibration_error(
-    actual: pd.Series, probabilities: np.ndarray, classes: list[str]
+    actual: pd.Series, probabilities: np.ndarray, classes: list[str], top: np.ndarray | None = None
 ) -> float:
-    table = _calibration_bins(actual, probabilities, classes).round(6)
+    table = _calibration_bins(actual, probabilities, classes, top).round(6)
     weights = table["items"] / table["items"].sum()
     return float((weights * (table["confidence"] - table["accuracy"]).abs()).sum())
 
