@@ -217,6 +217,27 @@ def test_a_tie_goes_where_model_predict_sends_it_whatever_the_label_set_order():
     assert result.metrics["gold"]["accuracy"] == pytest.approx(1 / 2)
 
 
+def test_the_gold_column_scores_against_the_experts_even_when_the_merge_ignored_them():
+    """use_gold: false leaves no merged label marked gold: the gold table still says which
+    test items experts labelled, and what they said."""
+    from stages.evaluation.run import evaluate_model
+
+    class Model:
+        classes_ = np.array(["neg", "pos"])
+
+        def predict_proba(self, test):
+            return np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7]])
+
+    test = pd.DataFrame({"item_id": ["a", "b", "c"], "label": ["neg", "pos", "pos"],
+                         "is_gold": [False, False, False]})  # fmt: skip
+    experts = pd.Series({"b": "pos", "c": "neg", "elsewhere": "neg"})
+    result = evaluate_model(Model(), test, ["neg", "pos"], top=5, experts=experts)
+    assert result.metrics["gold"]["items"] == 2
+    assert result.metrics["gold"]["accuracy"] == pytest.approx(1 / 2)  # c: experts say neg
+    assert result.metrics["test"]["accuracy"] == pytest.approx(1.0)  # against merged labels
+    assert evaluate_model(Model(), test, ["neg", "pos"], top=5).metrics["gold"] == {"items": 0}
+
+
 def test_a_grid_recall_within_rounding_of_a_reached_one_counts_as_reached():
     """np.linspace's 0.7000000000000001 is recall 0.7: 7 of 10 positives ranked first reach it
     with precision 1.0 (compared exactly, the point fell to the next recall, 0.5)."""

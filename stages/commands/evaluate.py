@@ -73,7 +73,10 @@ def evaluate(
     )
     test = modeling.split_with_labels(test_items, labels, "test")
     subject = pages.evaluated(params, data_version(raw_dvc), merged_by(labels), fitted)
-    result = evaluate_model(model, test, classes, params["evaluate"]["top_confusions"], subject)
+    gold = read_table(existing_table(validated_dir, "gold", "validate"))
+    experts = gold.set_index("item_id")["label"].astype(str)
+    top = params["evaluate"]["top_confusions"]
+    result = evaluate_model(model, test, classes, top, subject, experts)
     # Every page is made before the first is written: a template that cannot draw stops the
     # stage with no new metrics beside old charts.
     pictures = drawn_charts(result, annotators, templates_dir)

@@ -21,10 +21,17 @@ class Evaluation:
 
 
 def evaluate_model(
-    model: Any, test: pd.DataFrame, classes: list[str], top: int, subject: str = ""
+    model: Any,
+    test: pd.DataFrame,
+    classes: list[str],
+    top: int,
+    subject: str = "",
+    experts: pd.Series | None = None,
 ) -> Evaluation:
     """Probabilities for every class of the label set (0 for a class the model never saw);
-    ``subject``, the line saying what was evaluated, heads the report."""
+    ``subject``, the line saying what was evaluated, heads the report. ``experts``: the gold
+    table's label by item id; the gold column scores the test items it holds against them
+    (without it, the items the merged labels mark gold, against those labels)."""
     probabilities = np.zeros((len(test), len(classes)))
     learnt = [str(label) for label in model.classes_]
     if len(test):
@@ -36,10 +43,15 @@ def evaluate_model(
     tie_order = np.array([learnt.index(c) if c in learnt else len(learnt) for c in classes])
     chosen = scoring.top_class(probabilities, tie_order)
     actual = test["label"].astype(str)
-    gold = test["is_gold"].to_numpy()
+    # With use_gold: false the merged labels mark no item gold, yet the experts' labels are
+    # there to score against: the gold column follows the gold table, not the merge.
+    expert = test["item_id"].map(experts) if experts is not None else test["label"].where(
+        test["is_gold"].astype(bool)
+    )  # fmt: skip
+    gold = expert.notna().to_numpy()
     metrics = {
         "test": scoring.score(actual, probabilities, classes, chosen),
-        "gold": scoring.score(actual[gold], probabilities[gold], classes, chosen[gold]),
+        "gold": scoring.score(expert[gold].astype(str), probabilities[gold], classes, chosen[gold]),
     }
     predicted_labels = pd.Series(np.asarray(classes)[chosen] if len(test) else [], dtype=object)
     rows = scoring.confusion_rows(test["item_id"], actual, predicted_labels, classes)
