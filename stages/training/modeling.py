@@ -214,6 +214,11 @@ def fit(
         best = {key: search.best_params_[names[key]] for key in grid}
         search_results = {"best_params": best, "cv_score": float(search.best_score_)}
         estimator = clone(estimator).set_params(**clone(search.best_params_, safe=False))
+    # liblinear (the SVM) draws from one C-level random generator for the whole process:
+    # calibration folds fitted on threads at once interleave its draws, and the model bytes
+    # changed from run to run. Its folds are fitted one after another.
+    if options["model"] == "linear_svm":
+        threads = 1
     with parallel_config(backend="threading", n_jobs=threads):
         estimator.fit(features, labels, **fit_params)
     return estimator, search_results
