@@ -314,3 +314,9 @@ def test_a_class_never_predicted_is_named_with_its_item_count():
     probabilities = np.array([[0.9, 0.05, 0.05], [0.8, 0.1, 0.1], [0.6, 0.1, 0.3], [0.1, 0.1, 0.8]])
     per_class = scoring.score(actual, probabilities, ["a", "b", "c"])["per_class"]
     assert scoring.never_predicted(per_class) == ["'b' (1 item)"]
+    rows = scoring.confusion_rows(pd.Series(["i1", "i2", "i3", "i4"]), actual,
+                                  pd.Series(["a", "a", "a", "c"]), ["a", "b", "c"])  # fmt: skip
+    metrics = {"test": scoring.score(actual, probabilities, ["a", "b", "c"]), "gold": {}}
+    page = pages.markdown_report(metrics, rows, ["a", "b", "c"], top=3)
+    assert "Never predicted on the test split, though it holds items of them" in page
+    assert page.split("Never predicted")[1].splitlines()[0].endswith(": b.")

@@ -50,7 +50,9 @@ def markdown_report(
         *_metric_rows(metrics),
         "",
         "balanced_accuracy: the mean of the per-class recalls. log_loss and brier: how far the "
-        "predicted probabilities are from the labels (lower is better). ece: expected "
+        "predicted probabilities are from the labels (lower is better; brier sums the squared "
+        "gaps over every class, 0 to 2, which for two classes is twice scikit-learn's "
+        "brier_score_loss). ece: expected "
         "calibration error, the gap between confidence and accuracy averaged over "
         f"{CALIBRATION_BINS} confidence bins, weighted by items (0 is perfectly calibrated).",
     ]
@@ -65,6 +67,17 @@ def markdown_report(
             keys = ("precision", "recall", "f1", "average_precision", "roc_auc")
             scores = " | ".join(_fmt(row.get(key)) for key in keys)
             lines.append(f"| {markdown_text(label)} | {scores} | {row['support']} |")
+    missed = [
+        label
+        for label in classes
+        if (row := metrics["test"].get("per_class", {}).get(label))
+        and row["support"]
+        and row["precision"] is None
+    ]
+    if missed:  # a class the model never predicts hides behind a fair accuracy
+        lines += ["", "Never predicted on the test split, though it holds items of them (their "
+                  "precision is n/a, their recall 0): "
+                  + ", ".join(markdown_text(label) for label in missed) + "."]  # fmt: skip
     mistakes = rows[rows["actual"] != rows["predicted"]]
     counts = (
         mistakes.groupby(["actual", "predicted"]).size().sort_values(ascending=False, kind="stable")
