@@ -512,3 +512,29 @@ def test_label_studio_two_results_of_one_control_are_an_error_not_a_pick(tmp_pat
     with pytest.raises(DataError, match="2 results from the choice control") as caught:
         _read(path)
     assert "Positive" in caught.value.reason and "Negative" in caught.value.reason
+
+
+def test_a_folder_that_cannot_be_listed_stops_the_stage_instead_of_losing_its_files(
+    tmp_path, monkeypatch
+):
+    """Globbing skips a folder it may not read, and its judgments were gone with exit 0 (a
+    probe without root's override lost one batch of four). Root reads anything, so the
+    refusal is played by os.scandir."""
+    import os
+
+    (tmp_path / "a.csv").write_text("item_id,annotator_id,label\ni1,a,cat\n")
+    late = tmp_path / "late"
+    late.mkdir()
+    (late / "b.csv").write_text("item_id,annotator_id,label\ni2,b,dog\n")
+    real = os.scandir
+
+    def scandir(folder="."):
+        if os.fspath(folder) == str(late):
+            raise PermissionError(13, "Permission denied", os.fspath(folder))
+        return real(folder)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(DataError) as caught:
+        read_exports(tmp_path, "long")
+    assert caught.value.path == str(late)
+    assert "cannot be read (Permission denied): give read access" in caught.value.reason

@@ -121,6 +121,7 @@ def export_files(path: Path) -> list[Path]:
         return [path]
     if not path.is_dir():
         raise DataError(path, None, "no such file or folder")
+    _check_readable(path)
     inside = sorted(path.rglob("*"))
     shown = [p for p in inside if not any(s.startswith(".") for s in p.relative_to(path).parts)]
     for broken in sorted(p for p in shown if p.is_symlink() and not p.exists()):
@@ -132,6 +133,19 @@ def export_files(path: Path) -> list[Path]:
     if not files:
         raise DataError(path, None, "no annotation files; add your labeling tool's exports here")
     return files
+
+
+def _check_readable(path: Path) -> None:
+    """A folder that cannot be listed stops the stage: globbing skips it in silence, and every
+    judgment in it would be lost with the run reported a success. Hidden folders are skipped
+    as their files are."""
+
+    def refuse(error: OSError) -> None:
+        reason = f"cannot be read ({error.strerror}): give read access, or move it elsewhere"
+        raise DataError(error.filename or path, None, reason)
+
+    for _, folders, _ in os.walk(path, onerror=refuse):
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
 
 
 def read_exports(path: Path, fmt: str = "auto", options: dict[str, Any] | None = None) -> Export:
