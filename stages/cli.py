@@ -5,9 +5,12 @@ Importing pandas, scikit-learn or Great Expectations costs seconds, so ``--help`
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
+import re
 import warnings
+from pathlib import Path
 
 import click
 
@@ -22,6 +25,18 @@ PATH_PROBLEMS: dict[type[OSError], str] = {
     FileExistsError: "exists, and is not a folder: give a folder, or move the file away",
     PermissionError: "permission denied: let this user read it (and write, for an output)",
 }
+
+# What the machine refused (errno -> what to do): not bad input and not a bug, and the person
+# at the terminal can fix it.
+SYSTEM_PROBLEMS: dict[int, str] = {
+    errno.ENOSPC: "no space left on the device: free some, then rerun",
+    errno.EDQUOT: "disk quota exceeded: free some space, then rerun",
+    errno.EFBIG: "file too large for this system's limit (ulimit -f): raise it, then rerun",
+    errno.EROFS: "on a read-only file system: write the outputs somewhere writable",
+    errno.EMFILE: "too many open files for this process's limit (ulimit -n): raise it",
+    errno.ENOMEM: "out of memory: free some, or raise the process's limit (ulimit -v)",
+}
+EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
 
 # command name -> (module, attribute, one-line help shown by `python -m stages --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -71,12 +86,22 @@ class LazyGroup(click.Group):
         except DataError as error:
             click.echo(wrapped("error: ", error.detail(), path=error.path), err=True)
             ctx.exit(EXIT_DATA_ERROR)
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        except (click.ClickException, click.exceptions.Exit):
             raise
+        except (KeyboardInterrupt, click.exceptions.Abort):
+            line = "stopped; each output file is whole (old or new): `dvc repro` finishes it"
+            click.echo(wrapped("interrupted: ", line), err=True)
+            ctx.exit(EXIT_INTERRUPTED)
         except tuple(PATH_PROBLEMS) as error:
             # A path given where its kind is wrong: bad input, not a bug.
             reason = PATH_PROBLEMS[type(error)]
-            click.echo(wrapped("error: ", reason, path=str(error.filename)), err=True)
+            click.echo(wrapped("error: ", reason, path=_named(error)), err=True)
+            ctx.exit(EXIT_DATA_ERROR)
+        except OSError as error:
+            if error.errno not in SYSTEM_PROBLEMS:
+                raise
+            reason = SYSTEM_PROBLEMS[error.errno]
+            click.echo(wrapped("error: ", reason, path=_named(error)), err=True)
             ctx.exit(EXIT_DATA_ERROR)
         except Exception as error:  # a bug, not bad input: one line, the trace on request
             if os.environ.get("STAGES_DEBUG"):
@@ -86,6 +111,17 @@ class LazyGroup(click.Group):
             line = f"{where} (STAGES_DEBUG=1 shows the trace; please report it)"
             click.echo(wrapped("internal error: ", line), err=True)
             ctx.exit(EXIT_INTERNAL_ERROR)
+
+
+_TEMPORARY = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.tmp")  # stages.core.io.atomic_path's names
+
+
+def _named(error: OSError) -> str:
+    """The path a person knows: a rename's target rather than its source, an output rather
+    than the hidden temporary file it is written to first."""
+    path = Path(os.fsdecode(error.filename2 or error.filename or "."))
+    hidden = _TEMPORARY.fullmatch(path.name)
+    return str(path.with_name(hidden.group(1)) if hidden else path)
 
 
 def _echo_warnings(caught: list[warnings.WarningMessage]) -> None:

@@ -627,3 +627,36 @@ def test_a_file_name_that_drives_the_terminal_is_printed_escaped(tmp_path):
     shown = "late\\x1b[2K\\rFAKE\\x1b]0;pwned\\x07\\u202e.csv: header: missing"
     assert shown in error_message(result.output)
     assert not any(char in result.output for char in "\x1b\x07\u202e")
+
+
+def test_a_full_disk_names_the_output_and_says_what_to_do(tmp_path, monkeypatch):
+    """Not a bug to report: the machine refused. The message names the output, not the hidden
+    temporary file it was being written to."""
+    import errno
+    import os
+
+    real = os.replace
+
+    def full(source, target):
+        if str(target).endswith("items.parquet"):
+            raise OSError(errno.ENOSPC, "No space left on device", os.fspath(source))
+        return real(source, target)
+
+    monkeypatch.setattr(os, "replace", full)
+    result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"})
+    assert result.exit_code == 2, result.output
+    message = error_message(result.output)
+    assert message.endswith("items.parquet: no space left on the device: free some, then rerun")
+    assert ".tmp" not in message and "internal error" not in result.output
+
+
+def test_ctrl_c_exits_130_with_one_line(tmp_path, monkeypatch):
+    import stages.ingest.items as items
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(items, "read_items", interrupted)
+    result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"})
+    assert result.exit_code == 130
+    assert result.output.startswith("interrupted: stopped; each output file is whole")

@@ -25,3 +25,13 @@ def test_a_terminal_sees_each_step_and_its_count(capsys, monkeypatch, nested):
     assert "fitting the model" in shown and "100%" in shown
     assert ("folds" in shown) == nested
     assert progress._display is None  # closed: the next step opens its own
+
+
+def test_a_process_started_with_stderr_closed_is_not_interactive(monkeypatch):
+    """`python -m stages prepare 2>&-` leaves sys.stderr None: the stage runs, silently."""
+    import sys
+
+    from stages.core import progress
+
+    monkeypatch.setattr(sys, "stderr", None)
+    assert progress.is_interactive() is False

@@ -17,7 +17,8 @@ _display: Any = None  # the rich Progress on screen, while one is
 
 
 def is_interactive() -> bool:
-    return sys.stderr.isatty() and not os.environ.get("CI")
+    stderr = sys.stderr  # None when the process was started with stderr closed (2>&-)
+    return stderr is not None and stderr.isatty() and not os.environ.get("CI")
 
 
 @contextmanager
