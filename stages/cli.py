@@ -119,8 +119,10 @@ _TEMPORARY = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.tmp")  # stages.core.io.atomic_p
 def _named(error: OSError) -> str:
     """The path a person knows: a rename's target rather than its source, an output rather
     than the hidden temporary file it is written to first."""
-    path = Path(os.fsdecode(error.filename2 or error.filename or "."))
+    path = Path(os.fsdecode(error.filename or error.filename2 or "."))
     hidden = _TEMPORARY.fullmatch(path.name)
+    if hidden and error.filename2:  # writing a temporary file onto its output failed
+        return os.fsdecode(error.filename2)
     return str(path.with_name(hidden.group(1)) if hidden else path)
 
 

@@ -568,3 +568,23 @@ def test_hostile_names_and_odd_tables_do_not_break_the_lines():
         assert all(len(line) < 100 for line in text.splitlines()), text
     assert describe_failure(in_set, pd.DataFrame()).endswith("; it has no columns")
     assert "not one of no value" in describe_failure(in_set, pd.DataFrame({"split": ["x"]}))
+
+
+def test_old_data_docs_that_cannot_be_replaced_stay_whole(tmp_path, monkeypatch):
+    """A site that cannot be moved aside (read-only, in use) stops validate with the old
+    pages intact: they were deleted first, and the new ones then failed to take their place."""
+    assert run_validate(tmp_path, valid_tables(), docs=True).exit_code == 0
+    docs = tmp_path / "reports" / "docs"
+    before = sorted(p.relative_to(docs) for p in docs.rglob("*") if p.is_file())
+    real = Path.rename
+
+    def refuse(self, target):
+        if self == docs:
+            raise PermissionError(13, "Permission denied", str(self), str(target))
+        return real(self, target)
+
+    monkeypatch.setattr(Path, "rename", refuse)
+    result = run_validate(tmp_path, valid_tables(), docs=True)
+    assert result.exit_code == 2 and "permission denied" in result.output
+    assert f"{docs}:" in " ".join(result.output.split())  # the site, not where it was moving
+    assert sorted(p.relative_to(docs) for p in docs.rglob("*") if p.is_file()) == before

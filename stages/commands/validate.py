@@ -70,8 +70,14 @@ def validate(
             tables, suite, label_set(params, params_file), building, run_name
         )
     if docs_dir is not None and building is not None:
-        shutil.rmtree(docs_dir, ignore_errors=True)
+        # The old site is moved aside whole before the new one takes its place: a folder that
+        # cannot be moved stops the stage with the old pages intact, never half deleted.
+        replaced = reports_dir / ".docs-replaced"
+        shutil.rmtree(replaced, ignore_errors=True)
+        if docs_dir.exists():
+            docs_dir.rename(replaced)
         building.rename(docs_dir)
+        shutil.rmtree(replaced, ignore_errors=True)
     summary = summarise(tables, validation)
     write_json(reports_dir / "summary.json", summary)
     write_json(metrics_file, headline("validate", summary))
