@@ -61,7 +61,8 @@ def _value(value: object) -> str:
 
 def class_order(classes: list[str]) -> list[str]:
     """``classes`` in the label set's order (params.yaml), as every chart; others after."""
-    labels = load_yaml_1_2(Path("params.yaml").read_text()).get("data", {}).get("labels") or []
+    params = load_yaml_1_2(Path("params.yaml").read_text(encoding="utf-8")) or {}
+    labels = (params.get("data") or {}).get("labels") or []
     order = [str(label) for label in labels if str(label) in classes]
     return order + sorted(set(classes) - set(order))
 

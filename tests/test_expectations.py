@@ -343,6 +343,7 @@ def test_a_failed_warning_check_moves_no_row_to_quarantine(tmp_path):
             "severity must be",
         ),
         ({"label_counts": {"quarantine": True, "expectations": []}}, "quarantine applies"),
+        ({"items": {"quarantine": "off", "expectations": []}}, "must be true or false, got 'off'"),
     ],
 )
 def test_mistakes_in_a_suite_are_reported(tmp_path, document, reason):
@@ -588,3 +589,15 @@ def test_old_data_docs_that_cannot_be_replaced_stay_whole(tmp_path, monkeypatch)
     assert result.exit_code == 2 and "permission denied" in result.output
     assert f"{docs}:" in " ".join(result.output.split())  # the site, not where it was moving
     assert sorted(p.relative_to(docs) for p in docs.rglob("*") if p.is_file()) == before
+
+
+def test_escaping_a_value_never_escapes_the_pages_own_markup(tmp_path):
+    """A value with a line that is markup of the page itself ("</div>"): the value is escaped
+    whole, never line by line, so the page's own closing tags stay (as many as it opens)."""
+    tables = _set("annotations", "label", 4, "x\n</div>\ny")(valid_tables())
+    run_validate(tmp_path, tables, docs=True)
+    pages = list((tmp_path / "reports" / "docs").rglob("*.html"))
+    assert pages
+    for page in pages:
+        text = page.read_text()
+        assert text.count("<div") == text.count("</div>"), page

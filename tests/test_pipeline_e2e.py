@@ -262,7 +262,7 @@ def test_a_critical_validation_failure_stops_dvc_repro(repo):
         assert "'seven'" in result.stderr
     finally:
         batch.write_bytes(original)
-    sh(repo, "dvc", "repro")  # restored from DVC's run cache
+    sh(repo, "dvc", "repro")  # prepare and validate rerun on the restored delivery
     assert sh(repo, "dvc", "status", "-q", check=False).returncode == 0
     assert sh(repo, "git", "status", "--porcelain").stdout == ""
 
@@ -290,7 +290,7 @@ def test_a_bad_delivery_stops_dvc_repro_with_one_message_and_recovers(repo, name
         assert "Traceback" not in result.stderr + result.stdout
     finally:
         late.unlink()
-    sh(repo, "dvc", "repro")  # restored from DVC's run cache
+    sh(repo, "dvc", "repro")  # prepare and validate rerun on the restored delivery
     assert sh(repo, "dvc", "status", "-q", check=False).returncode == 0
 
 

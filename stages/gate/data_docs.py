@@ -68,8 +68,13 @@ def finish_data_docs(docs_dir: Path, shown: list[str], checks: list[CheckRow]) -
     so that no text is escaped twice.
     """
     warned = {table for table in {row.table for row in checks} if _warnings_only(checks, table)}
-    # Each line of a value too: a page may print a value's line breaks otherwise than as read.
-    pieces = {piece for value in shown for piece in [value, *value.splitlines()]}
+    # Each value as written and with its line breaks as a page may print them (never a line
+    # alone: "</div>" on a line of its own would escape the page's own markup).
+    pieces = {
+        form
+        for value in shown
+        for form in (value, value.replace("\r\n", "\n"), value.replace("\r", "\n"))
+    }
     risky = sorted({piece for piece in pieces if _OPENS_MARKUP.search(piece)}, key=len)
     pattern = re.compile("|".join(re.escape(value) for value in reversed(risky))) if risky else None
     for page in sorted(docs_dir.rglob("*.html")):

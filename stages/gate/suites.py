@@ -58,7 +58,10 @@ def load_suite(path: Path) -> Suite:
             raise DataError(path, table, f"unknown table; use one of {', '.join(TABLES)}")
         if not isinstance(spec, dict) or not isinstance(spec.get("expectations", []), list):
             raise DataError(path, table, "expected {quarantine: ..., expectations: [...]}")
-        quarantine[table] = bool(spec.get("quarantine", False))
+        quarantine[table] = spec.get("quarantine", False)
+        if not isinstance(quarantine[table], bool):  # "off" is text in YAML 1.2, and truthy
+            shown = repr(quarantine[table])
+            raise DataError(path, f"{table}.quarantine", f"must be true or false, got {shown}")
         if quarantine[table] and table not in PREPARED_TABLES:
             raise DataError(path, table, "quarantine applies to items, annotations and gold only")
         seen: set[str] = set()
