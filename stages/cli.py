@@ -103,6 +103,9 @@ class LazyGroup(click.Group):
             reason = SYSTEM_PROBLEMS[error.errno]
             click.echo(wrapped("error: ", reason, path=_named(error)), err=True)
             ctx.exit(EXIT_DATA_ERROR)
+        except MemoryError:
+            click.echo(wrapped("error: ", SYSTEM_PROBLEMS[errno.ENOMEM]), err=True)
+            ctx.exit(EXIT_DATA_ERROR)
         except Exception as error:  # a bug, not bad input: one line, the trace on request
             if os.environ.get("STAGES_DEBUG"):
                 raise
@@ -119,10 +122,13 @@ _TEMPORARY = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.tmp")  # stages.core.io.atomic_p
 def _named(error: OSError) -> str:
     """The path a person knows: a rename's target rather than its source, an output rather
     than the hidden temporary file it is written to first."""
-    path = Path(os.fsdecode(error.filename or error.filename2 or "."))
+    name = error.filename if error.filename is not None else error.filename2
+    if not isinstance(name, str | bytes | os.PathLike):
+        return ""  # no path (a write to an open file), or a file descriptor's number
+    path = Path(os.fsdecode(name))
     hidden = _TEMPORARY.fullmatch(path.name)
-    if hidden and error.filename2:  # writing a temporary file onto its output failed
-        return os.fsdecode(error.filename2)
+    if hidden and isinstance(error.filename2, str | bytes | os.PathLike):
+        return os.fsdecode(error.filename2)  # writing a temporary file onto its output failed
     return str(path.with_name(hidden.group(1)) if hidden else path)
 
 

@@ -660,3 +660,24 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path, monkeypatch):
     result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"})
     assert result.exit_code == 130
     assert result.output.startswith("interrupted: stopped; each output file is whole")
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (OSError(28, "No space left on device"), "error: no space left on the device"),
+        (OSError(27, "File too large", 5), "error: file too large for this system's limit"),
+        (MemoryError(), "error: out of memory: free some, or raise the process's limit"),
+    ],
+)
+def test_a_refusal_without_a_path_is_one_line_without_one(tmp_path, monkeypatch, error, message):
+    """A write to an open file fails with no file name (or a descriptor's number)."""
+    import stages.ingest.items as items
+
+    def refused(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(items, "read_items", refused)
+    result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"})
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(message)

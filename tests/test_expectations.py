@@ -577,18 +577,19 @@ def test_old_data_docs_that_cannot_be_replaced_stay_whole(tmp_path, monkeypatch)
     assert run_validate(tmp_path, valid_tables(), docs=True).exit_code == 0
     docs = tmp_path / "reports" / "docs"
     before = sorted(p.relative_to(docs) for p in docs.rglob("*") if p.is_file())
-    real = Path.rename
+    real = Path.replace
 
     def refuse(self, target):
         if self == docs:
             raise PermissionError(13, "Permission denied", str(self), str(target))
         return real(self, target)
 
-    monkeypatch.setattr(Path, "rename", refuse)
+    monkeypatch.setattr(Path, "replace", refuse)
     result = run_validate(tmp_path, valid_tables(), docs=True)
     assert result.exit_code == 2 and "permission denied" in result.output
     assert f"{docs}:" in " ".join(result.output.split())  # the site, not where it was moving
     assert sorted(p.relative_to(docs) for p in docs.rglob("*") if p.is_file()) == before
+    assert not list((tmp_path / "reports").glob(".docs-replaced-*"))  # nothing left aside
 
 
 def test_escaping_a_value_never_escapes_the_pages_own_markup(tmp_path):

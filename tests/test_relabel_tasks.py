@@ -124,9 +124,13 @@ def test_task_fields_a_browser_would_run_or_read_locally_are_warned_about():
         {"data": {"item_id": "c", "image": " DATA:text/html,<script>x</script>"}},
         {"data": {"item_id": "d", "image": "https://cdn.example.com/a..b.png", "n": 3}},
         {"data": {"item_id": "e", "image": "data:image/png;base64,iVBOR", "text": "a..b ../"}},
+        {"data": {"item_id": "f", "text": "Data: sales fell", "note": "File: see attached"}},
+        {"data": {"item_id": "g", "image": "\x01java\tscript:alert(1)"}},  # as browsers read it
+        {"data": {"item_id": "h", "image": "/data/local-files/?d=%2e%2e/%2e%2e/etc/passwd"}},
     ]
     (line,) = unsafe_fields(tasks, "data/relabel/tasks.json")
-    assert line.startswith("data/relabel/tasks.json: 3 task field(s) that Label Studio would")
+    assert line.startswith("data/relabel/tasks.json: 5 task field(s) that Label Studio would")
+    assert "item 'f'" not in line  # text that starts with a word and a colon is text
     assert "item 'a': data.image is a javascript: URL" in line
     assert "item 'b': data.image is a path out of its folder (..)" in line
     assert "item 'c': data.image is a data: URL" in line and "item 'd'" not in line

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -72,12 +73,19 @@ def validate(
     if docs_dir is not None and building is not None:
         # The old site is moved aside whole before the new one takes its place: a folder that
         # cannot be moved stops the stage with the old pages intact, never half deleted.
-        replaced = reports_dir / ".docs-replaced"
-        shutil.rmtree(replaced, ignore_errors=True)
-        if docs_dir.exists():
-            docs_dir.rename(replaced)
-        building.rename(docs_dir)
-        shutil.rmtree(replaced, ignore_errors=True)
+        replaced = Path(tempfile.mkdtemp(prefix=".docs-replaced-", dir=reports_dir))
+        try:
+            moved = docs_dir.exists()
+            if moved:
+                docs_dir.replace(replaced)  # onto the empty folder made for it
+            try:
+                building.rename(docs_dir)
+            except OSError:
+                if moved and not docs_dir.exists():
+                    replaced.rename(docs_dir)  # the old site back where it was
+                raise
+        finally:
+            shutil.rmtree(replaced, ignore_errors=True)
     summary = summarise(tables, validation)
     write_json(reports_dir / "summary.json", summary)
     write_json(metrics_file, headline("validate", summary))

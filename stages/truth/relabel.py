@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
@@ -110,12 +111,17 @@ def unsafe_fields(tasks: list[dict[str, Any]], path: object) -> list[str]:
         for key, value in sorted(task["data"].items()):
             if not isinstance(value, str):
                 continue
-            scheme = _SCHEME.match(value)
+            # As a browser reads a URL: tabs and line breaks dropped, leading controls and
+            # spaces stripped, %-escapes decoded. A value with a space inside is text.
+            url = re.sub(r"[\t\n\r]", "", value).lstrip("".join(map(chr, range(33))))
+            if " " in url.strip():
+                continue
+            scheme = _SCHEME.match(url)
             name = scheme.group(1).lower() if scheme else ""
-            data_url = name == "data" and not value[scheme.end() :].lstrip().startswith(_MEDIA)
+            data_url = name == "data" and not url[scheme.end() :].lstrip().startswith(_MEDIA)
             if name in ("javascript", "vbscript", "file") or data_url:
                 why = f"a {name}: URL"
-            elif re.search(r"(^|[/\\=])\.\.([/\\]|$)", value):
+            elif re.search(r"(^|[/\\=])\.\.([/\\]|$)", unquote(url)):
                 why = "a path out of its folder (..)"
             else:
                 continue
