@@ -512,6 +512,10 @@ def test_label_studio_two_results_of_one_control_are_an_error_not_a_pick(tmp_pat
     with pytest.raises(DataError, match="2 results from the choice control") as caught:
         _read(path)
     assert "Positive" in caught.value.reason and "Negative" in caught.value.reason
+    same = _annotation(1, "Positive")
+    same["result"].append(dict(same["result"][0]))  # the same choice twice: one judgment
+    path.write_text(json.dumps([_task(1, [same])]))
+    assert _read(path).annotations["label"].tolist() == ["Positive"]
 
 
 def test_a_folder_that_cannot_be_listed_stops_the_stage_instead_of_losing_its_files(

@@ -28,13 +28,14 @@ from stages.core.param_fields import (
 METHODS = ("auto", "ensemble", "dawid_skene", "mace", "one_coin", "majority_vote")
 TIE_RULES = ("prior", "random", "abstain")
 FORMATS = ("labelstudio", "labelstudio-min", "labelstudio-csv", "prodigy", "sagemaker", "long")
-# scikit-learn's scorers that rank multiclass classifiers (get_scorer_names() holds regression
-# and clustering ones too), for the grid search's cross-validation.
+# scikit-learn's scorers that rank classifiers (get_scorer_names() holds regression and
+# clustering ones too), for the grid search's cross-validation; the last five take two classes.
 SCORERS = (
     "f1_macro", "f1_micro", "f1_weighted", "accuracy", "balanced_accuracy", "matthews_corrcoef",
     "precision_macro", "precision_micro", "precision_weighted", "recall_macro", "recall_micro",
     "recall_weighted", "jaccard_macro", "jaccard_micro", "jaccard_weighted", "neg_log_loss",
     "roc_auc_ovr", "roc_auc_ovo", "roc_auc_ovr_weighted", "roc_auc_ovo_weighted",
+    "roc_auc", "average_precision", "f1", "precision", "recall",  # two classes only
 )  # fmt: skip
 MODELS = ("logistic_regression", "linear_svm", "random_forest", "hist_gradient_boosting")
 

@@ -223,11 +223,11 @@ def _result_choice(result: Any, from_name: str | None, path: Path, record: str) 
             record,
             f"several choice controls ({', '.join(names)}); set data.annotations.from_name",
         )
-    if len(choices) > 1:  # two results of one control: which one is the judgment is unknown
-        picked = [_picked(item) for item in choices]
+    picked_each = [_picked(item) for item in choices]
+    if any(other != picked_each[0] for other in picked_each[1:]):  # which one is the judgment?
         raise DataError(
             path, record, f"{len(choices)} results from the choice control {names[0]}, "
-            f"{picked!r}; a judgment is one label: keep one result, or remove the annotation",
+            f"{picked_each!r}; a judgment is one label: keep one result, or remove the annotation",
         )  # fmt: skip
     picked = _picked(choices[0])
     if isinstance(picked, list) and len(picked) == 1 and isinstance(picked[0], list):
