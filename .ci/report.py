@@ -18,8 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from stages.core.io import load_yaml_1_2
 from stages.core.markup import markdown_text, mermaid_text
+from stages.core.yaml_rules import load_yaml_1_2
 
 MARKER = "<!-- dvc-reproduce-report -->"
 

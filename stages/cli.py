@@ -8,7 +8,6 @@ from __future__ import annotations
 import errno
 import importlib
 import os
-import re
 import warnings
 from pathlib import Path
 
@@ -116,20 +115,19 @@ class LazyGroup(click.Group):
             ctx.exit(EXIT_INTERNAL_ERROR)
 
 
-_TEMPORARY = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.tmp")  # stages.core.io.atomic_path's names
-
-
 def _named(error: OSError) -> str:
     """The path a person knows: a rename's target rather than its source, an output rather
     than the hidden temporary file it is written to first."""
     name = error.filename if error.filename is not None else error.filename2
     if not isinstance(name, str | bytes | os.PathLike):
         return ""  # no path (a write to an open file), or a file descriptor's number
+    from stages.core.io import output_of
+
     path = Path(os.fsdecode(name))
-    hidden = _TEMPORARY.fullmatch(path.name)
-    if hidden and isinstance(error.filename2, str | bytes | os.PathLike):
+    output = output_of(path)
+    if output and isinstance(error.filename2, str | bytes | os.PathLike):
         return os.fsdecode(error.filename2)  # writing a temporary file onto its output failed
-    return str(path.with_name(hidden.group(1)) if hidden else path)
+    return str(output or path)
 
 
 def _echo_warnings(caught: list[warnings.WarningMessage]) -> None:

@@ -6,7 +6,6 @@ failed or killed stage leaves the previous file or none, never half of one.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import os
@@ -18,9 +17,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stages.core import catalog
+from stages.core.yaml_rules import yaml_1_2_loader
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+# The temporary file atomic_path writes an output to first: ".<name>.<8 of mkstemp's>.tmp".
+_TEMPORARY = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.tmp")
+
+
+def output_of(path: Path) -> Path | None:
+    """The output a temporary file of atomic_path's stands for (None for any other file)."""
+    found = _TEMPORARY.fullmatch(path.name)
+    return path.with_name(found.group(1)) if found else None
 
 
 @contextmanager
@@ -30,13 +40,11 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     A temporary file a killed run left for the same path (kill -9 between write and rename)
     is removed first: it would otherwise stay beside the outputs, where `git add -A` finds it.
     """
-    import re
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    stale = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}\.tmp")  # mkstemp's names
     for left in target.parent.iterdir():
-        if stale.fullmatch(left.name):
+        if output_of(left) == target:
             left.unlink(missing_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
@@ -139,7 +147,7 @@ def read_yaml(path: str | os.PathLike[str], missing: str) -> Any:
 
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.load(handle, Loader=_unique_keys_loader())  # YAML 1.2, as DVC reads
+            return yaml.load(handle, Loader=yaml_1_2_loader())  # as DVC reads params.yaml
     except FileNotFoundError:
         raise DataError(path, None, missing) from None
     except UnicodeDecodeError as error:
@@ -157,79 +165,6 @@ def read_yaml(path: str | os.PathLike[str], missing: str) -> Any:
         raise DataError(path, None, f"invalid YAML ({error})".replace("\n", " ")) from None
     except RecursionError:
         raise DataError(path, None, "YAML nested too deeply") from None
-
-
-# YAML 1.2's core schema, the rules by which DVC reads params.yaml and writes `dvc exp run -S`
-# values (ruamel.yaml): `1e-7` is a number, `off` and `yes` are text, `010` is ten, `1:20` is
-# text. PyYAML's own safe loader follows YAML 1.1, where each of these reads otherwise, so a
-# stage would see another value than the one DVC records and shows.
-_YAML_1_2 = {
-    "tag:yaml.org,2002:bool": (r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    "tag:yaml.org,2002:int": (
-        r"^[-+]?(?:0b[0-1_]+|0o[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)$",
-        "-+0123456789",
-    ),
-    "tag:yaml.org,2002:float": (
-        r"^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
-        r"|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-        "-+0123456789.",
-    ),
-}
-
-
-def load_yaml_1_2(text: str) -> Any:
-    """A YAML document read by YAML 1.2's rules, as DVC reads it (for files DVC writes)."""
-    import yaml
-
-    return yaml.load(text, Loader=_unique_keys_loader())
-
-
-@functools.cache
-def _yaml_1_2_loader() -> Any:
-    import yaml
-
-    class Yaml12(yaml.SafeLoader):
-        def construct_yaml_int(self, node: Any) -> int:
-            text = str(self.construct_scalar(node)).replace("_", "")
-            sign = -1 if text[0] == "-" else 1
-            digits = text.lstrip("+-")
-            base = {"0b": 2, "0o": 8, "0x": 16}.get(digits[:2], 10)
-            return sign * int(digits[2:] if base != 10 else digits, base)
-
-    Yaml12.yaml_implicit_resolvers = {
-        first: [(tag, rule) for tag, rule in rules if tag not in _YAML_1_2]
-        for first, rules in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    for tag, (rule, first) in _YAML_1_2.items():
-        Yaml12.add_implicit_resolver(tag, re.compile(rule), list(first))
-    Yaml12.add_constructor("tag:yaml.org,2002:int", Yaml12.construct_yaml_int)
-    return Yaml12
-
-
-@functools.cache
-def _unique_keys_loader() -> Any:
-    """YAML 1.2's safe loader, refusing a key given twice in one mapping: plain YAML keeps the
-    last silently, so a second `seed:` at the end of params.yaml would win unseen. (A merge
-    key's overrides, `<<: *base` then `b: 2`, are no repeat.)"""
-    import yaml
-
-    class UniqueKeys(_yaml_1_2_loader()):
-        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-            seen: set[Any] = set()
-            for key_node, _ in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    continue
-                key = self.construct_object(key_node, deep=deep)
-                if not isinstance(key, str | int | float | bool):
-                    continue  # an unhashable key is refused by the safe loader itself
-                if key in seen:
-                    problem = f"{key!r} is given twice (the last would win unseen): keep one"
-                    mark = key_node.start_mark
-                    raise yaml.constructor.ConstructorError(None, None, problem, mark)
-                seen.add(key)
-            return super().construct_mapping(node, deep)
-
-    return UniqueKeys
 
 
 def json_problem(error: json.JSONDecodeError) -> str:

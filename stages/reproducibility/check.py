@@ -22,7 +22,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from stages.core.io import load_yaml_1_2
+from stages.core.yaml_rules import load_yaml_1_2
 from stages.reproducibility.output_diff import Rule, describe
 
 
@@ -113,7 +113,7 @@ def check_committed(root: Path, outputs: Collection[str] = ()) -> list[Problem]:
     changed = run(root, "git", "status", "--porcelain", "--untracked-files=no")
     for line in changed.stdout.splitlines():
         path = line[3:].split(" -> ")[-1].strip('"')
-        if path != "dvc.lock" and not _inside(path, outputs):
+        if path != "dvc.lock" and not inside(path, outputs):
             fix = f"commit it, or `git checkout HEAD -- {path}`"
             problems.append(Problem(path, f"{CHANGED_INPUT} (HEAD): {fix}"))
     status = dvc(root, "status", "--json")
@@ -126,6 +126,8 @@ def check_committed(root: Path, outputs: Collection[str] = ()) -> list[Problem]:
                 fix = f"`dvc checkout {name}` restores it, or `dvc add {data}` and commit {name}"
                 problems.append(Problem(data, f"{CHANGED_INPUT} ({state}, per {name}): {fix}"))
     if not problems:
+        from stages.reproducibility.stale import stale_stages
+
         problems += stale_stages(root, statuses, outputs)
     cloud = dvc(root, "status", "--cloud", "--json")
     if cloud.returncode == 0:
@@ -137,57 +139,7 @@ def check_committed(root: Path, outputs: Collection[str] = ()) -> list[Problem]:
     return problems
 
 
-def stale_stages(root: Path, statuses: dict, outputs: Collection[str]) -> list[Problem]:
-    """Stages whose inputs (data, code, params; not other stages' outputs) the commit's
-    dvc.lock records otherwise than the commit holds them: committed after `dvc add` or an
-    edit without `dvc repro`. Its outputs are then not what the commit's inputs make, whether
-    or not the pipeline reproduces, so that is the finding. With the working tree's lock as
-    committed, `dvc status` says so; once a `dvc repro` rewrote it, the two locks do."""
-    committed = load_yaml_1_2((committed_bytes(root, "dvc.lock") or b"").decode()) or {}
-    working = root / "dvc.lock"
-    now = load_yaml_1_2(working.read_text()) if working.is_file() else {}
-    stages, stages_now = committed.get("stages") or {}, (now or {}).get("stages") or {}
-    changed: dict[str, list[str]] = {}
-    if stages == stages_now:
-        for name, changes in statuses.items():
-            for change in changes if isinstance(changes, list) else []:
-                deps = change.get("changed deps") if isinstance(change, dict) else None
-                changed.setdefault(name, []).extend(_input_names(deps or {}, outputs))
-    else:
-        for name, stage in stages.items():
-            if name not in statuses and name in stages_now:  # as the inputs are now
-                before, after = _inputs(stage, outputs), _inputs(stages_now[name], outputs)
-                changed[name] = sorted(k for k in before | after if before.get(k) != after.get(k))
-    return [
-        Problem("dvc.lock", f"{STALE_LOCK}: stage {name}: {', '.join(inputs)} changed after "
-                "the lock recorded it")
-        for name, inputs in sorted(changed.items()) if inputs
-    ]  # fmt: skip
-
-
-def _input_names(deps: dict, outputs: Collection[str]) -> list[str]:
-    names = []
-    for path, state in sorted(deps.items()):
-        if isinstance(state, dict):  # a params file: the keys that changed
-            names += [f"{path}:{key}" for key in sorted(state)]
-        elif not _inside(path, outputs):
-            names.append(path)
-    return names
-
-
-def _inputs(stage: dict, outputs: Collection[str]) -> dict[str, object]:
-    """A locked stage's inputs: each dependency's hash, each param's value."""
-    found: dict[str, object] = {
-        dep["path"]: dep.get("md5") or dep.get("hash")
-        for dep in stage.get("deps") or []
-        if not _inside(dep["path"], outputs)
-    }
-    for path, values in (stage.get("params") or {}).items():
-        found.update({f"{path}:{key}": value for key, value in (values or {}).items()})
-    return found
-
-
-def _inside(path: str, outputs: Collection[str]) -> bool:
+def inside(path: str, outputs: Collection[str]) -> bool:
     return any(path == out or path.startswith(out.rstrip("/") + "/") for out in outputs)
 
 
