@@ -52,31 +52,15 @@ def check_repro(params_file: Path, skip_rerun: bool) -> None:
     problems = repro.check_committed(root, set(committed))
     changed = [problem for problem in problems if problem.what.startswith(repro.CHANGED_INPUT)]
     if changed:  # outputs of other inputs would differ anyway: nothing more to learn
-        for problem in changed:
-            click.echo(_message("changed: ", problem), err=True)
-        click.echo(
-            wrapped(
-                "check-repro: ",
-                f"the working tree is not the commit ({quantity(len(changed), 'input')} "
-                "changed), and a commit is what it checks: commit the changes, or return to "
-                "the commit with `git checkout HEAD -- . && dvc checkout` (drops them)",
-            ),
-            err=True,
-        )
-        raise SystemExit(1)
+        _stop("changed: ", changed, f"the working tree is not the commit "
+              f"({quantity(len(changed), 'input')} changed), and a commit is what it checks: "
+              "commit the changes, or return to the commit with `git checkout HEAD -- . && "
+              "dvc checkout` (drops them)")  # fmt: skip
     stale = [problem for problem in problems if problem.what.startswith(repro.STALE_LOCK)]
     if stale:  # its outputs are not what its inputs make: comparing them says nothing more
-        for problem in stale:
-            click.echo(_message("stale: ", problem), err=True)
-        click.echo(
-            wrapped(
-                "check-repro: ",
-                "the commit's dvc.lock does not record the commit's own inputs (changed after "
-                "its last `dvc repro`): run `dvc repro`, then commit dvc.lock and the outputs",
-            ),
-            err=True,
-        )
-        raise SystemExit(1)
+        _stop("stale: ", stale, "the commit's dvc.lock does not record the commit's own inputs "
+              "(changed after its last `dvc repro`): run `dvc repro`, then commit dvc.lock and "
+              "the outputs")  # fmt: skip
     # An earlier `dvc repro` (CI's, `make check-repro`'s) may already have rewritten the lock.
     problems += repro.compare_outputs(root, committed, repro.working_outputs(root), metrics, rule)
     # Outputs missing from the cache and the remote do not stop the rerun: it shows whether
@@ -115,6 +99,16 @@ def check_repro(params_file: Path, skip_rerun: bool) -> None:
         ),
         err=True,
     )
+
+
+def _stop(prefix: str, problems: list[Problem], verdict: str) -> None:
+    """Each problem under ``prefix``, then the verdict: the commit cannot be checked further."""
+    from stages.core.terminal import wrapped
+
+    for problem in problems:
+        click.echo(_message(prefix, problem), err=True)
+    click.echo(wrapped("check-repro: ", verdict), err=True)
+    raise SystemExit(1)
 
 
 def _message(prefix: str, problem: Problem) -> str:

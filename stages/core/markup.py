@@ -20,8 +20,10 @@ import re
 
 import pandas as pd
 
+from stages.core.terminal import BIDI_CONTROLS
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")  # inline markup, links, table cells
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")  # embeddings, overrides, isolates
+_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
 _MERMAID_UNSAFE = re.compile(r"[^\w .,:+/@()-]")
 WORD_JOINER = "\u2060"
 

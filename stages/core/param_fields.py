@@ -93,3 +93,11 @@ def names(default: list[str]) -> Field:
 
 def mapping(default: dict[str, Any]) -> Field:
     return Field(default, lambda value: isinstance(value, dict), "a mapping", {"type": "object"})
+
+
+def did_you_mean(word: object, options: list[str]) -> str:
+    """ "did you mean 'x'?" for the option closest to a misspelt ``word``, or ""."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), options, n=1)
+    return f"did you mean '{close[0]}'?" if close else ""

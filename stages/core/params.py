@@ -8,7 +8,6 @@ Library functions that take a section (``complete``) fill it the same way.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from stages.core.errors import DataError
@@ -16,6 +15,7 @@ from stages.core.label_set import check_label_set
 from stages.core.param_fields import (
     Field,
     choice,
+    did_you_mean,
     flag,
     integer,
     is_number,
@@ -282,8 +282,7 @@ def _walk(schema: dict[str, Any], given: Any, prefix: str, source: object) -> di
     unknown = sorted(str(key) for key in given if key not in schema and key not in moved)
     if unknown and prefix not in OPEN:
         where = f"{prefix}.{unknown[0]}" if prefix else unknown[0]
-        close = difflib.get_close_matches(unknown[0], list(schema), n=1)
-        hint = f"did you mean '{close[0]}'? " if close else ""
+        hint = f"{found} " if (found := did_you_mean(unknown[0], list(schema))) else ""
         known = ", ".join(schema)
         raise DataError(source, where, f"unknown key; {hint}{prefix or 'the file'} takes: {known}")
     result: dict[str, Any] = {key: given[key] for key in unknown}  # OPEN sections keep them
@@ -296,8 +295,7 @@ def _walk(schema: dict[str, Any], given: Any, prefix: str, source: object) -> di
         value = given.get(key, spec.default)
         if key in given and not spec.accepts(value):
             options = spec.json.get("enum", []) if isinstance(value, str) else []
-            close = difflib.get_close_matches(value, options, n=1) if options else []
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = f" ({found})" if (found := did_you_mean(value, options)) else ""
             raise DataError(source, where, f"must be {spec.expected}, got {_show(value)}{hint}")
         result[key] = spec.convert(value)
     return result

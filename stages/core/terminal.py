@@ -22,7 +22,7 @@ def wrapped(prefix: str, message: str, path: str = "", limit: int = 400) -> str:
     message = capped(message, limit)
     if not path:
         return "\n".join(_fill(message, first=prefix))
-    path = _escaped(path, _CONTROLS_IN_NAMES)  # a name's line break is part of the name
+    path = _escaped(path)  # a name's line break is part of the name
     head = capped(f"{prefix}{path}:", limit)
     if len(head) > 60:
         return "\n".join([head, *_fill(message, first="  ")])
@@ -36,20 +36,20 @@ def echo_warnings(lines: list[str]) -> None:
         click.echo(wrapped("  " if line.startswith("  ") else "warning: ", line), err=True)
 
 
-# Characters that drive a terminal instead of printing (escape sequences, bell, bidi
-# overrides): a file name or id holding them must not clear a line or retitle the window.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_CONTROLS_IN_NAMES = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"  # embeddings, overrides, isolates (a class)
+# Characters that drive a terminal instead of printing (escape sequences, bell, line breaks,
+# bidi overrides): a file name or id holding them must not clear a line or retitle the window.
+_CONTROLS = re.compile(f"[\x00-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
 
 
-def _escaped(text: str, controls: re.Pattern[str]) -> str:
-    return controls.sub(lambda found: ascii(found.group())[1:-1], text)
+def _escaped(text: str) -> str:
+    return _CONTROLS.sub(lambda found: ascii(found.group())[1:-1], text)
 
 
 def capped(line: str, limit: int) -> str:
     """One line of at most ``limit`` characters: a 50 MB label must not make a 50 MB message.
     Control characters are shown escaped (``\\x1b``), as Python writes them."""
-    line = _escaped(" ".join(line.split()), _CONTROLS)
+    line = _escaped(" ".join(line.split()))
     if len(line) <= limit:
         return line
     return f"{line[: limit - 40]}... ({len(line)} characters in all)"

@@ -7,12 +7,12 @@ params and data only.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from stages.core.param_fields import did_you_mean
 from stages.core.params import complete, typed
 
 NOT_FEATURES = ("item_id", "split")
@@ -41,8 +41,7 @@ def feature_columns(
         missing = [c for c in names if c not in items.columns]
         if missing:
             known = [str(c) for c in items.columns if c not in NOT_FEATURES]
-            close = difflib.get_close_matches(str(missing[0]), known, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
+            hint = f"{found} " if (found := did_you_mean(missing[0], known)) else ""
             shown = known if len(known) <= 8 else [*known[:6], "...", known[-1]]
             reason = (
                 f"not in the items table: {', '.join(missing)}; {hint}name a column of your "

@@ -98,7 +98,7 @@ def fields_beyond_the_id(options: dict[str, Any], labels: list[str]) -> list[str
     return [key for key in shape.data_keys or () if key != item_key]
 
 
-_SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.-]*):")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _MEDIA = ("image/", "audio/", "video/")  # data: URLs Label Studio shows as media
 
 

@@ -121,9 +121,7 @@ def export_files(path: Path) -> list[Path]:
         return [path]
     if not path.is_dir():
         raise DataError(path, None, "no such file or folder")
-    _check_readable(path)
-    inside = sorted(path.rglob("*"))
-    shown = [p for p in inside if not any(s.startswith(".") for s in p.relative_to(path).parts)]
+    shown = _listed(path)
     for broken in sorted(p for p in shown if p.is_symlink() and not p.exists()):
         reason = f"a link to {os.readlink(broken)}, which does not exist: restore it or remove it"
         raise DataError(broken, None, reason)
@@ -135,17 +133,20 @@ def export_files(path: Path) -> list[Path]:
     return files
 
 
-def _check_readable(path: Path) -> None:
-    """A folder that cannot be listed stops the stage: globbing skips it in silence, and every
-    judgment in it would be lost with the run reported a success. Hidden folders are skipped
-    as their files are."""
+def _listed(path: Path) -> list[Path]:
+    """Every file under a folder, hidden files and folders skipped (links to folders are not
+    followed). A folder that cannot be listed stops the stage: globbing would skip it in
+    silence, and every judgment in it would be lost with the run reported a success."""
 
     def refuse(error: OSError) -> None:
         reason = f"cannot be read ({error.strerror}): give read access, or move it elsewhere"
         raise DataError(error.filename or path, None, reason)
 
-    for _, folders, _ in os.walk(path, onerror=refuse):
+    found = []
+    for folder, folders, files in os.walk(path, onerror=refuse):
         folders[:] = sorted(name for name in folders if not name.startswith("."))
+        found += [Path(folder, name) for name in files if not name.startswith(".")]
+    return sorted(found)
 
 
 def read_exports(path: Path, fmt: str = "auto", options: dict[str, Any] | None = None) -> Export:
