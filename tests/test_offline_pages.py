@@ -56,3 +56,54 @@ def test_the_report_and_the_plots_page_render_offline(reproduced, tmp_path):
     # Vega-Embed drew each plot (an SVG or a canvas in every plot's div).
     drawn = re.findall(r'<div id="[^"]+"[^>]*class="vega-embed[^"]*"', plots.dom)
     assert len(drawn) >= 5, plots.dom[:2000]
+
+
+# Runs in the page: every text of every picture, as the browser drew it, must lie inside its
+# picture and clear of every other text (an axis title run into its labels, a legend cut off).
+_MEASURE_TEXTS = """<script>
+const found = [];
+for (const svg of document.querySelectorAll("svg")) {
+  const box = svg.getBoundingClientRect();
+  const texts = [...svg.querySelectorAll("text")].filter((t) => t.textContent.trim())
+    .map((t) => [t.textContent, t.getBoundingClientRect()]);
+  for (const [word, r] of texts) {
+    if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1
+        || r.bottom > box.bottom + 1) found.push(`${svg.id}: "${word}" outside the picture`);
+  }
+  texts.forEach(([a, p], i) => texts.slice(i + 1).forEach(([b, q]) => {
+    const across = Math.min(p.right, q.right) - Math.max(p.left, q.left);
+    const down = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
+    if (across > 2 && down > 2) found.push(`${svg.id}: "${a}" runs into "${b}"`);
+  }));
+}
+document.body.insertAdjacentHTML("beforeend", `<pre id="found">${JSON.stringify(found)}</pre>`);
+</script>"""
+
+
+def test_every_chart_text_fits_as_this_machines_browser_draws_it(tmp_path):
+    """vl-convert lays text out in Liberation Sans; the browser draws in the fonts it has
+    (here, usually DejaVu Sans, about an eighth wider), so the layout must leave room."""
+    import html
+    import json
+
+    from stages.evaluation import charts
+    from tests.conftest import PROJECT_ROOT
+    from tests.test_charts import SAMPLES
+
+    long_ids = SAMPLES["annotators.csv"].assign(
+        annotator_id=["fatima.zahra@labelco.example", "spam.bot@labelco.example"]
+    )
+    samples = {**SAMPLES, "annotators.csv": long_ids}
+    pictures = [
+        charts.svg(charts.spec(name, rows, PROJECT_ROOT / ".dvc" / "plots"), f"c{n}-").replace(
+            "<svg ", f'<svg id="{name}" ', 1
+        )
+        for n, (name, rows) in enumerate(sorted(samples.items()))
+    ]
+    page = tmp_path / "charts.html"
+    page.write_text(f"<!DOCTYPE html><html><body>{''.join(pictures)}{_MEASURE_TEXTS}</body></html>")
+    opened = open_offline(page, tmp_path / "browser")
+    assert opened.problems == []
+    found = re.findall(r'<pre id="found">(.*?)</pre>', opened.dom)  # the script's own text first
+    assert len(found) == 2, opened.dom[-2000:]
+    assert json.loads(html.unescape(found[-1])) == []

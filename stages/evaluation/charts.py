@@ -63,8 +63,7 @@ CHARTS: dict[str, dict[str, str]] = {
         "template": "calibration.json",
         "x": "confidence",
         "y": "accuracy",
-        "title": "Calibration, top-class confidence vs accuracy "
-        "(dashed - perfect; numbers on top - items per bin; bars - 95% interval)",
+        "title": "Calibration, top-class confidence vs accuracy (test split)",
         "x_label": "mean confidence in bin",
         "y_label": "accuracy in bin",
     },
@@ -129,19 +128,37 @@ def svg(chart: dict[str, Any], prefix: str = "") -> str:
     import vl_convert
 
     try:
-        drawn = vl_convert.vegalite_to_svg(chart)
+        drawn = vl_convert.vegalite_to_svg(_with_room_for_wider_fonts(chart))
     except ValueError as error:  # a template edited into something Vega-Lite cannot draw
         title = chart.get("title", {})
         name = title.get("text", "a chart") if isinstance(title, dict) else str(title)
         reason = str(error).strip().splitlines()[0]  # not the JavaScript stack under it
         raise DataError(".dvc/plots", name, f"cannot draw it ({reason})") from None
     numbers: dict[str, str] = {}
-    return _COUNTED_ID.sub(
+    drawn = _COUNTED_ID.sub(
         lambda m: numbers.setdefault(m[0], f"{prefix}{m[1]}{len(numbers)}"), drawn
     )
+    return drawn.replace('font-family="sans-serif"', f'font-family="{METRIC_COMPATIBLE_FONTS}"')
 
 
 _COUNTED_ID = re.compile(r"\b(gradient_|clip|pattern_)\d+\b")
+
+# vl-convert lays text out with its own Liberation Sans whatever the machine has (so the SVG's
+# bytes do not depend on its fonts), but a browser draws "sans-serif" with its own default:
+# DejaVu Sans on most Linux desktops, about an eighth wider, which ran axis labels into the
+# axis title and cut the legend's last letters. The SVG asks for Liberation Sans or a font with
+# the same widths (Arimo, Arial, Helvetica) first, and the layout keeps room for a wider one.
+METRIC_COMPATIBLE_FONTS = "Liberation Sans, Arimo, Arial, Helvetica, sans-serif"
+_ROOM = {"padding": {"left": 5, "top": 5, "right": 32, "bottom": 5}}
+_AXIS_ROOM = {"axisY": {"titlePadding": 20}}
+
+
+def _with_room_for_wider_fonts(chart: dict[str, Any]) -> dict[str, Any]:
+    """The chart with room around its text, unless its template sets its own."""
+    config = dict(chart.get("config", {}))
+    for part, settings in _AXIS_ROOM.items():
+        config[part] = {**settings, **config.get(part, {})}
+    return {**_ROOM, **chart, "config": config}
 
 
 def report_page(title: str, body_html: str, pictures: list[tuple[str, str]]) -> str:
