@@ -149,12 +149,13 @@ def _index_row_warning(index: str, table: str) -> str:
 
 
 def _with_checks(page: str, rows: list[CheckRow]) -> str:
-    """The page, opening with the suite's checks of its table: name, severity, result."""
+    """The page, opening with the suite's checks of its table: name, result, severity (a
+    narrow window scrolls the table inside its card, the result in view, not past its edge)."""
     cells = "".join(
         "<tr>"
         + "".join(
-            f"<td>{html.escape(value)}</td>"
-            for value in (row.name, row.severity, row.column, row.expectation, row.result)
+            f"<td>{html.escape(value).replace(',', ',<wbr>')}</td>"
+            for value in (row.name, row.result, row.severity, row.column, row.expectation)
         )
         + "</tr>"
         for row in rows
@@ -162,9 +163,9 @@ def _with_checks(page: str, rows: list[CheckRow]) -> str:
     card = (
         '<div class="ge-section container-fluid mb-1 pb-1 pl-sm-3 px-0"><div class="card">'
         '<div class="card-header"><h5 class="m-0">Checks of the template\'s suite</h5></div>'
-        '<table class="table table-sm mb-0"><thead><tr><th>check</th><th>severity</th>'
-        "<th>column</th><th>expectation</th><th>result</th></tr></thead>"
-        f"<tbody>{cells}</tbody></table></div></div>\n"
+        '<div class="table-responsive"><table class="table table-sm mb-0"><thead><tr>'
+        "<th>check</th><th>result</th><th>severity</th><th>column</th><th>expectation</th>"
+        f"</tr></thead><tbody>{cells}</tbody></table></div></div></div>\n"
     )
     return page.replace('<div id="section-1" ', card + '<div id="section-1" ', 1)
 
