@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -144,3 +146,17 @@ def test_a_template_that_cannot_draw_is_a_data_error(tmp_path):
     (tmp_path / "by_class.json").write_text("{not json")
     with pytest.raises(DataError, match="invalid JSON"):
         charts.spec("roc.csv", SAMPLES["roc.csv"], tmp_path)
+
+
+def test_the_confusion_matrix_shows_every_class_even_one_never_predicted_or_present():
+    actual = pd.Series(["a", "a", "b", "b"])  # no "c" in the test split
+    predicted = pd.Series(["a", "a", "a", "a"])  # nothing predicted as "b" or "c"
+    rows = scoring.confusion_rows(pd.Series(["i1", "i2", "i3", "i4"]), actual, predicted,
+                                  ["a", "b", "c"])  # fmt: skip
+    assert rows["item_id"].tolist() == ["i1", "i2", "i3", "i4", "", ""]
+    for values in (rows, rows.astype(str).replace("", None), rows.astype(str)):
+        picture = charts.svg(charts.spec("confusion.csv", values, PROJECT_ROOT / ".dvc" / "plots"))
+        cells = picture.split('role-mark child_layer_2_marks"', 1)[1].split("</g>")[0]
+        assert sorted(re.findall(r">(\d+)<", cells)) == ["2", "2"]  # the padding counts nothing
+        for label in ("a", "b", "c"):  # each class on both axes
+            assert picture.count(f">{label}</text>") == 2, label

@@ -213,15 +213,22 @@ def confusion_rows(
     item_ids: pd.Series, actual: pd.Series, predicted: pd.Series, classes: list[str]
 ) -> pd.DataFrame:
     """One row per test item, the shape DVC's confusion template reads, with each label's place
-    in the label set (the matrix's order: "low, medium, high", or 2 before 10)."""
+    in the label set (the matrix's order: "low, medium, high", or 2 before 10). A class that no
+    test item has, or that nothing was predicted as, gets one row with no item (counted as 0
+    by the template), so that the matrix shows the whole label set: an empty column is what
+    tells a reader the model never predicts that class."""
+    seen = set(actual.astype(str)) & set(predicted.astype(str))
+    unseen = [label for label in classes if label not in seen]
     place = pd.Index(classes)
+    every_actual = pd.concat([actual.astype(str), pd.Series(unseen, dtype=str)])
+    every_predicted = pd.concat([predicted.astype(str), pd.Series(unseen, dtype=str)])
     return pd.DataFrame(
         {
-            "item_id": item_ids.to_numpy(),
-            "actual": actual.to_numpy(),
-            "predicted": predicted.to_numpy(),
-            "actual_order": place.get_indexer(actual.astype(str)),
-            "predicted_order": place.get_indexer(predicted.astype(str)),
+            "item_id": [*item_ids.astype(str), *[""] * len(unseen)],
+            "actual": every_actual.to_numpy(),
+            "predicted": every_predicted.to_numpy(),
+            "actual_order": place.get_indexer(every_actual),
+            "predicted_order": place.get_indexer(every_predicted),
         }
     )
 
