@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages.truth.annotators import spammer_score
+from stages.evaluation import charts
+from stages.truth.annotators import annotator_plot_rows, spammer_score
 from stages.truth.merge import merge_labels
-from tests.conftest import annotations_frame
+from tests.conftest import PROJECT_ROOT, annotations_frame
 
 
 def _paper_score(confusion: np.ndarray) -> np.ndarray:
@@ -110,3 +111,16 @@ def test_an_annotator_who_only_met_one_class_has_no_score_and_no_flag(method):
     report = merged.annotators.set_index("annotator_id")
     assert np.isnan(report.loc["x", "spammer_score"]) and not report.loc["x", "likely_spammer"]
     assert report.loc["x", "estimated_accuracy"] > 0.95
+
+
+def test_the_plot_tells_an_unassessed_annotator_from_one_found_ok():
+    """Too few judgments, or no score (every judgment on one class): not "ok", not flagged."""
+    report = pd.DataFrame(
+        {"annotator_id": ["many", "few", "one_class", "spam"], "estimated_accuracy": [0.9, 0.0, 1.0, 0.1],
+         "gold_accuracy": [0.9, 0.0, None, None], "judgments": [40, 3, 40, 50],
+         "spammer_score": [0.8, 0.1, None, 0.02], "likely_spammer": [False, False, False, True]}
+    )  # fmt: skip
+    rows = annotator_plot_rows(report, min_judgments=10)
+    assert rows["flag"].tolist() == ["ok", "not assessed", "not assessed", "likely spammer"]
+    picture = charts.svg(charts.spec("annotators.csv", rows, PROJECT_ROOT / ".dvc" / "plots"))
+    assert ">not assessed<" in picture  # in the legend, in its own colour

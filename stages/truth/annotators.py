@@ -211,13 +211,18 @@ def _median_per_annotator(seconds: np.ndarray | None, judgments: Judgments) -> n
     return medians.reindex(range(judgments.n_annotators)).to_numpy(dtype=float)
 
 
-def annotator_plot_rows(report: pd.DataFrame) -> pd.DataFrame:
-    """What the annotators plot shows: estimated and gold accuracy, and the spammer flag.
+def annotator_plot_rows(report: pd.DataFrame, min_judgments: int) -> pd.DataFrame:
+    """What the annotators plot shows: estimated and gold accuracy, and the spammer flag, which
+    is "not assessed" for an annotator with too few judgments (under ``min_judgments``) or no
+    spammer score: drawn as "ok", three judgments all wrong on gold looked vetted.
 
     A display copy of ``report`` (reports/annotators.csv keeps the exact ids): ids are made
     safe for the page DVC embeds them in (stages.core.markup).
     """
     rows = report[["annotator_id", "estimated_accuracy", "gold_accuracy", "judgments"]].copy()
     rows["annotator_id"] = rows["annotator_id"].astype(object)
-    rows["flag"] = np.where(report["likely_spammer"], "likely spammer", "ok")
+    assessed = (report["judgments"] >= min_judgments) & report["spammer_score"].notna()
+    rows["flag"] = np.select(
+        [report["likely_spammer"], assessed], ["likely spammer", "ok"], "not assessed"
+    )
     return plot_rows(rows)
