@@ -80,6 +80,11 @@ def test_without_a_config_params_name_the_controls(tmp_path):
     [
         (REVIEWS.replace(' alias="neg"', "").replace("Negative", "Bad"), {}, ITEMS,
          "no <Choice> for the label(s) 'negative'"),
+        (REVIEWS.replace(' alias="neg"', "").replace("Negative", "Bad"), {}, ITEMS,
+         "without Label Studio, leave label_merge.relabel.config empty"),
+        (REVIEWS.replace(' alias="neg"', "").replace("Negative", "Bad").replace(
+            'value="Positive"', 'value="Good"'), {}, ITEMS,
+         "no label of data.labels has a <Choice> (its choices: 'Good', 'Bad'): put your team's"),
         (REVIEWS.replace("</View>", '<Choices name="topic" toName="review"/></View>'), {}, ITEMS,
          "set label_merge.relabel.from_name"),
         (REVIEWS, {"from_name": "topic"}, ITEMS, 'no <Choices name="topic">'),

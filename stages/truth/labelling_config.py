@@ -74,10 +74,18 @@ def read_config(
         if spelled
     }
     missing = [label for label in labels if _form(label) not in by_form]
+    without_label_studio = "without Label Studio, leave label_merge.relabel.config empty"
+    if missing and len(missing) == len(labels):  # another project's config: the demo's, say
+        choices = ", ".join(map(repr, list(dict.fromkeys(by_form.values()))[:5])) or "none"
+        raise DataError(path, f'<Choices name="{control.get("name")}">',
+                        f"no label of data.labels has a <Choice> (its choices: {choices}): "
+                        f"put your team's Label Studio config here; "
+                        f"{without_label_studio}")  # fmt: skip
     if missing:
         raise DataError(path, f'<Choices name="{control.get("name")}">',
                         f"no <Choice> for the label(s) {', '.join(map(repr, missing))}: add "
-                        f'<Choice value="{missing[0]}"/>, or map them in data.aliases')  # fmt: skip
+                        f'<Choice value="{missing[0]}"/>, or map them in data.aliases; '
+                        f"{without_label_studio}")  # fmt: skip
     keys = sorted({
         value[1:] for element in root.iter()
         if (value := element.get("value") or "").startswith("$") and len(value) > 1
