@@ -101,6 +101,22 @@ def test_model_card_names_data_version_params_labels_and_metrics():
     )  # fmt: skip
     assert "against the 5 gold items with judgments" in card and "1 uncertain item sent" in card
     assert "no gold item is in the test split" in card and "n/a." not in card
+    assert "(an expert label on each gold item), not ground truth" in card
+
+
+def test_the_model_card_says_when_every_label_is_an_experts():
+    """A team with gold on every item: under use_gold the labels are the experts', and the
+    card must not call the test labels merged and noisy."""
+    metrics = {"test": {"accuracy": 0.9, "items": 10}, "gold": {"items": 10, "accuracy": 0.9}}
+    merging = {"items": 50, "gold_items": 50, "annotations": 200, "annotators": 5}
+    card = pages.model_card(metrics, {"label_merge": {"use_gold": True}}, "v",
+                            pd.Series({"pos": 6}), {}, "mace", merging)  # fmt: skip
+    assert "every item's label is an expert's" in card and "not ground truth" not in card
+    assert "Every test item is a gold item" in card and "include label noise" not in card
+    card = pages.model_card(metrics, {"label_merge": {"use_gold": False}}, "v",
+                            pd.Series({"pos": 6}), {}, "mace", merging)  # fmt: skip
+    assert "merged by a statistical model, not ground truth" in card
+    assert "Test labels are themselves merged from annotators" in card
 
 
 HOSTILE = [

@@ -125,6 +125,7 @@ def model_card(
     train = params.get("train") or {}
     model = train.get("model")
     method = (params.get("label_merge") or {}).get("method")
+    experts = _expert_labelled(params, merging or {})
     keys = (model, "model", "features", "grid", "label_confidence")
     shown = {key: value for key, value in train.items() if key in keys}
     lines = [
@@ -144,8 +145,14 @@ def model_card(
         "## Intended use",
         "",
         "Classifying new items of the same kind as the training items into the label set below, "
-        "as a first pass that people review: the labels it learnt from are annotators' "
-        "judgments merged by a statistical model, not ground truth.",
+        "as a first pass that people review: "
+        + (
+            "every item's label is an expert's (gold, `use_gold`), though the items are only "
+            "those the team had labelled."
+            if experts == "all"
+            else "the labels it learnt from are annotators' judgments merged by a statistical "
+            f"model{' (an expert label on each gold item)' if experts else ''}, not ground truth."
+        ),
         "",
         "## Labels: where they come from",
         "",
@@ -179,13 +186,19 @@ def model_card(
         "",
         "## Limitations",
         "",
-        "- Test labels are themselves merged from annotators, so scores on them include label "
-        + (
-            "noise; the gold column is scored against experts, but on "
-            f"{quantity(gold_items, 'item')}: one item more or less right moves it by "
-            f"{_fmt(1 / gold_items)}."
-            if gold_items
-            else "noise, and no gold item is in the test split to score against experts."
+        (
+            f"- Every test item is a gold item, labelled by the experts (`use_gold`): the scores "
+            f"are against experts, on {quantity(gold_items, 'item')}: one item more or less "
+            f"right moves accuracy by {_fmt(1 / gold_items)}."
+            if experts and gold_items and gold_items == test_items
+            else "- Test labels are themselves merged from annotators, so scores on them include "
+            + (
+                "label noise; the gold column is scored against experts, but on "
+                f"{quantity(gold_items, 'item')}: one item more or less right moves it by "
+                f"{_fmt(1 / gold_items)}."
+                if gold_items
+                else "label noise, and no gold item is in the test split to score against experts."
+            )
         ),
         "- The scores hold for items like the training items (same source, same label set, same "
         "annotation guidelines); they say nothing about other kinds of item.",
@@ -196,6 +209,15 @@ def model_card(
         lines += ["", "## Charts", ""]
         lines += [f"![{title}](../reports/charts/{stem}.svg)\n" for stem, title in charts.items()]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _expert_labelled(params: dict[str, Any], merging: dict[str, Any]) -> str:
+    """ "all" where every item's label is an expert's (gold items keep their expert label under
+    `use_gold`), "some" where gold items are, "" where none is."""
+    if not (params.get("label_merge") or {}).get("use_gold", True):
+        return ""
+    gold, items = merging.get("gold_items", 0), merging.get("items", 0)
+    return "all" if gold and gold >= items else "some" if gold else ""
 
 
 def _merging_lines(merging: dict[str, Any]) -> list[str]:
