@@ -162,7 +162,8 @@ def _with_checks(page: str, rows: list[CheckRow]) -> str:
     )
     card = (
         '<div class="ge-section container-fluid mb-1 pb-1 pl-sm-3 px-0"><div class="card">'
-        '<div class="card-header"><h5 class="m-0">Checks of the suite (validate.suite), as it names them</h5></div>'
+        '<div class="card-header"><h5 class="m-0">'
+        "Checks of the suite (validate.suite), as it names them</h5></div>"
         '<div class="table-responsive"><table class="table table-sm mb-0"><thead><tr>'
         "<th>check</th><th>result</th><th>severity</th><th>column</th><th>expectation</th>"
         f"</tr></thead><tbody>{cells}</tbody></table></div></div></div>\n"
