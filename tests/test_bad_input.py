@@ -18,9 +18,11 @@ from tests.helpers import error_message
 GOOD_ITEMS = "item_id,x\ni1,1\ni2,2\n"
 
 
-def run_prepare(tmp_path: Path, files: dict[str, bytes], items: str = GOOD_ITEMS):
+def run_prepare(
+    tmp_path: Path, files: dict[str, bytes], items: str = GOOD_ITEMS, exist_ok: bool = False
+):
     raw = tmp_path / "raw"
-    (raw / "annotations").mkdir(parents=True)
+    (raw / "annotations").mkdir(parents=True, exist_ok=exist_ok)
     (raw / "items.csv").write_text(items)
     for name, content in files.items():
         (raw / "annotations" / name).write_bytes(content)
@@ -43,6 +45,11 @@ def run_prepare(tmp_path: Path, files: dict[str, bytes], items: str = GOOD_ITEMS
         (
             "item_id,label\n\n ,cat\n",
             "gold.csv: line 3: empty item_id: give one, or remove the row",
+        ),
+        (
+            "item_id,label\ni1,c\x07at\n",
+            "gold.csv: line 2: label 'c\\x07at' holds '\\x07', a control character or broken text "
+            "that no page or task can show: remove it",
         ),
     ],
 )
@@ -181,6 +188,19 @@ CASES = [
         {"a.csv": b"\x00\r\x00"},
         "a.csv: line 1: malformed CSV header",
     ),
+    (  # passed every stage, then aborted evaluate inside vl-convert (exit 134)
+        "a control character in an annotator id",
+        {"a.csv": b"item_id,annotator_id,label\ni1,ann,cat\ni2,b\x01o,dog\n"},
+        "a.csv: line 3: annotator id 'b\\x01o' holds '\\x01', a control character",
+    ),
+    (
+        "a lone surrogate in a label",
+        {
+            "a.jsonl": b'{"item_id": "i1", "_annotator_id": "ann", "answer": "accept", '
+            b'"accept": ["\\ud800"], "options": [{"id": "\\ud800"}]}\n'
+        },
+        "a.jsonl: line 1: label '\\ud800' holds '\\ud800', a control character",
+    ),
     (  # pandas would keep one of the twins, silently
         "a column named twice",
         {"a.csv": b"item_id,annotator_id,label,label\ni1,ann,dog,cat\n"},
@@ -198,6 +218,20 @@ def test_bad_delivery_exits_2_with_one_message(tmp_path, case, files, message):
     assert message in error_message(result.output)
     assert "Traceback" not in result.output
     assert not (tmp_path / "prepared").exists()
+
+
+def test_a_linked_folder_of_exports_is_refused_not_skipped(tmp_path):
+    """DVC hashes nothing under a link to a folder: its judgments would be read here and be
+    missing from every clone (they used to be skipped, exit 0)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "redo.csv").write_text("item_id,annotator_id,label\ni1,bo,dog\n")
+    files = {"a.csv": b"item_id,annotator_id,label\ni1,ann,cat\n"}
+    (tmp_path / "raw" / "annotations").mkdir(parents=True)
+    (tmp_path / "raw" / "annotations" / "round2").symlink_to(elsewhere)
+    result = run_prepare(tmp_path, files, exist_ok=True)
+    assert result.exit_code == 2, result.output
+    assert "round2: a link to a folder, which DVC does not version" in error_message(result.output)
 
 
 def test_an_empty_folder_says_what_to_do(tmp_path):
@@ -243,6 +277,7 @@ def test_a_broken_items_table(tmp_path):
         # named by a text editor's line: blank lines, a cell over two lines, blanks first
         ('item_id,x,y\ni1,1,"two\nlines"\n\n  \ni2,3\n', "line 6: 2 field(s) where"),
         ("\n\nitem_id,x,y\ni1,1,2\ni2,3\n", "line 5: 2 field(s) where"),
+        ("item_id,x\ni1,1\ni\x1b2,2\n", "line 3: item id 'i\\x1b2' holds '\\x1b', a control"),
     ],
 )
 def test_a_misshapen_items_table_names_the_record(tmp_path, items, message):

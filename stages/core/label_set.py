@@ -3,10 +3,38 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from stages.core.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# What XML 1.0 cannot hold: C0 controls but tab and line breaks, lone surrogates, U+FFFE and
+# U+FFFF. An id or label with one reaches no page, chart or Label Studio task (vl-convert
+# aborted the whole evaluate stage on one), so it stops prepare, named, instead.
+UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def check_writable(
+    values: pd.Series, what: str, path: object, record: Callable[[int], str]
+) -> None:
+    """Stop at the first value holding a character no page can show (``UNWRITABLE``), naming
+    its record; each distinct value is searched once."""
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values)
+    bad = [n for n, value in enumerate(uniques) if UNWRITABLE.search(str(value))]
+    if bad:
+        row = int(np.isin(codes, bad).argmax())
+        value = str(values.iloc[row])
+        char = UNWRITABLE.search(value)[0]  # type: ignore[index]
+        reason = "a control character or broken text that no page or task can show: remove it"
+        raise DataError(path, record(row), f"{what} {value!a} holds {char!a}, {reason}")
 
 
 def label_key(text: str) -> str:
@@ -25,6 +53,9 @@ def check_label_set(
     canonical = [str(label) for label in labels]
     keys: dict[str, str] = {}
     for label in canonical:
+        if found := UNWRITABLE.search(label):
+            reason = f"{label!a} holds {found[0]!a}, which no page or task can show: remove it"
+            raise DataError(source, "data.labels", reason)
         twin = keys.setdefault(label_key(label), label)
         if twin != label:
             raise DataError(

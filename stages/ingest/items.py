@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from stages.core.errors import DataError
+from stages.core.label_set import check_writable
 from stages.ingest.formats.csv_text import (
     check_csv_shape,
     missing_columns,
@@ -52,6 +53,7 @@ def read_items(path: Path) -> pd.DataFrame:
         raise missing_columns(path, ["item_id"], list(frame.columns))
     ids = frame["item_id"].astype("string").str.strip()
     frame["item_id"] = ids.mask(ids == "")  # an empty id is missing (validate names it)
+    check_writable(ids.fillna(""), "item id", path, lambda row: row_names(path, len(frame))(row))
     _check_columns(frame, path)
     return frame
 

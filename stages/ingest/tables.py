@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from stages.core.errors import DataError
-from stages.core.label_set import check_label_set, label_key
+from stages.core.label_set import check_label_set, check_writable, label_key
 from stages.core.markup import quantity
 from stages.ingest.formats.common import ANNOTATION_COLUMNS
 from stages.ingest.formats.csv_text import (
@@ -173,6 +173,8 @@ def read_gold(path: Path | None, mapping: Mapping[str, str]) -> pd.DataFrame:
         if empty.any():
             record = row_names(path, len(gold))(int(empty.argmax()))
             raise DataError(path, record, f"empty {column}: give one, or remove the row")
+        check_writable(gold[column], column.replace("_", " "), path,
+                       lambda row: row_names(path, len(gold))(row))  # fmt: skip
     gold["item_id"] = gold["item_id"].str.strip()
     gold["label"] = normalise_labels(gold["label"], mapping)
     return _sorted(gold, ["item_id"])

@@ -134,9 +134,10 @@ def export_files(path: Path) -> list[Path]:
 
 
 def _listed(path: Path) -> list[Path]:
-    """Every file under a folder, hidden files and folders skipped (links to folders are not
-    followed). A folder that cannot be listed stops the stage: globbing would skip it in
-    silence, and every judgment in it would be lost with the run reported a success."""
+    """Every file under a folder, hidden files and folders skipped. A folder that cannot be
+    listed stops the stage: globbing would skip it in silence, and every judgment in it would
+    be lost with the run reported a success. So does a link to a folder: DVC hashes nothing
+    under it, so its judgments would be read here and missing from every clone."""
 
     def refuse(error: OSError) -> None:
         reason = f"cannot be read ({error.strerror}): give read access, or move it elsewhere"
@@ -145,6 +146,10 @@ def _listed(path: Path) -> list[Path]:
     found = []
     for folder, folders, files in os.walk(path, onerror=refuse):
         folders[:] = sorted(name for name in folders if not name.startswith("."))
+        for name in folders:
+            if os.path.islink(Path(folder, name)):
+                reason = "a link to a folder, which DVC does not version: copy the folder in"
+                raise DataError(Path(folder, name), None, reason)
         found += [Path(folder, name) for name in files if not name.startswith(".")]
     return sorted(found)
 

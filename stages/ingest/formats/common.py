@@ -12,6 +12,7 @@ import pandas as pd
 
 from stages.core.errors import DataError
 from stages.core.io import read_json
+from stages.core.label_set import check_writable
 from stages.ingest.formats.seconds import seconds_spent
 
 # lead_time: the seconds the annotator spent on the judgment, where the tool records it
@@ -144,6 +145,7 @@ class Rows:
             value if type(value) is str else text_field(value, what, self.path, self.records[row])
             for row, value in enumerate(values)
         ]
+        check_writable(pd.Series(values, dtype=object), what, self.path, self.records.__getitem__)
         column = pd.Series(values, dtype="string").str.strip()
         empty = (column == "").to_numpy(dtype=bool, na_value=False)
         if empty.any():

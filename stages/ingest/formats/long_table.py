@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from stages.core.errors import DataError
+from stages.core.label_set import check_writable
 from stages.ingest.formats.common import Export, canonical, empty_gold
 from stages.ingest.formats.csv_text import missing_columns, read_csv_strings, row_lines
 
@@ -47,6 +48,7 @@ def read_long_table(path: Path, options: dict[str, Any]) -> Export:
                     path, record(row), "an empty row (a spreadsheet's, at the end?): delete it"
                 )
             raise DataError(path, record(row), f"empty {column}: fill it in, or delete the row")
+        check_writable(values, column.replace("_", " "), path, record)
         frame[column] = values
     if "created_at" in frame:
         created = frame["created_at"].astype("object").where(frame["created_at"].notna(), None)
