@@ -201,6 +201,11 @@ CASES = [
         },
         "a.jsonl: line 1: label '\\ud800' holds '\\ud800', a control character",
     ),
+    (  # Python keeps the byte as a surrogate, which the Parquet writer refused (exit 1)
+        "a file name that is not UTF-8",
+        {"b\udce9.csv": b"item_id,annotator_id,label\ni1,ann,cat\n"},
+        "'b\\udce9.csv': a file name that is not UTF-8 (from another system?): rename the file",
+    ),
     (  # pandas would keep one of the twins, silently
         "a column named twice",
         {"a.csv": b"item_id,annotator_id,label,label\ni1,ann,dog,cat\n"},

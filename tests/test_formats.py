@@ -542,3 +542,32 @@ def test_a_folder_that_cannot_be_listed_stops_the_stage_instead_of_losing_its_fi
         read_exports(tmp_path, "long")
     assert caught.value.path == str(late)
     assert "cannot be read (Permission denied): give read access" in caught.value.reason
+
+
+def test_prodigy_text_may_hold_unicode_line_separators(tmp_path):
+    """JSON Lines ends a line at "\\n" only: U+2028, U+2029 and NEL are text inside a string."""
+    task = {"text": "a\u2028b\x85c\u2029", "meta": {"item_id": "i1"}, "label": "SPAM",
+            "answer": "accept", "_annotator_id": "alice"}  # fmt: skip
+    path = tmp_path / "db-out.jsonl"
+    path.write_text(json.dumps(task, ensure_ascii=False) + "\r\n", encoding="utf-8")
+    table = _read(path, labels=["SPAM", "HAM"]).annotations
+    assert table["item_id"].tolist() == ["i1"] and table["label"].tolist() == ["SPAM"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("db.jsonl", '{"answer": "accept", "x": ' + "[" * 100_000 + "]" * 100_000 + "}\n",
+         "line 1: JSON nested too deeply to be a task"),
+        ("db.jsonl", '{"answer": "accept", "x": 1' + "0" * 5000 + "}\n",
+         "line 1: unreadable JSON (Exceeds the limit (4300 digits)"),
+        ("export.csv", '"annotation_id","annotator","id","sentiment"\n101,"7",11,"{""choices"": '
+         + "[" * 100_000 + "]" * 100_000 + '}"\n', "line 2: unreadable choice cell"),
+    ],
+)  # fmt: skip
+def test_hostile_json_lines_are_bad_input_naming_the_line(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(DataError) as raised:
+        _read(path, labels=["SPAM", "HAM"], from_name="sentiment", tool_id_fallback=True)
+    assert message in str(raised.value)

@@ -92,6 +92,8 @@ def test_without_a_config_params_name_the_controls(tmp_path):
         (REVIEWS.replace('toName="review"', 'toName="picture"'), {}, ITEMS, "names no object"),
         (REVIEWS, {}, ITEMS.drop(columns="body"), "reads $body, but the items table has no"),
         ("<View><Choices", {}, ITEMS, "not a Label Studio labeling config (XML)"),
+        ('<?xml version="1.0" encoding="UFT-8"?>' + REVIEWS, {}, ITEMS,
+         "not a Label Studio labeling config (XML): unknown encoding: UFT-8"),
     ],
 )  # fmt: skip
 def test_a_config_the_tasks_cannot_fit_is_one_clear_error(

@@ -186,18 +186,31 @@ def read_json(path: str | os.PathLike[str], too_deep: str = "JSON nested too dee
 
     try:
         with open(path, encoding="utf-8-sig") as handle:
-            return json.load(handle)
+            text = handle.read()
     except FileNotFoundError:
         raise DataError(path, None, "not found") from None
     except UnicodeDecodeError as error:
         raise DataError(path, None, f"not UTF-8 text ({error.reason})") from None
+    return parse_json(text, path, None, too_deep)
+
+
+def parse_json(
+    text: str, path: object, record: str | None, too_deep: str = "JSON nested too deeply"
+) -> Any:
+    """JSON text from a file (whole, or one ``record`` of it); anything wrong with it is a
+    DataError naming the line, not an internal error."""
+    from stages.core.errors import DataError
+
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as error:
-        raise DataError(path, f"line {error.lineno}", json_problem(error)) from None
+        where = record or f"line {error.lineno}"
+        raise DataError(path, where, json_problem(error)) from None
     except RecursionError:
-        raise DataError(path, None, too_deep) from None
+        raise DataError(path, record, too_deep) from None
     except ValueError as error:  # an integer of more than 4,300 digits, which Python refuses
         reason = f"unreadable JSON ({str(error).split(';')[0]})"
-        raise DataError(path, None, reason) from None
+        raise DataError(path, record, reason) from None
 
 
 def load_params(path: str | os.PathLike[str] = catalog.PARAMS) -> dict[str, Any]:

@@ -53,7 +53,7 @@ def read_config(
                         "as XML), or to null to name the controls yourself")  # fmt: skip
     try:
         root = ElementTree.fromstring(path.read_bytes())
-    except (ElementTree.ParseError, ValueError) as error:
+    except (ElementTree.ParseError, ValueError, LookupError) as error:  # Lookup: an encoding
         raise DataError(path, None, f"not a Label Studio labeling config (XML): {error}") from None
     control = _choices_control(path, root, from_name)
     objects = {element.get("name"): element for element in root.iter() if element.get("name")}

@@ -150,8 +150,21 @@ def _listed(path: Path) -> list[Path]:
             if os.path.islink(Path(folder, name)):
                 reason = "a link to a folder, which DVC does not version: copy the folder in"
                 raise DataError(Path(folder, name), None, reason)
+        for name in files:
+            if not name.isprintable() and not _utf8(name):
+                reason = "a file name that is not UTF-8 (from another system?): rename the file"
+                raise DataError(f"{folder}{os.sep}{name!a}", None, reason)
         found += [Path(folder, name) for name in files if not name.startswith(".")]
     return sorted(found)
+
+
+def _utf8(name: str) -> bool:
+    """Whether a name the file system gave is UTF-8 (Python keeps other bytes as surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def read_exports(path: Path, fmt: str = "auto", options: dict[str, Any] | None = None) -> Export:

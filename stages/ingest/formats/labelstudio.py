@@ -9,12 +9,12 @@ at the top level and one key per labeling control (``from_name``).
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from stages.core.errors import DataError
+from stages.core.io import parse_json
 from stages.ingest.formats.common import Export, Rows, load_json
 from stages.ingest.formats.csv_text import read_csv_strings, row_lines
 
@@ -172,8 +172,8 @@ def _flat_choice(value: Any, path: Path, record: str) -> str | None:
         return None
     if isinstance(value, str) and value.lstrip().startswith("{"):
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
+            value = parse_json(value, path, record, "choice cell nested too deeply")
+        except DataError:
             raise DataError(path, record, f"unreadable choice cell {value[:40]!r}") from None
     if isinstance(value, dict):
         choices = value.get("choices")

@@ -8,12 +8,11 @@ since "not X" is no class). Choice tasks carry ``options`` and ``accept`` (the c
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from stages.core.errors import DataError
-from stages.core.io import json_problem
+from stages.core.io import parse_json
 from stages.ingest.formats.common import Export, Rows
 
 
@@ -21,18 +20,15 @@ def read_jsonl(path: Path, options: dict[str, Any]) -> Export:
     item_key = options.get("item_key") or "item_id"
     labels = [str(label) for label in options.get("labels") or []]
     rows = Rows(path, options["source"])
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    try:  # JSON Lines ends a line at "\n" only: U+2028 or a form feed may sit inside a text
+        lines = path.read_text(encoding="utf-8-sig").split("\n")
     except UnicodeDecodeError as error:
         raise DataError(path, None, f"not UTF-8 text ({error.reason})") from None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         record = f"line {number}"
-        try:
-            task = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise DataError(path, record, json_problem(error)) from None
+        task = parse_json(line, path, record, "JSON nested too deeply to be a task")
         if not isinstance(task, dict):
             raise DataError(path, record, "expected a JSON object per line")
         answer = task.get("answer")
