@@ -183,10 +183,10 @@ CASES = [
         {"a.csv": b"item_id,annotator_id,label\ni1,ann,dog\ni2,bo,cat,extra\n"},
         "a.csv: line 3: 4 field(s) where the header has 3",
     ),
-    (  # found by tests/test_stage_entries.py: Python's csv module refuses a bare CR
+    (  # found by tests/test_stage_entries.py: Python's csv module refused a bare CR
         "a NUL and a carriage return",
         {"a.csv": b"\x00\r\x00"},
-        "a.csv: line 1: malformed CSV header",
+        "a.csv: line 1: unrecognised annotation format",
     ),
     (  # passed every stage, then aborted evaluate inside vl-convert (exit 134)
         "a control character in an annotator id",
@@ -245,6 +245,14 @@ def test_an_empty_folder_says_what_to_do(tmp_path):
     assert "no annotation files; add your labeling tool's exports here" in error_message(
         result.output
     )
+
+
+def test_old_mac_line_endings_are_fine(tmp_path):
+    content = b"item_id,annotator_id,label\ri1,ann,cat\ri2,bo,dog\r"
+    result = run_prepare(tmp_path, {"a.csv": content})
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "prepare.json").read_text())
+    assert report["annotations"] == 2, report
 
 
 def test_windows_line_endings_bom_quoted_newlines_and_extra_columns_are_fine(tmp_path):
@@ -386,6 +394,17 @@ def test_task_data_naming_files_outside_the_project_is_a_warning(tmp_path, monke
     assert "(and 2 more records)" in warning
     report = json.loads((tmp_path / "prepare.json").read_text())
     assert report["annotations"] == 6 and len(report["warnings"]) == 1
+
+
+def test_a_huge_value_in_a_warning_is_capped_in_the_report_too(tmp_path, monkeypatch):
+    """prepare.json is kept in Git: a 1 MB task value named in a warning must not land in it."""
+    monkeypatch.chdir(tmp_path)
+    tasks = [{"id": 1, "data": {"item_id": "i1", "text": "/x" * 500_000},
+              "annotations": [_annotation()]}]  # fmt: skip
+    result = run_prepare(tmp_path, {"b.json": json.dumps(tasks).encode()})
+    assert result.exit_code == 0, result.output
+    (warning,) = json.loads((tmp_path / "prepare.json").read_text())["warnings"]
+    assert len(warning) <= 2000 and "characters in all" in warning
 
 
 @pytest.mark.parametrize(

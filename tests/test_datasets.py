@@ -66,6 +66,13 @@ def test_a_single_file_table_still_reads(tmp_path):
     assert read_table(path, ["x"], where={"split": ["test"]})["x"].tolist() == [2.0, 4.0]
 
 
+def test_a_text_column_stored_as_a_category_is_text(tmp_path):
+    """pandas writes a category of strings as a Parquet dictionary: still a text column."""
+    items = _items()
+    items.assign(text=items["text"].astype("category")).to_parquet(tmp_path / "items.parquet")
+    assert text_columns(table_path(tmp_path, "items")) == ["item_id", "text"]
+
+
 def test_is_in_is_pandas_isin_without_its_cost():
     import numpy as np
     import pandas as pd

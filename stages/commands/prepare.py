@@ -81,8 +81,9 @@ def prepare(
         "repeated_judgments": int(annotations.duplicated(["item_id", "annotator_id"]).sum()),
         "skipped": export.skipped,
         # Worth a look, not an error: task data naming files outside the project, annotator
-        # ids of different kinds across files, exports that cannot carry gold marks.
-        "warnings": warnings,
+        # ids of different kinds across files, exports that cannot carry gold marks. Each is
+        # capped as on the terminal: a 200 MB task value must not land in a file kept in Git.
+        "warnings": [terminal.capped(warning, 2000) for warning in warnings],
     }
     write_json(report_file, report)
     write_json(metrics_file, headline("prepare", report))

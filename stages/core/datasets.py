@@ -56,11 +56,15 @@ def text_columns(path: Path) -> list[str]:
         return []
     schema = pq.read_schema(files[0][1])
     text = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
+
+    def is_text(kind: pa.DataType) -> bool:  # a pandas category of strings is a dictionary
+        kind = kind.value_type if pa.types.is_dictionary(kind) else kind
+        return any(test(kind) for test in text)
+
     return [
         field.name
         for field in schema
-        if field.name == "item_id"
-        or (field.name != "split" and any(test(field.type) for test in text))
+        if field.name == "item_id" or (field.name != "split" and is_text(field.type))
     ]
 
 

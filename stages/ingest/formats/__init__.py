@@ -76,7 +76,8 @@ def detect_format(path: Path) -> str:
         if re.search(rb'"answer"\s*:', head) or re.search(rb'"_input_hash"\s*:', head):
             return "prodigy"
         raise DataError(path, "line 1", _unrecognised())
-    first_line = text.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    first_line = re.split(rb"\r\n|\r|\n", text, maxsplit=1)[0]  # CR alone: old Mac files
+    first_line = first_line.decode("utf-8", errors="replace")
     try:
         header = {name.strip() for name in next(csv.reader([first_line]), [])}
     except csv.Error as error:  # e.g. a bare carriage return between NULs
