@@ -181,6 +181,10 @@ def test_plot_rows_break_script_sequences_and_keep_numbers():
     assert "</script" not in "".join(safe["class"]) and "<!--" not in "".join(safe["class"])
     assert [text.replace(WORD_JOINER, "") for text in safe["class"]] == list(rows["class"])
     assert safe["recall"].tolist() == rows["recall"].tolist()
+    # A bidi override would draw a chart's label backwards: shown as its escape, as in Markdown.
+    assert plot_rows(pd.DataFrame({"id": ["ann\u202emoc.liam"]}))["id"].tolist() == [
+        "ann\\u202emoc.liam"
+    ]
 
 
 def test_curves_equal_scikit_learns():

@@ -47,8 +47,10 @@ def mermaid_text(value: object, limit: int = 24) -> str:
 
 
 def plot_text(value: str) -> str:
-    """Text that cannot end or derail the ``<script>`` block DVC embeds plot rows in."""
-    return value.replace("<", "<" + WORD_JOINER)
+    """Text that cannot end or derail the ``<script>`` block DVC embeds plot rows in, nor
+    reverse a chart's labels (a bidi override is shown as its escape, as in Markdown)."""
+    text = value.replace("<", "<" + WORD_JOINER)
+    return _BIDI.sub(lambda found: ascii(found.group())[1:-1], text)
 
 
 def plot_rows(rows: pd.DataFrame) -> pd.DataFrame:
