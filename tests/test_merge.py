@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from stages.truth.annotators import ANNOTATOR_COLUMNS, spammer_score
 from stages.truth.merge import LABEL_COLUMNS, encode, latest_judgments, merge_labels
@@ -91,8 +92,23 @@ def test_gold_clamping_and_honest_gold_accuracy():
     by_item = merged.labels.set_index("item_id")
     assert (by_item.loc[gold["item_id"], "label"].to_numpy() == gold["label"].to_numpy()).all()
     assert merged.labels["is_gold"].sum() == 30
-    assert 0.7 < merged.summary["gold_accuracy"] < 1.0  # measured without gold, so not trivially 1
+    assert 0.7 < merged.summary["gold_accuracy"] < 1.0  # each item scored by a fit blind to it
+    assert merged.summary["gold_accuracy_basis"].startswith("5-fold cross-validation")
     assert (merged.labels["label"].to_numpy() == np.array(LABELS)[truth]).mean() > 0.9
+
+
+@pytest.mark.parametrize("method", ["majority_vote", "one_coin", "dawid_skene", "auto"])
+def test_gold_accuracy_scores_each_gold_item_by_a_fit_that_did_not_see_it(method):
+    """Gold that contradicts every annotator: a fit clamped to it would score 1.0 there; gold
+    accuracy must see the method get those items wrong (they are wrong for non-gold items)."""
+    annotations, gold, _ = _team()
+    flipped = gold.assign(label=gold["label"].map({"cat": "dog", "dog": "bird", "bird": "cat"}))
+    merged = merge_labels(annotations, flipped, LABELS, {"method": method}, 0)
+    assert merged.summary["gold_accuracy"] < 0.4, merged.summary  # a leak would give 1.0
+    assert merged.summary["gold_items_judged"] == 30
+    blind = merge_labels(annotations, flipped, LABELS, {"method": method, "use_gold": False}, 0)
+    assert blind.summary["gold_accuracy_basis"] == "a fit that did not see gold"
+    assert blind.summary["gold_accuracy"] < 0.4
 
 
 def test_annotator_report_finds_both_kinds_of_spammer():

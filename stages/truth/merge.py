@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +14,14 @@ from stages.core.params import METHODS, complete, default
 from stages.truth.aggregation import EMSetup, Judgments, Result, majority_vote, unanimous
 from stages.truth.annotators import PairKappas, agreement_by_batch, annotator_report
 from stages.truth.em import MEMBERS, DawidSkene, Mace, OneCoin, ensemble, fit, fit_members
-from stages.truth.method_choice import Choice, choose_method
+from stages.truth.method_choice import (
+    FOLDS,
+    MIN_GOLD,
+    Choice,
+    choose_method,
+    cross_validated,
+    judged_gold,
+)
 
 # auto: the method the team's gold favours by cross-validation, else the ensemble (FALLBACK).
 CANDIDATES = METHODS[1:]
@@ -181,8 +189,10 @@ def merge_labels(
 ) -> Merged:
     """Merge judgments per item; gold, when used, is clamped inside the fit and in the output.
 
-    ``gold_accuracy`` in the summary comes from a fit that did not see gold, so it is an honest
-    estimate of how often the merged labels of non-gold items are right.
+    ``gold_accuracy`` in the summary never scores a label on gold its fit saw: with gold in
+    use, it is the method's accuracy on each gold item when fitted with only the other folds'
+    gold clamped (as its labels for non-gold items are made, with gold's help); without, the
+    accuracy on gold of the fit itself. ``gold_accuracy_basis`` says which.
     """
     everything, item_ids, annotator_ids = encode(annotations, classes)
     keep = latest_judgments(everything, annotations)
@@ -196,8 +206,10 @@ def merge_labels(
     choice = choose(judgments, options, seed, gold_codes if use_gold else None)
     method = choice.method
     chosen = {**options, "method": method}
-    blind = run_method(judgments, chosen, seed)
-    result = run_method(judgments, chosen, seed, gold=gold_codes) if use_gold else blind
+    result = run_method(judgments, chosen, seed, gold=gold_codes if use_gold else None)
+    gold_accuracy, gold_scored, basis = _gold_accuracy(
+        judgments, chosen, seed, gold_codes, result, choice if use_gold else None
+    )
 
     counts = judgments.counts().toarray()
     n_judgments = counts.sum(axis=1)
@@ -226,12 +238,6 @@ def merge_labels(
 
     agreed = unanimous(counts) & (gold_codes < 0)
     overridden = agreed & has_label & (result.label != counts.argmax(axis=1))
-    on_gold = (gold_codes >= 0) & (blind.label >= 0)
-    gold_accuracy = (
-        float((blind.label[on_gold] == gold_codes[on_gold]).mean())
-        if on_gold.any()
-        else float("nan")
-    )
     kappas = PairKappas.of(judgments, options["min_overlap"])
     sources = pd.factorize(annotations["source"], sort=True)
     sources = np.asarray(sources[1].astype(str))[sources[0][keep]]
@@ -267,8 +273,9 @@ def merge_labels(
         "unanimous_items": int(agreed.sum()),
         "unanimous_overridden": int(overridden.sum()),
         "gold_items": len(gold_by_item),
-        "gold_items_judged": int(on_gold.sum()),
+        "gold_items_judged": gold_scored,
         "gold_accuracy": gold_accuracy,
+        "gold_accuracy_basis": basis,
         "iterations": int(result.iterations),
         "agreement": agreement,
     }
@@ -280,6 +287,35 @@ def merge_labels(
             "cv_accuracy": choice.cv_accuracy,
         }
     return Merged(labels[LABEL_COLUMNS], summary, annotators)
+
+
+def _gold_accuracy(
+    judgments: Judgments,
+    options: dict[str, Any],
+    seed: int,
+    gold: np.ndarray,
+    result: Result,
+    choice: Choice | None,
+) -> tuple[float, int, str]:
+    """(accuracy, gold items scored, how): see ``merge_labels``. With gold in use but too
+    little of it for folds, a fit without gold scores it. ``choice`` carries `auto`'s
+    cross-validation, reused for the method it chose; None when gold is not in use."""
+    usable = judged_gold(judgments, gold)
+    method = options["method"]
+    if choice is not None and len(usable) >= MIN_GOLD:
+        basis = f"{FOLDS}-fold cross-validation, the other folds' gold clamped"
+        if method in choice.cv_accuracy:
+            return choice.cv_accuracy[method], len(usable), basis
+
+        def fit(seen: np.ndarray) -> dict[str, Result]:
+            return fit_methods(judgments, options, seed, seen, [method])
+
+        hits = cross_validated(gold, usable, fit, seed, "scoring on gold")[method]
+        return float(hits.mean()), len(usable), basis
+    blind = run_method(judgments, options, seed) if choice is not None else result
+    scored = usable[blind.label[usable] >= 0]
+    accuracy = float((blind.label[scored] == gold[scored]).mean()) if len(scored) else math.nan
+    return accuracy, len(scored), "a fit that did not see gold"
 
 
 def _add_gold_only_items(labels: pd.DataFrame, gold: pd.Series, method: str) -> pd.DataFrame:

@@ -48,8 +48,7 @@ def choose_method(
     ``fit_all(gold)`` fits every candidate with ``gold`` clamped (-1 where hidden or unknown)
     and returns their results by name (one call per fold, so candidates can share work).
     """
-    judged = np.bincount(judgments.item, minlength=judgments.n_items) > 0
-    usable = np.flatnonzero((gold >= 0) & judged)
+    usable = judged_gold(judgments, gold)
     if len(usable) < MIN_GOLD:
         return Choice(
             default,
@@ -58,15 +57,7 @@ def choose_method(
             {},
             len(usable),
         )
-    folds = np.random.default_rng(seed).permutation(len(usable)) % FOLDS
-    right: dict[str, np.ndarray] = {}
-    for fold in counted(range(FOLDS), f"auto: comparing methods on {FOLDS} folds of gold", FOLDS):
-        hidden = usable[folds == fold]
-        seen = gold.copy()
-        seen[hidden] = -1
-        for method, result in fit_all(seen).items():
-            hits = right.setdefault(method, np.zeros(len(usable), dtype=bool))
-            hits[folds == fold] = result.label[hidden] == gold[hidden]
+    right = cross_validated(gold, usable, fit_all, seed, "auto: comparing methods")
     accuracy = {method: float(hits.mean()) for method, hits in right.items()}
     best = max(sorted(accuracy), key=lambda method: (accuracy[method], method == default))
     if best == default:
@@ -84,6 +75,33 @@ def choose_method(
         return Choice(best, reason, accuracy, len(usable))
     reason = f"none beat it beyond the one-standard-error level: {record}, over {LEVEL:.3f})"
     return Choice(default, reason, accuracy, len(usable))
+
+
+def judged_gold(judgments: Judgments, gold: np.ndarray) -> np.ndarray:
+    """The gold items someone judged: those a method can be scored on."""
+    judged = np.bincount(judgments.item, minlength=judgments.n_items) > 0
+    return np.flatnonzero((gold >= 0) & judged)
+
+
+def cross_validated(
+    gold: np.ndarray,
+    usable: np.ndarray,
+    fit_all: Callable[[np.ndarray], dict[str, Result]],
+    seed: int,
+    doing: str,
+) -> dict[str, np.ndarray]:
+    """Per method, whether it got each of the ``usable`` gold items right when fitted with the
+    gold of the other folds clamped (folds drawn from ``seed``)."""
+    folds = np.random.default_rng(seed).permutation(len(usable)) % FOLDS
+    right: dict[str, np.ndarray] = {}
+    for fold in counted(range(FOLDS), f"{doing} on {FOLDS} folds of gold", FOLDS):
+        hidden = usable[folds == fold]
+        seen = gold.copy()
+        seen[hidden] = -1
+        for method, result in fit_all(seen).items():
+            hits = right.setdefault(method, np.zeros(len(usable), dtype=bool))
+            hits[folds == fold] = result.label[hidden] == gold[hidden]
+    return right
 
 
 def sign_test(wins: int, losses: int) -> float:
