@@ -40,9 +40,12 @@ data/raw: | $(VENV)/.synced
 	  git checkout -q HEAD -- data/raw.dvc && rm -rf data/raw && \
 	  echo "data/raw.dvc is not the demo's record (your team's data): dvc pull data/raw.dvc" && \
 	  { dvc pull data/raw.dvc || { echo "error: data/raw.dvc records your team's data and" \
-	    "dvc pull could not get it: set up the remote's credentials (README, 'Sharing data:" \
-	    "remotes'), then run make repro again (in the template itself, the demo made here" \
-	    "differs from the committed one: please report it)" >&2; rm -rf data/raw; exit 2; }; }; \
+	    "dvc pull could not get it from the default remote. Either the data was never pushed" \
+	    "to a remote the team shares (the template's own remote, .dvc-remote/, is a folder" \
+	    "inside each clone: whoever added the data sets up a team remote and runs dvc push)," \
+	    "or the remote needs credentials here; README, 'Sharing data: remotes'. Then run" \
+	    "make repro again. (In the template itself, the demo made here differs from the" \
+	    "committed one: please report it.)" >&2; rm -rf data/raw; exit 2; }; }; \
 	fi
 
 repro: $(VENV)/.synced data/raw  ## set up .venv, make the demo data if data/raw/ is absent, run the pipeline

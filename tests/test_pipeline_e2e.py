@@ -237,7 +237,7 @@ def test_a_teammates_clone_gets_the_teams_data_not_the_demo(repo, tmp_path):
     result = sh(alone, *make, check=False)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "data/raw.dvc records your team's data and dvc pull could not get it" in result.stderr
-    assert "'Sharing data: remotes'" in result.stderr
+    assert "'Sharing data: remotes'" in result.stderr and "never pushed" in result.stderr
     assert not (alone / "data" / "raw").exists()
     assert sh(alone, "git", "status", "--porcelain").stdout == ""
     # With the remote in reach (its credentials set up): the team's data, pulled.
