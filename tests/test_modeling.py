@@ -53,6 +53,9 @@ def test_feature_columns_by_kind(items):
     assert "did you mean 'texts'? name a column of your items (it has 65: px_0, " in str(
         caught.value
     )
+    words = pd.DataFrame({"item_id": ["a"], "body": ["some text"]})  # text, named nowhere
+    with pytest.raises(ValueError, match=r"no feature columns: .* \(it has 1: body\)"):
+        modeling.feature_columns(words, {"numeric": "auto", "text": [], "categorical": []})
     assert "px_5, ..., texts)" in str(caught.value)
 
 

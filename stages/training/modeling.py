@@ -37,19 +37,23 @@ def feature_columns(
         numeric = [
             c for c in items.columns if c not in taken and pd.api.types.is_numeric_dtype(items[c])
         ]
+    known = [str(c) for c in items.columns if c not in NOT_FEATURES]
+    shown = known if len(known) <= 8 else [*known[:6], "...", known[-1]]
+    columns = f"it has {len(known)}: {', '.join(shown)}" if known else "it has none but item_id"
     for kind, names in (("text", text), ("categorical", categorical), ("numeric", numeric)):
         missing = [c for c in names if c not in items.columns]
         if missing:
-            known = [str(c) for c in items.columns if c not in NOT_FEATURES]
             hint = f"{found} " if (found := did_you_mean(missing[0], known)) else ""
-            shown = known if len(known) <= 8 else [*known[:6], "...", known[-1]]
             reason = (
                 f"not in the items table: {', '.join(missing)}; {hint}name a column of your "
-                f"items (it has {len(known)}: {', '.join(shown)})"
+                f"items ({columns})"
             )
             raise ParamsMismatch(f"train.features.{kind}", reason)
     if not (text or categorical or numeric):
-        reason = "no feature columns: set text, numeric or categorical"
+        reason = (
+            "no feature columns: name text or categorical columns of your items, or give them "
+            f"numeric ones ({columns})"
+        )
         raise ParamsMismatch("train.features", reason)
     return {"text": text, "numeric": list(numeric), "categorical": categorical}
 
