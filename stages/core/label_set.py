@@ -28,7 +28,10 @@ def check_writable(
     import pandas as pd
 
     codes, uniques = pd.factorize(values)
-    bad = [n for n, value in enumerate(uniques) if UNWRITABLE.search(str(value))]
+    texts = [str(value) for value in uniques]
+    if not UNWRITABLE.search("\n".join(texts)):  # one search over all, the usual case
+        return
+    bad = [n for n, text in enumerate(texts) if UNWRITABLE.search(text)]
     if bad:
         row = int(np.isin(codes, bad).argmax())
         value = str(values.iloc[row])
