@@ -115,3 +115,41 @@ def test_permuting_class_codes_permutes_the_result(method):
     original, permuted = method(judgments), method(renamed)
     assert np.array_equal(permutation[original.label], permuted.label)
     assert np.allclose(original.posterior, permuted.posterior[:, permutation])
+
+
+def test_a_tie_between_classes_equally_frequent_overall_goes_to_the_first_listed():
+    """tie_rule prior: the most frequent class overall, then the lowest class code."""
+    rows = [(0, 0, 2), (0, 1, 1), (1, 0, 1), (1, 1, 2)]  # classes 1 and 2 tied everywhere
+    assert majority_vote(_judgments(rows), "prior").label.tolist() == [1, 1]
+
+
+def test_when_the_model_cannot_tell_classes_apart_the_votes_decide():
+    # One judgment per item, each by its own annotator: Dawid-Skene's posterior ties at
+    # 0.5 / 0.5 on both items, and the label is then the item's own vote, not class 0 for both.
+    result = dawid_skene(_judgments([(0, 0, 1), (1, 1, 0)], n_classes=2))
+    assert np.allclose(result.posterior, 0.5)
+    assert result.label.tolist() == [1, 0]
+
+
+@pytest.mark.parametrize("method", [dawid_skene, mace, one_coin])
+def test_a_gold_items_posterior_is_its_expert_label_exactly(method):
+    judgments, truth = _simulated(seed=4, n_items=60)
+    gold = np.full(60, -1)
+    gold[:5] = (truth[:5] + 1) % 4
+    posterior = method(judgments, gold=gold).posterior
+    assert np.array_equal(posterior[:5], np.eye(4)[gold[:5]])  # one-hot: the row sums to 1
+
+
+def test_the_habit_centred_prior_adds_s_times_k_squared_pseudo_judgments_per_annotator():
+    """alpha[c, l] = s K^2 share(c) habit(l): an annotator's prior mass is s K^2 in all."""
+    from stages.truth.aggregation import EMSetup
+    from stages.truth.em import DawidSkene
+
+    judgments, _ = _simulated(seed=6, n_items=80)
+    model = DawidSkene(prior_strength=0.3)
+    model.start(EMSetup.build(judgments))
+    assert model.alpha.shape == (5, 4, 4)
+    assert np.allclose(model.alpha.sum(axis=(1, 2)), 0.3 * 4**2)
+    # and it pulls a lone annotator's matrix away from their few judgments
+    weak = dawid_skene(judgments, prior_strength=0.3).confusion
+    assert not np.allclose(weak, dawid_skene(judgments).confusion)

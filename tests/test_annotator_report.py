@@ -124,3 +124,32 @@ def test_the_plot_tells_an_unassessed_annotator_from_one_found_ok():
     assert rows["flag"].tolist() == ["ok", "not assessed", "not assessed", "likely spammer"]
     picture = charts.svg(charts.spec("annotators.csv", rows, PROJECT_ROOT / ".dvc" / "plots"))
     assert ">not assessed<" in picture  # in the legend, in its own colour
+
+
+def _careful_crowd_plus(extra: list[tuple[str, str, str]], seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, 3, 200)
+    rows = [
+        (f"i{item}", f"a{annotator}", f"c{true if rng.random() < 0.85 else (true + 1) % 3}")
+        for item, true in enumerate(truth)
+        for annotator in range(4)
+    ]
+    return annotations_frame(rows + extra)
+
+
+def test_a_constant_annotator_is_flagged_only_with_enough_judgments():
+    """spammer_min_judgments (default 20): 5 judgments of 'c0' say too little to flag."""
+    for judged, flagged in ((5, False), (60, True)):
+        rows = [(f"i{item}", "constant", "c0") for item in range(judged)]
+        merged = merge_labels(_careful_crowd_plus(rows), NO_GOLD, ["c0", "c1", "c2"], {}, 0)
+        report = merged.annotators.set_index("annotator_id")
+        assert bool(report.loc["constant", "likely_spammer"]) is flagged, judged
+
+
+def test_pairs_without_a_kappa_leave_the_mean_kappa_defined():
+    """Two annotators who both always say 'c0' have no kappa (chance agreement is 1): the
+    pair is left out, not averaged in as NaN."""
+    rows = [(f"i{item}", who, "c0") for item in range(40) for who in ("same-1", "same-2")]
+    merged = merge_labels(_careful_crowd_plus(rows), NO_GOLD, ["c0", "c1", "c2"], {}, 0)
+    kappa = merged.summary["agreement"]["overall"]["cohen_kappa_mean"]
+    assert np.isfinite(kappa) and 0 < kappa < 1

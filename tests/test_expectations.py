@@ -174,6 +174,9 @@ def test_valid_tables_pass_and_go_on(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
     assert summary["success"] and summary["failed_critical"] == 0 and summary["skipped"] == 1
+    assert summary["failed_warning"] == 0  # the warning checks ran, and passed
+    ran = [check for table in summary["tables"].values() for check in table["checks"].values()]
+    assert len(ran) == summary["checks"] and all(check["success"] for check in ran)
     kept = pd.read_parquet(tmp_path / "validated" / "annotations.parquet")
     assert len(kept) == 90
     assert len(pd.read_parquet(tmp_path / "quarantine" / "annotations.parquet")) == 0

@@ -571,3 +571,13 @@ def test_hostile_json_lines_are_bad_input_naming_the_line(tmp_path, name, conten
     with pytest.raises(DataError) as raised:
         _read(path, labels=["SPAM", "HAM"], from_name="sentiment", tool_id_fallback=True)
     assert message in str(raised.value)
+
+
+def test_an_id_a_tool_wrote_as_a_whole_float_keeps_its_integer_spelling(tmp_path):
+    """JSON has one number type: a task whose item id is 3.0 names item "3", as 3 does."""
+    path = tmp_path / "export.json"
+    tasks = [_task(1, [_annotation(7, "Positive")], data={"text": "t", "item_id": 3.0}),
+             _task(2, [_annotation(7, "Negative")], data={"text": "t", "item_id": 3.5})]  # fmt: skip
+    path.write_text(json.dumps(tasks))
+    table = _read(path, labels=["Positive", "Negative"]).annotations
+    assert table["item_id"].tolist() == ["3", "3.5"]

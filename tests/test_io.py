@@ -98,3 +98,43 @@ def test_json_with_an_integer_python_refuses_is_a_data_error(tmp_path):
     path.write_text('[{"id": ' + "9" * 5000 + "}]")
     with pytest.raises(DataError, match="unreadable JSON"):
         read_json(path)
+
+
+def test_json_outputs_are_byte_stable_whatever_the_order_of_keys():
+    from stages.core.io import canonical_json
+
+    assert canonical_json({"b": 1, "a": 0.1234567}) == '{\n  "a": 0.123457,\n  "b": 1\n}\n'
+    assert canonical_json({"a": 0.1234567, "b": 1}) == canonical_json({"b": 1, "a": 0.1234567})
+
+
+def test_json_records_refuse_nan_which_no_strict_parser_reads(tmp_path):
+    from stages.core.io import write_json_records
+
+    with pytest.raises(ValueError):
+        write_json_records(tmp_path / "tasks.json", [{"text": float("nan")}])
+    assert not (tmp_path / "tasks.json").exists()
+
+
+def test_outputs_are_readable_by_the_team_as_any_file_they_write(tmp_path):
+    """mkstemp makes 0600 files: outputs committed or shared must be 0644 as usual."""
+    write_text(tmp_path / "out.txt", "x")
+    assert (tmp_path / "out.txt").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_tab_or_carriage_return_before_a_formula_is_defused_too():
+    frame = pd.DataFrame({"label": pd.array(["\t=cmd", "\r=x", "\tplain"], dtype="string")})
+    assert spreadsheet_safe(frame)["label"].tolist() == ["'\t=cmd", "'\r=x", "'\tplain"]
+
+
+def test_the_tables_digest_does_not_depend_on_the_listing_order(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from stages.core.io import tables_digest
+
+    for name in ("a.parquet", "b/c.parquet", "d.parquet"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(name.encode())
+    listed = tables_digest(tmp_path)
+    rglob = Path.rglob
+    monkeypatch.setattr(Path, "rglob", lambda self, pattern: reversed(list(rglob(self, pattern))))
+    assert tables_digest(tmp_path) == listed

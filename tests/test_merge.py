@@ -22,6 +22,29 @@ def test_latest_judgment_of_an_annotator_counts():
     assert merged.summary["replaced_duplicates"] == 1 and merged.labels[
         "n_annotations"
     ].tolist() == [2]
+    assert merged.summary["annotations"] == 3 and merged.summary["annotations_used"] == 2
+
+
+def test_the_timestamp_outranks_the_file_order():
+    """A later file (by path) wins only between judgments of the same moment or none."""
+    frame = pd.concat([annotations_frame([("i1", "a", "cat")], source="a.csv"),
+                       annotations_frame([("i1", "a", "dog")], source="b.csv")])  # fmt: skip
+    frame["created_at"] = pd.to_datetime(["2026-01-02", "2026-01-01"], utc=True).astype(
+        "datetime64[ms, UTC]"
+    )
+    frame = frame.reset_index(drop=True)
+    judgments, _, _ = encode(frame, LABELS)
+    assert frame[latest_judgments(judgments, frame)]["label"].tolist() == ["cat"]
+    untimed = frame.assign(created_at=frame["created_at"].iloc[:0].reindex(frame.index))
+    assert frame[latest_judgments(judgments, untimed)]["label"].tolist() == ["dog"]
+
+
+def test_gold_items_nobody_judged_join_the_labels_in_item_order():
+    annotations = annotations_frame([("b1", "a", "cat"), ("c2", "a", "dog")])
+    gold = pd.DataFrame({"item_id": ["a0", "d3"], "label": ["dog", "cat"]}, dtype="string")
+    merged = merge_labels(annotations, gold, LABELS, {"method": "majority_vote"}, 0)
+    assert merged.labels["item_id"].tolist() == ["a0", "b1", "c2", "d3"]
+    assert merged.labels["is_gold"].tolist() == [True, False, False, True]
 
 
 def test_merge_labels_table_and_summary(small_tables):
@@ -125,6 +148,23 @@ def test_spammer_score_bounds():
     perfect = np.eye(3)[None]
     constant = np.tile([[1.0, 0.0, 0.0]], (3, 1))[None]
     assert np.allclose(spammer_score(np.concatenate([perfect, constant])), [1.0, 0.0])
+
+
+def test_relabel_selection_bounds_confidence_strictly_and_caps_the_count():
+    labels = pd.DataFrame(
+        {
+            "item_id": [f"i{n}" for n in range(5)],
+            "label": pd.array(["cat"] * 5, dtype="string"),
+            "confidence": [0.8, 0.5, 0.6, 0.7, 0.79],  # i0 sits exactly at min_confidence
+            "n_annotations": 3,
+            "agreement": 0.6,
+            "method": "dawid_skene",
+            "is_gold": False,
+        }
+    )
+    options = {"min_confidence": 0.8, "min_annotations": 2}
+    assert select(labels, options)["item_id"].tolist() == ["i1", "i2", "i3", "i4"]
+    assert select(labels, {**options, "max_tasks": 2})["item_id"].tolist() == ["i1", "i2"]
 
 
 def test_relabel_tasks_in_label_studio_import_format():

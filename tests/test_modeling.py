@@ -157,6 +157,10 @@ def test_label_confidence_modes():
         labels, {"label_confidence": {"mode": "drop", "min_confidence": 0.6}}
     )
     assert keep.tolist() == [True, False, False, True] and (weights == 1.0).all()
+    keep, _ = modeling.sample_weights(  # at min_confidence exactly: kept ("below" drops)
+        labels, {"label_confidence": {"mode": "drop", "min_confidence": 0.5}}
+    )
+    assert keep.tolist() == [True, True, False, True]
     with pytest.raises(DataError, match=r"train\.label_confidence\.mode: must be one of none"):
         modeling.sample_weights(labels, {"label_confidence": {"mode": "maybe"}})
 
@@ -255,3 +259,13 @@ def test_a_calibrated_svm_fitted_with_threads_gives_the_same_bytes_every_time(it
         fitted, _ = modeling.fit(items, items["label"], weights, estimator, options, 3, threads=3)
         made.add(model_io.to_bytes(fitted))
     assert len(made) == 1
+
+
+def test_an_item_without_a_merged_label_is_left_out_of_its_split():
+    """An abstained tie has no label: it can be neither learnt from nor scored against."""
+    items = pd.DataFrame({"item_id": ["a", "b", "c"], "split": ["train", "train", "test"]})
+    labels = pd.DataFrame(
+        {"item_id": ["a", "b", "c"], "label": pd.array(["x", None, "y"], dtype="string")}
+    )
+    assert modeling.split_with_labels(items, labels, "train")["item_id"].tolist() == ["a"]
+    assert modeling.split_with_labels(items, labels, "test")["item_id"].tolist() == ["c"]

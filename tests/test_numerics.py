@@ -173,3 +173,6 @@ def test_the_blas_kernel_axis_is_played_here():
         )
     if not CAN_RUN_KERNELS:
         pytest.skip("this CPU lacks AVX2/FMA: forcing the kernels played would crash OpenBLAS")
+    # Here the axis is played: every machine forces its own kernel, and they differ.
+    kernels = [_machine(name).get("OPENBLAS_CORETYPE") for name in sorted(MACHINES)]
+    assert None not in kernels and len(set(kernels)) == len(kernels), kernels

@@ -194,3 +194,10 @@ def test_every_scoring_choice_is_a_scikit_learn_scorer():
     from stages.core.params import SCORERS
 
     assert set(SCORERS) <= set(get_scorer_names())
+
+
+def test_the_bounds_of_an_integer_param_are_inclusive():
+    """seed reaches numpy's limit, 2**32 - 1, exactly; one more is refused."""
+    assert validated({"seed": 4294967295}, "params.yaml")["seed"] == 4294967295
+    with pytest.raises(DataError, match="at most 4294967295"):
+        validated({"seed": 4294967296}, "params.yaml")

@@ -340,3 +340,20 @@ def test_a_class_never_predicted_is_named_with_its_item_count():
     page = pages.markdown_report(metrics, rows, ["a", "b", "c"], top=3)
     assert "Never predicted on the test split, though it holds items of them" in page
     assert page.split("Never predicted")[1].splitlines()[0].endswith(": b.")
+
+
+def test_a_confidence_of_one_falls_in_the_last_calibration_bin():
+    """Confidence 1.0 would make an eleventh bin of its own; it belongs with 0.9 to 1.0."""
+    actual = pd.Series(["pos", "neg"])
+    probabilities = np.array([[0.0, 1.0, 0.0], [0.95, 0.05, 0.0]])  # classes: neg, pos, mid
+    table = scoring.calibration_table(actual, probabilities, ["neg", "pos", "mid"])
+    assert table["items"].tolist() == [2] and table["accuracy"].tolist() == [1.0]
+
+
+def test_the_wilson_interval_is_scipys_for_accuracies_that_are_not_exact_in_binary():
+    from scipy.stats import binomtest
+
+    for right, items in ((29, 100), (57, 100), (1, 3), (2, 7)):  # 0.29 * 100 = 28.999999999999996
+        expected = binomtest(right, items).proportion_ci(0.95, method="wilson")
+        low, high = scoring.wilson_interval(right / items, items)
+        assert (low, high) == (pytest.approx(expected.low), pytest.approx(expected.high))

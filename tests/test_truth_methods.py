@@ -194,3 +194,16 @@ def test_auto_says_plainly_when_the_default_was_the_most_accurate():
     choice = choose_method(judgments, truth.copy(), "ensemble", fit_all, 0)
     assert choice.method == "ensemble"
     assert choice.reason == "no method was more accurate on the 100 gold items"
+
+
+def test_a_tie_with_the_default_keeps_the_default_without_a_test():
+    """Another method exactly as accurate (its name first in order) is no reason to switch."""
+    judgments, truth = _shifted_annotators(n_items=100)
+
+    def fit_all(seen: np.ndarray) -> dict[str, Result]:
+        right = Result(np.zeros((100, 3)), truth, None, 0)
+        return {"ensemble": right, "dawid_skene": right}
+
+    choice = choose_method(judgments, truth.copy(), "ensemble", fit_all, 0)
+    assert choice.method == "ensemble"
+    assert choice.reason == "no method was more accurate on the 100 gold items"
