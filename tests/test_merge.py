@@ -237,3 +237,43 @@ def test_the_annotator_report_gives_each_annotators_median_seconds():
     assert np.isnan(report.loc["c", "median_seconds"])
     without = merge_labels(frame.drop(columns="lead_time"), no_gold, LABELS, {}, 0).annotators
     assert without["median_seconds"].isna().all()
+
+
+def test_gold_accuracy_scores_the_labels_keep_unanimous_writes():
+    """c swaps every label, and alone judged 40 gold items, saying what gold says: the
+    labels written keep c's unanimous answer, so they are right there, and so says the score."""
+    swap = {"cat": "dog", "dog": "bird", "bird": "cat"}
+    rows = [(f"n{i:03d}", who, label) for i in range(300) for who, label in
+            (("a", LABELS[i % 3]), ("b", LABELS[i % 3]), ("c", swap[LABELS[i % 3]]))]  # fmt: skip
+    rows += [(f"g{i:02d}", "c", "dog") for i in range(40)]
+    gold = pd.DataFrame({"item_id": [f"g{i:02d}" for i in range(40)], "label": "dog"})
+    options = {"method": "dawid_skene", "keep_unanimous": True}
+    merged = merge_labels(annotations_frame(rows), gold.astype("string"), LABELS, options, 0)
+    assert merged.summary["gold_accuracy"] == 1.0, merged.summary
+
+
+def test_majority_votes_abstentions_count_alike_with_gold_in_use_or_not():
+    """Gold changes no other label of majority vote: the score must not depend on use_gold."""
+    rows, gold = [], []
+    for i in range(40):
+        right, wrong = LABELS[i % 3], LABELS[(i + 1) % 3]
+        rows += [(f"g{i:02d}", "a", right), (f"g{i:02d}", "b", right if i < 20 else wrong)]
+        gold.append((f"g{i:02d}", right))
+    gold = pd.DataFrame(gold, columns=["item_id", "label"]).astype("string")
+    scores = [
+        merge_labels(annotations_frame(rows), gold, LABELS,
+                     {"method": "majority_vote", "tie_rule": "abstain", "use_gold": used}, 0).summary
+        for used in (True, False)
+    ]  # fmt: skip
+    assert [(s["gold_accuracy"], s["gold_items_judged"]) for s in scores] == [(1.0, 20)] * 2
+
+
+def test_auto_reuses_the_folds_a_fresh_cross_validation_of_its_choice_would_draw():
+    annotations, gold, _ = _team()
+    auto = merge_labels(annotations, gold, LABELS, {"method": "auto"}, 0).summary
+    alone = merge_labels(annotations, gold, LABELS, {"method": auto["method"]}, 0).summary
+    assert (
+        auto["gold_accuracy"]
+        == alone["gold_accuracy"]
+        == auto["auto"]["cv_accuracy"][auto["method"]]
+    )

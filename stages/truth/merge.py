@@ -297,18 +297,20 @@ def _gold_accuracy(
     result: Result,
     choice: Choice | None,
 ) -> tuple[float, int, str]:
-    """(accuracy, gold items scored, how): see ``merge_labels``. With gold in use but too
-    little of it for folds, a fit without gold scores it. ``choice`` carries `auto`'s
-    cross-validation, reused for the method it chose; None when gold is not in use."""
+    """(accuracy, gold items scored, how): see ``merge_labels``. Each fold runs the method as
+    the stage does (``run_method``: ``keep_unanimous`` too); `auto`'s own folds are reused
+    where they ran it so. A fit without gold scores the rest: gold in use but too little for
+    folds, or majority vote, whose other labels gold does not change (nor do its abstentions
+    count, on either path). ``choice`` is None when gold is not in use."""
     usable = judged_gold(judgments, gold)
     method = options["method"]
-    if choice is not None and len(usable) >= MIN_GOLD:
+    if choice is not None and method != "majority_vote" and len(usable) >= MIN_GOLD:
         basis = f"{FOLDS}-fold cross-validation, the other folds' gold clamped"
-        if method in choice.cv_accuracy:
+        if method in choice.cv_accuracy and not options["keep_unanimous"]:
             return choice.cv_accuracy[method], len(usable), basis
 
         def fit(seen: np.ndarray) -> dict[str, Result]:
-            return fit_methods(judgments, options, seed, seen, [method])
+            return {method: run_method(judgments, options, seed, gold=seen)}
 
         hits = cross_validated(gold, usable, fit, seed, "scoring on gold")[method]
         return float(hits.mean()), len(usable), basis
