@@ -204,7 +204,7 @@ CASES = [
     (  # Python keeps the byte as a surrogate, which the Parquet writer refused (exit 1)
         "a file name that is not UTF-8",
         {"b\udce9.csv": b"item_id,annotator_id,label\ni1,ann,cat\n"},
-        "'b\\udce9.csv': a file name that is not UTF-8 (from another system?): rename the file",
+        "'b\\udce9.csv': a name that is not UTF-8 (from another system?): rename it",
     ),
     (  # pandas would keep one of the twins, silently
         "a column named twice",
@@ -237,6 +237,18 @@ def test_a_linked_folder_of_exports_is_refused_not_skipped(tmp_path):
     result = run_prepare(tmp_path, files, exist_ok=True)
     assert result.exit_code == 2, result.output
     assert "round2: a link to a folder, which DVC does not version" in error_message(result.output)
+
+
+def test_a_folder_whose_name_is_not_utf8_is_named_and_a_hidden_file_is_skipped(tmp_path):
+    files = {"a.csv": b"item_id,annotator_id,label\ni1,ann,cat\n", ".b\udce9.csv": b"junk"}
+    (tmp_path / "raw" / "annotations" / "round\udcff").mkdir(parents=True)
+    (tmp_path / "raw" / "annotations" / "round\udcff" / "c.csv").write_bytes(files["a.csv"])
+    result = run_prepare(tmp_path, files, exist_ok=True)
+    assert result.exit_code == 2, result.output
+    assert "'round\\udcff': a name that is not UTF-8" in error_message(result.output)
+    (tmp_path / "raw" / "annotations" / "round\udcff" / "c.csv").unlink()
+    (tmp_path / "raw" / "annotations" / "round\udcff").rmdir()
+    assert run_prepare(tmp_path, files, exist_ok=True).exit_code == 0  # the hidden file: skipped
 
 
 def test_an_empty_folder_says_what_to_do(tmp_path):

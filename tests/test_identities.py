@@ -91,6 +91,9 @@ def test_aliases_join_one_person_across_batches(tmp_path):
          r"'ann' -> 'a@x.org' \(line 3\): map '7' straight to 'a@x.org'"),
         ("raw_id,annotator_id\n7,a@x.org\na@x.org,7\n", "line 2",
          r"'a@x.org' -> '7' \(line 3\): keep one direction"),
+        # the target becomes an annotator's id, drawn in every chart: vl-convert aborted on it
+        ("raw_id,annotator_id\n7,a@x.org\n8,b\x07@x.org\n", "line 3",
+         r"annotator id 'b\\x07@x.org' holds '\\x07', a control character"),
     ],
 )  # fmt: skip
 def test_a_bad_alias_table_stops_with_the_file_and_the_line(tmp_path, text, record, reason):

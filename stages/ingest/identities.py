@@ -37,6 +37,7 @@ def read_aliases(path: Path | None) -> dict[str, str]:
     """
     if path is None or not path.exists():
         return {}
+    from stages.core.label_set import check_writable
     from stages.ingest.formats.csv_text import missing_columns, read_csv_strings, row_names
 
     table = read_csv_strings(path)
@@ -47,6 +48,8 @@ def read_aliases(path: Path | None) -> dict[str, str]:
     records: dict[str, str] = {}
     pairs = table[list(ALIAS_COLUMNS)].itertuples(index=False)
     name = row_names(path, len(table))
+    for column in ALIAS_COLUMNS:  # an id becomes the annotators' own: the same rule holds
+        check_writable(table[column].fillna(""), column.replace("_", " "), path, name)
     for row, (raw, target) in enumerate(pairs):
         record = name(row)
         raw, target = (unicodedata.normalize("NFKC", value.strip()) for value in (raw, target))

@@ -147,15 +147,16 @@ def _listed(path: Path) -> list[Path]:
     found = []
     for folder, folders, files in os.walk(path, onerror=refuse):
         folders[:] = sorted(name for name in folders if not name.startswith("."))
+        files = [name for name in files if not name.startswith(".")]
+        for name in folders + files:
+            if not name.isprintable() and not _utf8(name):
+                reason = "a name that is not UTF-8 (from another system?): rename it"
+                raise DataError(f"{folder}{os.sep}{name!a}", None, reason)
         for name in folders:
             if os.path.islink(Path(folder, name)):
                 reason = "a link to a folder, which DVC does not version: copy the folder in"
                 raise DataError(Path(folder, name), None, reason)
-        for name in files:
-            if not name.isprintable() and not _utf8(name):
-                reason = "a file name that is not UTF-8 (from another system?): rename the file"
-                raise DataError(f"{folder}{os.sep}{name!a}", None, reason)
-        found += [Path(folder, name) for name in files if not name.startswith(".")]
+        found += [Path(folder, name) for name in files]
     return sorted(found)
 
 
