@@ -203,3 +203,29 @@ def test_the_readme_counts_the_params_dvc_exp_show_gives_a_column():
         r"a column for every param \((\d+)\)", (PROJECT_ROOT / "README.md").read_text()
     )
     assert said and int(said.group(1)) == count
+
+
+def test_the_ci_artifacts_carry_every_picture_the_pages_in_them_show():
+    """The model card links ../reports/charts/*.svg: an artifact without them showed five
+    broken images."""
+    import posixpath
+    import re
+
+    workflow = yaml.safe_load(
+        (PROJECT_ROOT / ".github" / "workflows" / "reproduce.yml").read_text()
+    )
+    steps = [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+    (upload,) = [step for step in steps if "upload-artifact" in step.get("uses", "")]
+    gitlab = yaml.safe_load((PROJECT_ROOT / ".gitlab-ci.yml").read_text())
+    for paths in (upload["with"]["path"].split(), gitlab["reproduce"]["artifacts"]["paths"]):
+
+        def carried(path: str, paths: list[str] = paths) -> bool:
+            return any(path == p or (p.endswith("/") and path.startswith(p)) for p in paths)
+
+        for page in ("models/model_card.md", "reports/evaluation.md"):
+            if not carried(page):
+                continue
+            links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", (PROJECT_ROOT / page).read_text())
+            assert links or page != "models/model_card.md"
+            for link in links:
+                assert carried(posixpath.normpath(posixpath.join(posixpath.dirname(page), link)))
