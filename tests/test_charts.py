@@ -160,3 +160,13 @@ def test_the_confusion_matrix_shows_every_class_even_one_never_predicted_or_pres
         assert sorted(re.findall(r">(\d+)<", cells)) == ["2", "2"]  # the padding counts nothing
         for label in ("a", "b", "c"):  # each class on both axes
             assert picture.count(f">{label}</text>") == 2, label
+
+
+def test_one_revisions_annotator_bars_are_drawn_near_full_strength():
+    """The revision sets the bars' opacity (for plots diff); alone, it took the scale's middle,
+    0.55, and the bars looked paler than their legend."""
+    picture = charts.svg(
+        charts.spec("annotators.csv", SAMPLES["annotators.csv"], PROJECT_ROOT / ".dvc" / "plots")
+    )
+    bars = picture.split('role-mark layer_0_marks"', 1)[1].split("</g>")[0]
+    assert set(re.findall(r'opacity="([0-9.]+)"', bars)) == {"0.85"}
