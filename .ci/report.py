@@ -76,27 +76,58 @@ def per_class_f1(base: str) -> list[str]:
     classes = class_order(list(now))  # the metrics file's keys are sorted
     f1_now = [now[c]["f1"] for c in classes]
     f1_before = [before.get(c, {}).get("f1") for c in classes]
-    chart = [
-        "```mermaid",
-        "xychart-beta",
-        '    title "F1 per class: bars this commit, line the base"',
-        "    x-axis [" + ", ".join(f'"{mermaid_text(c)}"' for c in classes) + "]",
-        '    y-axis "F1" 0 --> 1',
-        f"    bar [{', '.join(f'{v or 0:.4f}' for v in f1_now)}]",  # no F1 (absent): 0
-    ]
-    if all(value is not None for value in f1_before):
-        chart.append(f"    line [{', '.join(f'{v:.4f}' for v in f1_before)}]")
-    table = [f"| class | `{base}` | this commit | change |", "|---|---|---|---|"]
-    for name, new, old in zip(classes, f1_now, f1_before, strict=True):
+    return [*_f1_chart(classes, f1_now, f1_before), "", *_f1_table(classes, f1_now, f1_before,
+                                                                   before, base)]  # fmt: skip
+
+
+# Class names on the chart's axis while they fit side by side; else numbers, named in the table.
+AXIS_NAMES = {"classes": 12, "characters": 10}
+
+
+def _numbered(classes: list[str]) -> bool:
+    return len(classes) > AXIS_NAMES["classes"] or any(
+        len(c) > AXIS_NAMES["characters"] for c in classes
+    )
+
+
+def _f1_chart(classes: list[str], now: list, before: list) -> list[str]:
+    """Mermaid bars for the classes that have an F1 (a class with none is in the table only:
+    a bar at 0 would read as total failure), the base's as a line where it has them all."""
+    drawn = [n for n, value in enumerate(now) if value is not None]
+    if not drawn:
+        return ["No class has an F1 on the test split."]
+    names = [str(n + 1) if _numbered(classes) else mermaid_text(classes[n]) for n in drawn]
+    line = all(before[n] is not None for n in drawn)
+    title = "F1 per class: bars this commit, line the base" if line else "F1 per class"
+    chart = ["```mermaid", "xychart-beta", f'    title "{title}"',
+             "    x-axis [" + ", ".join(f'"{name}"' for name in names) + "]",
+             '    y-axis "F1" 0 --> 1',
+             f"    bar [{', '.join(f'{now[n]:.4f}' for n in drawn)}]"]  # fmt: skip
+    if line:
+        chart.append(f"    line [{', '.join(f'{before[n]:.4f}' for n in drawn)}]")
+    left_out = len(classes) - len(drawn)
+    note = [f"{left_out} of {len(classes)} classes have no F1 (table below)."] if left_out else []
+    return [*chart, "```", *note]
+
+
+def _f1_table(classes: list[str], now: list, before: list, base_rows: dict, base: str) -> list:
+    """n/a: the class has no F1 in that revision (no items, nothing predicted); -: the base
+    had no such class."""
+    numbered = _numbered(classes)
+    head = f"| {'# | ' if numbered else ''}class | `{base}` | this commit | change |"
+    table = [head, "|---" * (5 if numbered else 4) + "|"]
+    for n, (name, new, old) in enumerate(zip(classes, now, before, strict=True)):
         change = "" if old is None or new is None else f"{new - old:+.4f}"
-        old_text = "-" if old is None else f"{old:.4f}"
+        old_text = "-" if name not in base_rows else "n/a" if old is None else f"{old:.4f}"
         new_text = "n/a" if new is None else f"{new:.4f}"
-        table.append(f"| {markdown_text(name)} | {old_text} | {new_text} | {change} |")
-    return [*chart, "```", "", *table]
+        number = f"{n + 1} | " if numbered else ""
+        table.append(f"| {number}{markdown_text(name)} | {old_text} | {new_text} | {change} |")
+    return table
 
 
 def report(base: str) -> str:
-    metrics = dvc_table("metrics", "diff", base, "--all")
+    # DVC heads the current values "workspace": in CI that is this commit.
+    metrics = dvc_table("metrics", "diff", base, "--all").replace(" workspace ", " this commit ", 1)
     params = params_table(base)
     run_url = os.environ.get("RUN_URL")
     pictures = (

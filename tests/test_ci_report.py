@@ -86,3 +86,33 @@ def test_a_failed_check_opens_the_report_and_a_passed_one_is_not_mentioned(monke
     assert lines[0] == report.MARKER and lines[1].startswith("**check-repro: failure** on this")
     monkeypatch.setenv("CHECK_REPRO", "success")
     assert "check-repro" not in report.report("origin/main")
+
+
+def test_the_f1_chart_and_table_agree_on_classes_without_an_f1():
+    report = _report_module()
+    classes, now, before = ["cat", "dog", "owl"], [0.9, None, 0.5], [0.8, 0.7, None]
+    chart = "\n".join(report._f1_chart(classes, now, before))
+    assert 'x-axis ["cat", "owl"]' in chart and "bar [0.9000, 0.5000]" in chart  # no 0 bar
+    assert "line [" not in chart and 'title "F1 per class"' in chart  # the base lacks owl's
+    assert "1 of 3 classes have no F1 (table below)." in chart
+    rows = report._f1_table(classes, now, before, {"cat": {}, "dog": {}, "owl": {}}, "main")
+    assert rows[4] == "| owl | n/a | 0.5000 |  |" and rows[3] == "| dog | 0.7000 | n/a |  |"
+    new_class = report._f1_table(["cat"], [0.9], [None], {}, "main")[2]
+    assert new_class == "| cat | - | 0.9000 |  |"  # "-": the base had no such class
+
+
+def test_long_or_many_class_names_are_numbered_on_the_chart_and_named_in_the_table():
+    report = _report_module()
+    classes = [f"a long class name number {n}" for n in range(3)]
+    chart = "\n".join(report._f1_chart(classes, [0.5, 0.6, 0.7], [0.5, 0.5, 0.5]))
+    assert 'x-axis ["1", "2", "3"]' in chart and "line [" in chart
+    rows = report._f1_table(classes, [0.5, 0.6, 0.7], [0.5, 0.5, 0.5], {}, "main")
+    assert rows[0].startswith("| # | class |") and rows[3].startswith("| 2 | a long class")
+
+
+def test_the_metrics_table_heads_this_commits_column_as_such(monkeypatch):
+    report = _report_module()
+    table = "| Path | Metric | main | workspace | Change |\n|---|---|---|---|---|"
+    monkeypatch.setattr(report, "dvc_table", lambda *a, fmt="--md": table if fmt else "{}")
+    monkeypatch.setattr(report, "per_class_f1", lambda base: [])
+    assert "| Path | Metric | main | this commit | Change |" in report.report("main")
