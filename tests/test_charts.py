@@ -170,3 +170,14 @@ def test_one_revisions_annotator_bars_are_drawn_near_full_strength():
     )
     bars = picture.split('role-mark layer_0_marks"', 1)[1].split("</g>")[0]
     assert set(re.findall(r'opacity="([0-9.]+)"', bars)) == {"0.85"}
+
+
+def test_long_annotator_ids_keep_both_ends_so_that_two_stay_two():
+    """Ids of 60 characters that differ only at the end were cut to the same 30 characters."""
+    stem = "bo.chen.quality-review-team.contractor-2024-"
+    rows = SAMPLES["annotators.csv"].assign(
+        annotator_id=[stem + "north@x.org", stem + "south@x.org"]
+    )
+    picture = charts.svg(charts.spec("annotators.csv", rows, PROJECT_ROOT / ".dvc" / "plots"))
+    shown = re.findall(r">(bo\.chen[^<]*)</text>", picture)
+    assert len(set(shown)) == 2 and all("…" in label and len(label) == 43 for label in shown)

@@ -91,7 +91,10 @@ def test_every_chart_text_fits_as_this_machines_browser_draws_it(tmp_path):
     from tests.test_charts import SAMPLES
 
     long_ids = SAMPLES["annotators.csv"].assign(
-        annotator_id=["fatima.zahra@labelco.example", "spam.bot@labelco.example"]
+        annotator_id=[
+            "fatima.zahra@labelco.example",
+            "bo.chen.quality-review-team.contractor-2024-north@x.org",
+        ]
     )
     samples = {**SAMPLES, "annotators.csv": long_ids}
     pictures = [

@@ -150,7 +150,7 @@ _COUNTED_ID = re.compile(r"\b(gradient_|clip|pattern_)\d+\b")
 # the same widths (Arimo, Arial, Helvetica) first, and the layout keeps room for a wider one.
 METRIC_COMPATIBLE_FONTS = "Liberation Sans, Arimo, Arial, Helvetica, sans-serif"
 _ROOM = {"padding": {"left": 5, "top": 5, "right": 32, "bottom": 5}}
-_AXIS_ROOM = {"axisY": {"titlePadding": 20}}
+_AXIS_ROOM = {"axisY": {"titlePadding": 36}}
 
 
 def _with_room_for_wider_fonts(chart: dict[str, Any]) -> dict[str, Any]:
