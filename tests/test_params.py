@@ -48,7 +48,7 @@ def test_the_template_params_are_valid_and_every_section_is_filled():
         ({"data": {"labels": ["positive"]}}, "data.labels", "two or more distinct"),
         # what prepare would refuse later, refused by `params --check` too
         ({"data": {"labels": ["pos", "Pos", "neg"]}}, "data.labels", "'pos' and 'Pos' are one label"),
-        ({"data": {"labels": ["pos", "n\x1beg"]}}, "data.labels", "'n\\x1beg' holds '\\x1b', which no page"),
+        ({"data": {"labels": ["pos", "n\x1beg"]}}, "data.labels", "label 'n\\x1beg' holds '\\x1b', a control character"),
         ({"data": {"labels": ["pos", "neg"], "aliases": {"good": "nope"}}}, "data.aliases.good",
          "'nope' is not in data.labels"),
         ({"data": {"labels": ["pos", "neg"], "aliases": {"Pos": "neg"}}}, "data.aliases.Pos",

@@ -20,13 +20,14 @@ UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def check_writable(
-    values: pd.Series, what: str, path: object, record: Callable[[int], str]
+    values: pd.Series | list[str], what: str, path: object, record: Callable[[int], str]
 ) -> None:
     """Stop at the first value holding a character no page can show (``UNWRITABLE``), naming
     its record; each distinct value is searched once."""
     import numpy as np
     import pandas as pd
 
+    values = pd.Series(values, dtype=object) if isinstance(values, list) else values
     codes, uniques = pd.factorize(values)
     texts = [str(value) for value in uniques]
     if not UNWRITABLE.search("\n".join(texts)):  # one search over all, the usual case
@@ -56,9 +57,7 @@ def check_label_set(
     canonical = [str(label) for label in labels]
     keys: dict[str, str] = {}
     for label in canonical:
-        if found := UNWRITABLE.search(label):
-            reason = f"{label!a} holds {found[0]!a}, which no page or task can show: remove it"
-            raise DataError(source, "data.labels", reason)
+        check_writable([label], "label", source, lambda row: "data.labels")
         twin = keys.setdefault(label_key(label), label)
         if twin != label:
             raise DataError(

@@ -36,9 +36,8 @@ def quantity(number: int, noun: str, plural: str = "") -> str:
 def markdown_text(value: object) -> str:
     """Text as inert Markdown: no markup, no broken table; line breaks become spaces; a bidi
     override (which would reverse the rest of the row) is shown as its escape, ``\\u202e``."""
-    text = html.escape(" ".join(str(value).split()), quote=True)
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    return _BIDI.sub(lambda found: "\\" + ascii(found.group())[1:-1], text)
+    text = bidi_escaped(html.escape(" ".join(str(value).split()), quote=True))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)  # the escape's backslash shown, not read
 
 
 def mermaid_text(value: object, limit: int = 24) -> str:
@@ -49,7 +48,12 @@ def mermaid_text(value: object, limit: int = 24) -> str:
 def plot_text(value: str) -> str:
     """Text that cannot end or derail the ``<script>`` block DVC embeds plot rows in, nor
     reverse a chart's labels (a bidi override is shown as its escape, as in Markdown)."""
-    text = value.replace("<", "<" + WORD_JOINER)
+    return bidi_escaped(value.replace("<", "<" + WORD_JOINER))
+
+
+def bidi_escaped(text: str) -> str:
+    """A bidi override or isolate (which would draw the rest of a line backwards) shown as
+    its escape, ``\\u202e``; right-to-left text itself is left alone."""
     return _BIDI.sub(lambda found: ascii(found.group())[1:-1], text)
 
 
