@@ -113,7 +113,7 @@ def label_merge(
         write_parquet,
     )
     from stages.core.markup import quantity
-    from stages.core.params import complete, validated
+    from stages.core.params import validated
     from stages.core.progress import step
     from stages.truth.annotators import annotator_plot_rows
     from stages.truth.merge import merge_labels
@@ -172,10 +172,8 @@ def label_merge(
     if not standalone:
         write_json(metrics_file, headline("label-merge", summary))
     write_csv(reports_dir / "annotators.csv", merged.annotators)
-    min_judgments = complete("label_merge", options)["spammer_min_judgments"]
-    write_csv(
-        reports_dir / catalog.ANNOTATORS_PLOT, annotator_plot_rows(merged.annotators, min_judgments)
-    )
+    plotted = annotator_plot_rows(merged.annotators, options["spammer_min_judgments"])
+    write_csv(reports_dir / catalog.ANNOTATORS_PLOT, plotted)
     if unfilled:
         click.echo(
             f"warning: no tasks.json: the labelling config shows ${unfilled[0]}, which a\n"

@@ -20,10 +20,9 @@ import re
 
 import pandas as pd
 
-from stages.core.terminal import BIDI_CONTROLS
+from stages.core.terminal import bidi_escaped
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")  # inline markup, links, table cells
-_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
 _MERMAID_UNSAFE = re.compile(r"[^\w .,:+/@()-]")
 WORD_JOINER = "\u2060"
 
@@ -49,12 +48,6 @@ def plot_text(value: str) -> str:
     """Text that cannot end or derail the ``<script>`` block DVC embeds plot rows in, nor
     reverse a chart's labels (a bidi override is shown as its escape, as in Markdown)."""
     return bidi_escaped(value.replace("<", "<" + WORD_JOINER))
-
-
-def bidi_escaped(text: str) -> str:
-    """A bidi override or isolate (which would draw the rest of a line backwards) shown as
-    its escape, ``\\u202e``; right-to-left text itself is left alone."""
-    return _BIDI.sub(lambda found: ascii(found.group())[1:-1], text)
 
 
 def plot_rows(rows: pd.DataFrame) -> pd.DataFrame:

@@ -40,10 +40,21 @@ BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"  # embeddings, overrides, isolates 
 # Characters that drive a terminal instead of printing (escape sequences, bell, line breaks,
 # bidi overrides): a file name or id holding them must not clear a line or retitle the window.
 _CONTROLS = re.compile(f"[\x00-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
+_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+
+
+def _as_escape(found: re.Match[str]) -> str:
+    return ascii(found.group())[1:-1]  # as Python writes it: \x1b, \u202e
 
 
 def _escaped(text: str) -> str:
-    return _CONTROLS.sub(lambda found: ascii(found.group())[1:-1], text)
+    return _CONTROLS.sub(_as_escape, text)
+
+
+def bidi_escaped(text: str) -> str:
+    """A bidi override or isolate (which would draw the rest of a line backwards) shown as
+    its escape, ``\\u202e``, in pages and charts; right-to-left text itself is left alone."""
+    return _BIDI.sub(_as_escape, text)
 
 
 def capped(line: str, limit: int) -> str:
