@@ -17,6 +17,7 @@ from stages.ingest.formats.csv_text import (
     row_names,
     unreadable,
 )
+from stages.ingest.formats.parquet_table import read_parquet_table
 
 # Columns the pipeline adds to items: the split (prepare) and the merged label's columns
 # (truth.merge.LABEL_COLUMNS, which train joins on): an items column of that name would be
@@ -38,7 +39,7 @@ def read_items(path: Path) -> pd.DataFrame:
         )
     try:
         if path.suffix == ".parquet":
-            frame = pd.read_parquet(path)
+            frame = read_parquet_table(path, "items table")
         else:
             check_csv_shape(path)
             header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns

@@ -23,6 +23,7 @@ from stages.ingest.formats.csv_text import (
     row_names,
     unreadable,
 )
+from stages.ingest.formats.parquet_table import read_parquet_table
 
 SPLITS = ("train", "test")
 
@@ -158,7 +159,7 @@ def read_gold(path: Path | None, mapping: Mapping[str, str]) -> pd.DataFrame:
         )
     try:
         if path.suffix == ".parquet":
-            gold = pd.read_parquet(path).astype("string")
+            gold = read_parquet_table(path, "gold table").astype("string")
         else:
             check_csv_shape(path)
             gold = pd.read_csv(path, dtype="string", encoding="utf-8-sig", keep_default_na=False)

@@ -78,9 +78,9 @@ def _records(path: Path) -> Iterator[tuple[int, int, list[str]]]:
 def unreadable(path: Path, table: str, error: Exception) -> DataError:
     """The error for a table pandas could not read; bad bytes and a quote left open are named
     by their line instead (located only now that reading failed: a good file is read once)."""
-    if isinstance(error, UnicodeDecodeError):
-        locate_bad_utf8(path)
-    if path.suffix != ".parquet":
+    if path.suffix != ".parquet":  # lines mean nothing in a binary file
+        if isinstance(error, UnicodeDecodeError):
+            locate_bad_utf8(path)
         locate_unclosed_quote(path)
     return DataError(path, None, f"unreadable {table} ({error})".replace("\n", " "))
 

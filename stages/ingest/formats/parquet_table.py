@@ -1,0 +1,61 @@
+"""Parquet files a team delivers: every cell must be one plain value. A nested column (struct,
+list, map) would otherwise reach the tables as its Python text (``{'v': 1}``), and a bytes
+column that is not UTF-8, or pandas metadata that contradicts the data, would crash pandas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from stages.core.errors import DataError
+
+
+def read_parquet_table(path: Path, table: str) -> pd.DataFrame:
+    """The table as pandas reads it, bytes columns decoded as UTF-8; anything else wrong is a
+    DataError naming the column (and, for bad bytes, the row)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException) as error:
+        raise DataError(path, None, f"unreadable {table} ({error})".replace("\n", " ")) from None
+    for field in schema:
+        if pa.types.is_nested(field.type):
+            reason = f"holds nested values ({field.type}); each cell must be one text or number"
+            raise DataError(path, f"column {field.name!r}", reason)
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError, pa.ArrowException) as error:
+        raise DataError(path, None, f"unreadable {table} ({error})".replace("\n", " ")) from None
+    for field in schema:
+        if field.name in frame.columns and _is_bytes(field.type):
+            frame[field.name] = _decoded(frame[field.name], path, field.name)
+    return frame
+
+
+def _is_bytes(kind: object) -> bool:
+    import pyarrow as pa
+
+    return bool(
+        pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+        or pa.types.is_fixed_size_binary(kind)
+    )
+
+
+def _decoded(column: pd.Series, path: Path, name: str) -> pd.Series:
+    """Bytes as text; the first cell that is not UTF-8 is named by its row (from 1)."""
+    texts: list[str | None] = []
+    for row, cell in enumerate(column.tolist(), start=1):
+        if cell is None or (isinstance(cell, float) and pd.isna(cell)):
+            texts.append(None)
+            continue
+        try:
+            texts.append(bytes(cell).decode("utf-8"))
+        except UnicodeDecodeError as error:
+            byte = f"byte 0x{bytes(cell)[error.start]:02x}"
+            reason = f"column {name!r} is not UTF-8 text ({byte}): save it as UTF-8 strings"
+            raise DataError(path, f"row {row}", reason) from None
+    return pd.Series(texts, index=column.index, dtype="string")

@@ -1,0 +1,83 @@
+"""Parquet tables a team delivers (annotations, items, gold): a cell that is not one plain
+value is named by its column, bad bytes by their row, a broken file by its name; each is a
+DataError (exit 2), never pandas' crash nor a label spelled ``{'v': 1}``."""
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from stages.core.errors import DataError
+from stages.ingest.formats import read_export
+from stages.ingest.items import read_items
+from stages.ingest.tables import read_gold
+
+NESTED = {
+    "struct": pa.array([{"v": 1}, {"v": 2}]),
+    "list": pa.array([["1"], ["2"]]),
+    "map": pa.array([[("k", "1")], [("k", "2")]], type=pa.map_(pa.string(), pa.string())),
+}
+
+
+def _annotations(path):
+    return read_export(path, "long", {"labels": ["1", "2"]}).annotations
+
+
+def _items(path):
+    return read_items(path)
+
+
+def _gold(path):
+    return read_gold(path, {})
+
+
+READERS = {"annotations": (_annotations, "label"), "items": (_items, "f"),
+           "gold": (_gold, "label")}  # fmt: skip
+
+
+def _write(path, column, values):
+    ids = {"item_id": pa.array(["i1", "i2"])}
+    if column == "label" and path.stem == "annotations":
+        ids["annotator_id"] = pa.array(["a", "b"])
+    pq.write_table(pa.table({**ids, column: values}), path)
+
+
+@pytest.mark.parametrize("kind", sorted(NESTED))
+@pytest.mark.parametrize("table", sorted(READERS))
+def test_a_nested_column_is_named(tmp_path, table, kind):
+    read, column = READERS[table]
+    path = tmp_path / f"{table}.parquet"
+    _write(path, column, NESTED[kind])
+    with pytest.raises(DataError) as caught:
+        read(path)
+    assert caught.value.record == f"column {column!r}"
+    assert caught.value.reason.startswith("holds nested values (")
+    assert caught.value.reason.endswith("each cell must be one text or number")
+
+
+@pytest.mark.parametrize("table", sorted(READERS))
+def test_bytes_are_read_as_text_and_bad_bytes_name_their_row(tmp_path, table):
+    read, column = READERS[table]
+    path = tmp_path / f"{table}.parquet"
+    _write(path, column, pa.array([b"1", b"2"]))
+    assert read(path)[column].tolist() == ["1", "2"]
+
+    _write(path, column, pa.array([b"1", b"\xff2"]))
+    with pytest.raises(DataError) as caught:
+        read(path)
+    assert caught.value.record == "row 2"
+    assert caught.value.reason == (
+        f"column {column!r} is not UTF-8 text (byte 0xff): save it as UTF-8 strings"
+    )
+
+
+@pytest.mark.parametrize("table", sorted(READERS))
+def test_a_broken_parquet_file_is_named(tmp_path, table):
+    read, column = READERS[table]
+    whole = tmp_path / "whole.parquet"
+    _write(whole, column, pa.array(["1", "2"]))
+    path = tmp_path / f"{table}.parquet"
+    path.write_bytes(b"PAR1" + whole.read_bytes()[:60])
+    with pytest.raises(DataError, match=r"unreadable .*(table|Parquet)") as caught:
+        read(path)
+    assert caught.value.path == str(path)
+    assert "line" not in caught.value.record  # a binary file has no lines to name
