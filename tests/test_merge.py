@@ -252,6 +252,23 @@ def test_gold_accuracy_scores_the_labels_keep_unanimous_writes():
     assert merged.summary["gold_accuracy"] == 1.0, merged.summary
 
 
+def test_auto_compares_the_methods_as_keep_unanimous_runs_them():
+    """The swapping c alone judged the gold items: only the labels keep_unanimous writes are
+    right there, whatever the method, and auto must score those."""
+    swap = {"cat": "dog", "dog": "bird", "bird": "cat"}
+    rows = [(f"n{i:03d}", who, label) for i in range(300) for who, label in
+            (("a", LABELS[i % 3]), ("b", LABELS[i % 3]), ("c", swap[LABELS[i % 3]]))]  # fmt: skip
+    rows += [(f"g{i:02d}", "c", "dog") for i in range(40)]
+    gold = pd.DataFrame({"item_id": [f"g{i:02d}" for i in range(40)], "label": "dog"})
+    scores = {
+        keep: merge_labels(annotations_frame(rows), gold.astype("string"), LABELS,
+                           {"method": "auto", "keep_unanimous": keep}, 0).summary["auto"]
+        for keep in (False, True)
+    }  # fmt: skip
+    assert set(scores[True]["cv_accuracy"].values()) == {1.0}, scores
+    assert min(scores[False]["cv_accuracy"].values()) < 1.0, scores
+
+
 def test_majority_votes_abstentions_count_alike_with_gold_in_use_or_not():
     """Gold changes no other label of majority vote: the score must not depend on use_gold."""
     rows, gold = [], []
@@ -268,10 +285,13 @@ def test_majority_votes_abstentions_count_alike_with_gold_in_use_or_not():
     assert [(s["gold_accuracy"], s["gold_items_judged"]) for s in scores] == [(1.0, 20)] * 2
 
 
-def test_auto_reuses_the_folds_a_fresh_cross_validation_of_its_choice_would_draw():
+@pytest.mark.parametrize("keep_unanimous", [False, True])
+def test_auto_reuses_the_folds_a_fresh_cross_validation_of_its_choice_would_draw(keep_unanimous):
     annotations, gold, _ = _team()
-    auto = merge_labels(annotations, gold, LABELS, {"method": "auto"}, 0).summary
-    alone = merge_labels(annotations, gold, LABELS, {"method": auto["method"]}, 0).summary
+    options = {"method": "auto", "keep_unanimous": keep_unanimous}
+    auto = merge_labels(annotations, gold, LABELS, options, 0).summary
+    options["method"] = auto["method"]
+    alone = merge_labels(annotations, gold, LABELS, options, 0).summary
     assert (
         auto["gold_accuracy"]
         == alone["gold_accuracy"]

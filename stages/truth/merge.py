@@ -138,13 +138,13 @@ def choose(
         return Choice(method, "set by label_merge.method", {}, 0)
     if gold is None or not (gold >= 0).any():
         return Choice(FALLBACK, "no gold items to compare methods on", {}, 0)
-    return choose_method(
-        judgments,
-        gold,
-        FALLBACK,
-        lambda seen: fit_methods(judgments, options, seed, seen),
-        seed,
-    )
+
+    def fit_all(seen: np.ndarray) -> dict[str, Result]:  # each as run_method would run it
+        fitted = fit_methods(judgments, options, seed, seen)
+        return {name: _with_unanimous_kept(result, judgments, options, seen)
+                for name, result in fitted.items()}  # fmt: skip
+
+    return choose_method(judgments, gold, FALLBACK, fit_all, seed)
 
 
 def run_method(
@@ -159,6 +159,14 @@ def run_method(
     """
     method = choose(judgments, options, seed, gold).method
     result = fit_methods(judgments, options, seed, gold, [method])[method]
+    return _with_unanimous_kept(result, judgments, options, gold)
+
+
+def _with_unanimous_kept(
+    result: Result, judgments: Judgments, options: dict[str, Any], gold: np.ndarray | None
+) -> Result:
+    """``result`` as ``run_method`` returns it: with ``keep_unanimous``, an item whose judgments
+    all agree (and that is not gold) keeps that label."""
     if not complete("label_merge", options)["keep_unanimous"]:
         return result
     counts = judgments.counts().toarray()
@@ -298,15 +306,15 @@ def _gold_accuracy(
     choice: Choice | None,
 ) -> tuple[float, int, str]:
     """(accuracy, gold items scored, how): see ``merge_labels``. Each fold runs the method as
-    the stage does (``run_method``: ``keep_unanimous`` too); `auto`'s own folds are reused
-    where they ran it so. A fit without gold scores the rest: gold in use but too little for
-    folds, or majority vote, whose other labels gold does not change (nor do its abstentions
-    count, on either path). ``choice`` is None when gold is not in use."""
+    the stage does (``run_method``: ``keep_unanimous`` too); `auto`'s own folds, which run
+    every candidate so, are reused. A fit without gold scores the rest: gold in use but too
+    little for folds, or majority vote, whose other labels gold does not change (nor do its
+    abstentions count, on either path). ``choice`` is None when gold is not in use."""
     usable = judged_gold(judgments, gold)
     method = options["method"]
     if choice is not None and method != "majority_vote" and len(usable) >= MIN_GOLD:
         basis = f"{FOLDS}-fold cross-validation, the other folds' gold clamped"
-        if method in choice.cv_accuracy and not options["keep_unanimous"]:
+        if method in choice.cv_accuracy:
             return choice.cv_accuracy[method], len(usable), basis
 
         def fit(seen: np.ndarray) -> dict[str, Result]:
