@@ -1,7 +1,9 @@
 """End to end: the template copied into a temporary Git repository, run with real DVC.
 
 The tests in this module share one repository and run in file order: a first `dvc repro`,
-a no-op one, a params change, experiments, and last a fresh clone set up by `make repro`.
+a no-op one, edits and params changes, experiments, bad deliveries. Clones of a committed
+pipeline (test_clones_e2e.py) and a text project (test_text_project_e2e.py) are in files of
+their own, so that pytest-xdist runs them beside this one.
 """
 
 from __future__ import annotations
@@ -11,12 +13,10 @@ import shutil
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import PROJECT_ROOT
-from tests.helpers import copy_template, error_message, ran_stages, sh, text_project_params
+from tests.helpers import copy_template, error_message, ran_stages, sh
 
 pytestmark = pytest.mark.e2e
 STAGES = ["prepare", "validate", "label-merge", "train", "evaluate"]
@@ -52,7 +52,7 @@ def test_repro_runs_all_five_stages(repo):
     # .gitignore covers every cached output: nothing new for Git but metrics and plots. Whether
     # the template's committed dvc.lock reproduces depends on this machine (check-repro's
     # business, docs/reproducibility.md), so the lock made here is committed, as a developer
-    # would, and the later tests (the fresh clone among them) reproduce that commit.
+    # would, and the later tests reproduce that commit.
     untracked = [line for line in sh(repo, "git", "status", "--porcelain").stdout.splitlines()
                  if line.startswith("??")]  # fmt: skip
     assert untracked == []
@@ -196,60 +196,6 @@ def test_a_queued_grid_runs_and_the_best_experiment_applies(repo):
     assert sh(repo, "dvc", "status", "-q", check=False).returncode == 0
 
 
-def test_fresh_clone_make_repro_reproduces_the_commit(repo, tmp_path):
-    clone = tmp_path / "clone"
-    sh(tmp_path, "git", "clone", "-q", str(repo), str(clone))
-    assert not (clone / "data" / "raw").exists()
-    result = sh(clone, "make", "repro")
-    assert ran_stages(result.stdout) == STAGES
-    assert "metrics/evaluate.json" in result.stdout  # `dvc metrics diff` printed them
-    assert sh(clone, "dvc", "status", "-q", check=False).returncode == 0
-    assert sh(clone, "git", "status", "--porcelain").stdout == ""
-    raw_hash = yaml.safe_load((clone / "data/raw.dvc").read_text())["outs"][0]["md5"]
-    assert raw_hash == yaml.safe_load((PROJECT_ROOT / "data/raw.dvc").read_text())["outs"][0]["md5"]
-    # The local default remote accepts a push on a fresh clone.
-    sh(clone, ".venv/bin/dvc", "push", "-q")
-    assert any((clone / ".dvc-remote").rglob("*"))
-
-
-def test_a_teammates_clone_gets_the_teams_data_not_the_demo(repo, tmp_path):
-    """`make repro` on a clone of a team's project: data/raw.dvc records the team's data, and
-    making the demo there would replace it (autostage would even stage the demo's record)."""
-    team = tmp_path / "team"
-    sh(tmp_path, "git", "clone", "-q", str(repo), str(team))
-    shutil.copytree(repo / "data" / "raw", team / "data" / "raw")
-    batch = team / "data" / "raw" / "annotations" / "batch-02.csv"
-    batch.write_bytes(batch.read_bytes() + b"digit-0001,new.hire@labelco.example,7,,2,1.0\n")
-    sh(team, "dvc", "add", "-q", "data/raw")
-    sh(team, "git", "commit", "-qam", "data: the team's own")
-    store = tmp_path / "store"
-    sh(team, "dvc", "push", "-q", "-r", "local", "data/raw.dvc")  # into its .dvc-remote
-    shutil.move(team / ".dvc-remote", store)
-    make = ["make", "-o", ".venv/.synced", "data/raw"]  # this environment, not a new one
-
-    def clone(name: str) -> Path:
-        path = tmp_path / name
-        sh(tmp_path, "git", "clone", "-q", str(team), str(path))
-        return path
-
-    # Without the data in reach: an error that says what to do, and nothing changed.
-    alone = clone("alone")
-    result = sh(alone, *make, check=False)
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "data/raw.dvc records your team's data and dvc pull could not get it" in result.stderr
-    assert "'Sharing data: remotes'" in result.stderr and "never pushed" in result.stderr
-    assert not (alone / "data" / "raw").exists()
-    assert sh(alone, "git", "status", "--porcelain").stdout == ""
-    # With the remote in reach (its credentials set up): the team's data, pulled.
-    pulled = clone("pulled")
-    sh(pulled, "dvc", "remote", "modify", "--local", "local", "url", str(store))
-    sh(pulled, *make)
-    assert (pulled / "data" / "raw" / "annotations" / "batch-02.csv").read_bytes() == (
-        batch.read_bytes()
-    )
-    assert sh(pulled, "git", "status", "--porcelain").stdout == ""
-
-
 def test_a_critical_validation_failure_stops_dvc_repro(repo):
     batch = repo / "data" / "raw" / "annotations" / "batch-02.csv"
     original = batch.read_bytes()
@@ -292,57 +238,3 @@ def test_a_bad_delivery_stops_dvc_repro_with_one_message_and_recovers(repo, name
         late.unlink()
     sh(repo, "dvc", "repro")  # prepare and validate rerun on the restored delivery
     assert sh(repo, "dvc", "status", "-q", check=False).returncode == 0
-
-
-def test_a_text_dataset_runs_through_the_pipeline_by_params_alone(tmp_path):
-    """A team with text data edits params and data only: no code changes."""
-    import numpy as np
-
-    root = copy_template(tmp_path / "text-project")
-    rng = np.random.default_rng(7)
-    words = {
-        "pos": ["great", "lovely", "excellent", "superb"],
-        "neg": ["awful", "broken", "poor", "dreadful"],
-    }
-    truth = rng.choice(["pos", "neg"], 150)
-    raw = root / "data" / "raw"
-    (raw / "annotations").mkdir(parents=True)
-    texts = [
-        f"The product was {rng.choice(words[t])}, {rng.choice(['honestly', 'overall', 'really'])}."
-        for t in truth
-    ]
-    pd.DataFrame({"item_id": [f"r{n:03d}" for n in range(150)], "text": texts}).to_csv(
-        raw / "items.csv", index=False
-    )
-    rows = []
-    for n, label in enumerate(truth):
-        for annotator, accuracy in (("ann", 0.95), ("bo", 0.9), ("cy", 0.8)):
-            said = label if rng.random() < accuracy else ("neg" if label == "pos" else "pos")
-            rows.append((f"r{n:03d}", annotator, said.upper()))
-    pd.DataFrame(rows, columns=["item_id", "annotator_id", "label"]).to_csv(
-        raw / "annotations" / "week-1.csv", index=False
-    )
-    params = text_project_params(root, ["neg", "pos"])
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    sh(root, "dvc", "add", "-q", "data/raw")
-    result = sh(root, "dvc", "repro")
-    assert ran_stages(result.stdout) == STAGES
-    metrics = json.loads((root / "reports" / "metrics.json").read_text())
-    assert metrics["test"]["accuracy"] > 0.8
-    assert set(metrics["test"]["per_class"]) == {"neg", "pos"}
-    tasks = json.loads((root / "data" / "relabel" / "tasks.json").read_text())
-    assert tasks and all("text" in task["data"] for task in tasks)
-    from label_studio_sdk.label_interface import LabelInterface
-
-    config = LabelInterface((root / "labelling" / "config.xml").read_text())
-    for task in tasks:  # Label Studio's own check: the pre-annotations will show
-        for prediction in task.get("predictions", []):
-            assert config.validate_prediction(prediction, return_errors=True) == []
-            assert prediction["result"][0]["value"]["choices"][0] in ("Neg", "Pos")
-    # Text models used to carry a memory address (TfidfVectorizer._stop_words_id), so their
-    # bytes changed on every run: the commit must reproduce, byte for byte, by check-repro.
-    sh(root, "git", "add", "-A")
-    sh(root, "git", "commit", "-qm", "a text project")
-    check = sh(root, sys.executable, "-m", "stages", "check-repro", check=False)
-    assert check.returncode == 0, check.stderr
-    assert "reproduces" in check.stderr
