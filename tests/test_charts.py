@@ -181,3 +181,29 @@ def test_long_annotator_ids_keep_both_ends_so_that_two_stay_two():
     picture = charts.svg(charts.spec("annotators.csv", rows, PROJECT_ROOT / ".dvc" / "plots"))
     shown = re.findall(r">(bo\.chen[^<]*)</text>", picture)
     assert len(set(shown)) == 2 and all("…" in label and len(label) == 43 for label in shown)
+
+
+def test_a_flag_is_said_in_words_not_by_colour_alone():
+    """Red and blue bars are 1.2:1 apart in luminance: each flagged annotator's bar is named
+    at the chart's edge ("ok" only in the legend), and "not assessed" grey is 4.5:1 on white."""
+    rows = SAMPLES["annotators.csv"]
+    rows = pd.concat([rows, rows.iloc[:1].assign(annotator_id="cy", flag="not assessed")])
+    picture = charts.svg(charts.spec("annotators.csv", rows, PROJECT_ROOT / ".dvc" / "plots"))
+    assert picture.count(">likely spammer</text>") == picture.count(">not assessed</text>") == 2
+    assert picture.count(">ok</text>") == 1
+    assert 'fill="#767676"' in picture
+
+
+def test_calibration_counts_are_read_out_as_counts():
+    """The counts sit above the chart at a made-up height, which screen readers read out as an
+    accuracy of 1.03."""
+    rows = SAMPLES["calibration.csv"]
+    picture = charts.svg(charts.spec("calibration.csv", rows, PROJECT_ROOT / ".dvc" / "plots"))
+    labels = re.findall(r'aria-label="([^"]*)"', picture)
+    assert "4 items in the bin" in labels and "40 items in the bin" in labels
+    assert not [label for label in labels if "1.03" in label]
+
+
+def test_the_report_page_scales_its_pictures_to_a_narrow_window():
+    page = charts.report_page("t", "<p>x</p>", [("c", "<svg></svg>")])
+    assert "figure svg{max-width:100%;height:auto}" in page

@@ -277,6 +277,23 @@ def test_data_docs_name_each_check_and_a_warning_is_not_a_failure(tmp_path):
     assert "ge-failed-icon" not in index
 
 
+def test_every_data_docs_page_says_its_language_and_which_page_it_is(tmp_path):
+    """Great Expectations gives every page one title and no language, and Bootstrap's link
+    blue and warning yellow are below WCAG AA's contrast on white."""
+    result = run_validate(tmp_path, valid_tables(), DEFAULT_SUITE, docs=True)
+    assert result.exit_code == 0, result.output
+    pages = sorted((tmp_path / "reports" / "docs").rglob("*.html"))
+    titles = []
+    for page in pages:
+        text = page.read_text()
+        assert text.count('<html lang="en">') == 1, page
+        titles += re.findall(r"<title>([^<]+)</title>", text)
+        assert "a{color:#0056b3}.text-warning{color:#856404!important}</style></head>" in text
+    assert len(titles) == len(set(titles)) == len(pages), titles
+    assert "annotations: validation results (prepared-" in " ".join(titles)
+    assert "Validation of the prepared tables - Data Docs" in titles
+
+
 def test_mostly_tolerates_a_share_of_failures(tmp_path):
     def suite(mostly):
         return _suite(tmp_path, {"annotations": {"expectations": [

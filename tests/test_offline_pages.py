@@ -40,6 +40,15 @@ def test_data_docs_render_offline(reproduced, tmp_path):
     assert sorted(links) == sorted(
         page.relative_to(docs).as_posix() for page in validations + suites
     )
+    # Each row opens its page from a link too (a click on a row needs a mouse), and a result's
+    # status says itself in words, not by its icon's colour alone.
+    cells = re.findall(r'<tr class="clickable-row" data-href="([^"]+)"[^>]*><td><a href="([^"]+)">'
+                       r'(.*?)</a></td>', index.dom, re.S)  # fmt: skip
+    assert sorted(href for href, _, _ in cells) == sorted(links)
+    assert [linked for _, linked, _ in cells] == [href for href, _, _ in cells]
+    statuses = [re.sub(r"<[^>]+>", "", cell).split() for href, _, cell in cells
+                if href.startswith("validations/")]  # fmt: skip
+    assert statuses == [["Success"]] * len(validations), statuses
     for page in (validations[0], suites[0]):
         opened = open_offline(page, tmp_path / page.stem)
         assert opened.remote_requests == [] and opened.problems == [], page

@@ -178,16 +178,16 @@ def report_page(title: str, body_html: str, pictures: list[tuple[str, str]]) -> 
 _STYLE = (
     "body{font-family:sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}"
     "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem}"
-    "figure{margin:2rem 0}"
+    "figure{margin:2rem 0}figure svg{max-width:100%;height:auto}"  # zoomed: no sideways scroll
 )
 
 
 PLOTS_PAGE = """<!DOCTYPE html>
-<html>
+<html lang="en">
 <head>
     {refresh_tag}
     <meta charset="utf-8">
-    <title>DVC Plot</title>
+    <title>Plots (dvc plots)</title>
     <script>
 {bundle}
     </script>
