@@ -364,6 +364,22 @@ def test_label_studio_several_choice_controls_need_from_name(tmp_path):
     assert _read(path, from_name="topic").annotations["label"].tolist() == ["x"]
 
 
+def test_a_from_name_no_control_has_is_an_error_not_every_judgment_skipped(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([_task(1, [_annotation(1, "Positive")]),
+                                _task(2, [_annotation(2, "Negative", cancelled=True)])]))  # fmt: skip
+    with pytest.raises(DataError) as caught:
+        _read(path, from_name="sentimnet")
+    assert caught.value.reason == (
+        "no choice control named 'sentimnet' (data.annotations.from_name); its choices come "
+        "from 'sentiment'"
+    )
+    assert _read(path, from_name="sentiment").annotations["label"].tolist() == ["Positive"]
+    nothing = tmp_path / "cancelled.json"  # no choices at all: nothing to blame the name for
+    nothing.write_text(json.dumps([_task(2, [_annotation(2, "Negative", cancelled=True)])]))
+    assert _read(nothing, from_name="sentimnet").annotations.empty
+
+
 def test_label_studio_object_instead_of_array(tmp_path):
     path = tmp_path / "object.json"
     path.write_text(json.dumps({"id": 1}))

@@ -252,6 +252,21 @@ def test_gold_accuracy_scores_the_labels_keep_unanimous_writes():
     assert merged.summary["gold_accuracy"] == 1.0, merged.summary
 
 
+def test_auto_scores_dawid_skene_with_the_prior_that_was_asked_for():
+    """The ensemble's Dawid-Skene is the paper's (no prior); auto had reused it as its
+    dawid_skene candidate, so prior_strength changed nothing there."""
+    annotations, gold, _ = _team()
+    scores = {}
+    for strength in (0.0, 50.0):
+        options = {"method": "auto", "prior_strength": strength}
+        auto = merge_labels(annotations, gold, LABELS, options, 0).summary["auto"]
+        alone = merge_labels(annotations, gold, LABELS, {**options, "method": "dawid_skene"}, 0)
+        assert auto["cv_accuracy"]["dawid_skene"] == alone.summary["gold_accuracy"]
+        scores[strength] = auto["cv_accuracy"]
+    assert scores[0.0]["dawid_skene"] != scores[50.0]["dawid_skene"]
+    assert scores[0.0]["ensemble"] == scores[50.0]["ensemble"]
+
+
 def test_auto_compares_the_methods_as_keep_unanimous_runs_them():
     """The swapping c alone judged the gold items: only the labels keep_unanimous writes are
     right there, whatever the method, and auto must score those."""

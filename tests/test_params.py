@@ -65,6 +65,14 @@ def test_the_template_params_are_valid_and_every_section_is_filled():
          "must be an integer at least 1 and at most 10000, got 1000000"),
         ({"train": {"model": "random_forest", "grid": {"n_estimators": [100, 10**20]}}}, "train.grid.n_estimators",
          "each value must be an integer at least 1 and at most 10000, got 100000000000000000000"),
+        # YAML's .inf and a number past a float's range (1e400 reads as inf) are no setting
+        ({"label_merge": {"prior_strength": float("inf")}}, "label_merge.prior_strength",
+         "must be a finite number at least 0.0, got inf"),
+        ({"train": {"linear_svm": {"C": float("nan")}}}, "train.linear_svm.C", "finite number above 0.0"),
+        ({"train": {"parallel": {"n_jobs": 5000}}}, "train.parallel.n_jobs",
+         "an integer from 1 to 1024, or -1 for every core, got 5000"),
+        ({"data": {"labels": ["pos", "neg"], "aliases": {None: "pos"}}}, "data.aliases",
+         "an alias of 'pos' has no spelling (YAML reads ~, null or an empty key as none): quote it"),
     ],
 )  # fmt: skip
 def test_bad_params_name_the_file_the_key_and_what_is_expected(raw, key, reason):
@@ -101,7 +109,7 @@ def test_a_bad_param_stops_a_stage_with_exit_status_2_and_one_message(tmp_path):
 
 def test_test_size_must_leave_both_splits_something():
     with pytest.raises(
-        DataError, match=r"prepare\.test_size: must be a number above 0\.0 and below"
+        DataError, match=r"prepare\.test_size: must be a finite number above 0\.0 and below"
     ):
         validated({"prepare": {"test_size": 1.0}}, "params.yaml")
 
@@ -141,6 +149,42 @@ def test_params_check_suggests_the_key_that_was_meant(tmp_path):
         main, ["params", "--check", "--params", str(PROJECT_ROOT / "params.yaml")]
     )
     assert good.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("train", "message"),
+    [({"random_forest": {"max_dept": 5}},  # a section of a model not chosen (yet)
+      "train.random_forest.max_dept: not a hyperparameter of random_forest; did you mean "
+      "'max_depth'? it takes bootstrap, "),
+     ({"linear_svm": {"ensemble": False}},  # the calibrator's, not the SVM's, whose section it is
+      "train.linear_svm.ensemble: not a hyperparameter of linear_svm; "),
+     ({"grid": {"c": [1.0, 2.0]}},
+      "train.grid.c: not a hyperparameter of logistic_regression; did you mean 'C'? it takes C, "),
+     ({"grid": {"C": [1.0, 2.0]}, "scoring": "f1"},
+      "train.scoring: f1 scores two classes and data.labels has 10: use one for many, such as "
+      "f1_macro")],
+)  # fmt: skip
+def test_params_check_names_what_scikit_learn_would_refuse_mid_fit(tmp_path, train, message):
+    params = tmp_path / "params.yaml"
+    document = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    for key, value in train.items():
+        section = document["train"].setdefault(key, {})
+        document["train"][key] = {**section, **value} if isinstance(value, dict) else value
+    params.write_text(yaml.safe_dump(document))
+    result = CliRunner().invoke(main, ["params", "--check", "--params", str(params)])
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split()), result.output
+
+
+def test_a_two_class_scorer_is_fine_without_a_grid_or_with_two_labels(tmp_path):
+    from stages.training.model_params import check_model_params
+
+    document = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    document["train"]["scoring"] = "f1"
+    check_model_params(validated(document, "params.yaml"))  # no grid: nothing scores with it
+    document["train"]["grid"] = {"C": [1.0, 2.0]}
+    document["data"]["labels"] = ["neg", "pos"]
+    check_model_params(validated(document, "params.yaml"))
 
 
 def test_a_key_given_twice_is_refused_naming_its_line(tmp_path):

@@ -55,12 +55,17 @@ def train(
     from stages.core.io import load_params, write_bytes, write_csv, write_json, write_json_records
     from stages.core.terminal import echo_warnings
     from stages.training import label_issues, parallel
+    from stages.training.model_params import check_model_params
     from stages.training.modeling import ParamsMismatch
     from stages.training.run import UntrustedModel, text_columns_of, train_model
     from stages.truth.relabel import label_studio_tasks, task_items, unsafe_fields
 
     params = load_params(params_file)
     options = params["train"]
+    try:
+        check_model_params(params)
+    except ParamsMismatch as error:
+        raise DataError(params_file, error.key, error.reason) from None
     chosen = parallel.settings(options["parallel"], params_file)
     # Connect first: an unreachable scheduler fails before any work is done.
     with parallel.joblib_backend(chosen, params_file) as n_jobs:
@@ -77,9 +82,9 @@ def train(
             raise DataError(params_file, "train", str(error)) from None
         except ParamsMismatch as error:
             raise DataError(params_file, error.key, error.reason) from None
-        except (ValueError, TypeError) as error:
-            key = f"train.{options['model']}"
-            raise DataError(params_file, key, " ".join(str(error).split())) from None
+        except (ValueError, TypeError) as error:  # which key scikit-learn means, it cannot say
+            reason = f"scikit-learn refused the settings: {' '.join(str(error).split())}"
+            raise DataError(params_file, "train", reason) from None
     # Every output is made before the first is written: a bad config or tasks file stops the
     # stage with the previous model, issues and tasks still together.
     item_key = params["data"]["annotations"]["item_key"]

@@ -68,6 +68,9 @@ def check_label_set(
             )
     targets: dict[str, tuple[str, str]] = {}
     for alias, target in (aliases or {}).items():
+        if alias is None or not str(alias).strip():  # would map the text "None", or nothing
+            reason = f"an alias of {str(target)!a} has no spelling (YAML reads ~, null or an "
+            raise DataError(source, "data.aliases", reason + "empty key as none): quote it")
         where = f"data.aliases.{alias}"
         if str(target) not in canonical:
             raise DataError(source, where, f"'{target}' is not in data.labels")

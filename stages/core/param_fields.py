@@ -3,6 +3,7 @@ rule for editors, and the type its value takes (stages/core/params.py puts them 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,7 +50,7 @@ def number(
     open_high: bool = False,
 ) -> Field:  # fmt: skip
     def accepts(value: Any) -> bool:
-        if not is_number(value):
+        if not is_number(value) or not math.isfinite(value):  # YAML's .inf, or 1e400
             return False
         above = value > low if open_low else value >= low
         below = high is None or (value < high if open_high else value <= high)
@@ -60,7 +61,7 @@ def number(
     json: dict[str, Any] = {"type": "number", ("exclusiveMinimum" if open_low else "minimum"): low}
     if high is not None:
         json["exclusiveMaximum" if open_high else "maximum"] = high
-    return Field(default, accepts, f"a number {lower}{upper}", json, convert=float)
+    return Field(default, accepts, f"a finite number {lower}{upper}", json, convert=float)
 
 
 def choice(default: str, options: tuple[str, ...]) -> Field:

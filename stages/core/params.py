@@ -37,6 +37,7 @@ SCORERS = (
     "roc_auc_ovr", "roc_auc_ovo", "roc_auc_ovr_weighted", "roc_auc_ovo_weighted",
     "roc_auc", "average_precision", "f1", "precision", "recall",  # two classes only
 )  # fmt: skip
+MAX_JOBS = 1024  # train.parallel.n_jobs: past any machine's cores, a typo's thousand processes
 MODELS = ("logistic_regression", "linear_svm", "random_forest", "hist_gradient_boosting")
 
 
@@ -193,9 +194,9 @@ SCHEMA: dict[str, Any] = {
         "parallel": {
             "n_jobs": Field(
                 1,
-                lambda v: isinstance(v, int) and not isinstance(v, bool) and (v >= 1 or v == -1),
-                "an integer at least 1, or -1 for every core",
-                {"anyOf": [{"type": "integer", "minimum": 1}, {"const": -1}]},
+                lambda v: is_number(v) and isinstance(v, int) and (1 <= v <= MAX_JOBS or v == -1),
+                f"an integer from 1 to {MAX_JOBS}, or -1 for every core",
+                {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_JOBS}, {"const": -1}]},
             ),
             "scheduler": text(None, nullable=True),
             "timeout": number(10.0, 0.0, open_low=True),

@@ -197,9 +197,10 @@ def fit(
             elif f"estimator__{key}" in known:
                 names[key] = f"model__estimator__{key}"
             else:
-                bare = {name.removeprefix("estimator__") for name in known}
-                takes = ", ".join(sorted(name for name in bare if "__" not in name))
-                reason = f"not a hyperparameter of {options['model']}; it takes {takes}"
+                from stages.training.model_params import hyperparameters, not_taken
+
+                takes = hyperparameters(options["model"])[0]
+                reason = not_taken(options["model"], key, takes)
                 raise ParamsMismatch(f"train.grid.{key}", reason)
         search = GridSearchCV(
             estimator,

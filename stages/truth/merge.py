@@ -107,7 +107,10 @@ def fit_methods(
     if "ensemble" in methods:
         members = fit_members(setup, gold, **em)
         results["ensemble"] = ensemble(setup, gold, members=members, **em)
-        results.update({name: members[name] for name in MEMBERS if name in methods})
+        # The ensemble's Dawid-Skene is the paper's; a prior (prior_strength) asks for another.
+        strength = float(options["prior_strength"])
+        shared = [name for name in MEMBERS if not (name == "dawid_skene" and strength > 0)]
+        results.update({name: members[name] for name in shared if name in methods})
     for method in methods:
         if method in results:
             continue

@@ -55,6 +55,7 @@ def read_full_json(path: Path, options: dict[str, Any]) -> Export:
     if not isinstance(tasks, list):
         raise DataError(path, None, "expected a JSON array of tasks (Label Studio full export)")
     rows = Rows(path, options["source"])
+    matched = False
     for position, task in enumerate(tasks):
         record = (
             f"task {task.get('id', f'#{position}')}"
@@ -78,6 +79,7 @@ def read_full_json(path: Path, options: dict[str, Any]) -> Export:
             if label is None:
                 rows.skip("annotation without a choice")
                 continue
+            matched = True
             annotator = _completed_by(annotation.get("completed_by"))
             rows.add(
                 record, item, annotator, label, annotation.get("created_at"),
@@ -85,7 +87,29 @@ def read_full_json(path: Path, options: dict[str, Any]) -> Export:
             )  # fmt: skip
             if annotation.get("ground_truth") is True:
                 rows.add_gold(record, item, label)
+    if from_name and not matched:
+        _check_control_named(path, tasks, from_name)
     return rows.export()
+
+
+def _check_control_named(path: Path, tasks: list[Any], from_name: str) -> None:
+    """No judgment came from the control ``from_name``: if the file's choices came from other
+    controls, the name is a typo that would drop every judgment, not a file without any."""
+    names = sorted(
+        {
+            str(item.get("from_name"))
+            for task in tasks
+            for annotation in task["annotations"]
+            if isinstance(annotation, dict) and isinstance(annotation.get("result"), list)
+            for item in annotation["result"]
+            if isinstance(item, dict) and item.get("type") in ("choices", "taxonomy")
+        }
+    )
+    if names:
+        raise DataError(
+            path, None, f"no choice control named '{from_name}' (data.annotations.from_name); "
+            f"its choices come from {', '.join(ascii(name) for name in names[:5])}",
+        )  # fmt: skip
 
 
 def read_json_min(path: Path, options: dict[str, Any]) -> Export:

@@ -1,0 +1,56 @@
+"""What params.yaml leaves to scikit-learn, checked before any work (and by `params --check`):
+a model section's extra keys and the grid's keys must be hyperparameters of the model, and a
+grid scored by a two-class scorer needs a two-label set. Each mistake names its key, where
+scikit-learn's own error, raised mid-fit, could not say which key it meant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stages.core.param_fields import did_you_mean
+from stages.core.params import MODELS, SCHEMA, SCORERS
+from stages.training.modeling import ParamsMismatch, build_model
+
+TWO_CLASS_SCORERS = SCORERS[-5:]  # params.py lists them last
+
+
+def hyperparameters(model: str) -> tuple[set[str], set[str]]:
+    """(what a grid may name, what the model's section may add): scikit-learn's names for
+    ``model``; a calibrated SVM's section goes to the SVM inside it, a grid to either."""
+    known = build_model({"model": model}, 0).get_params()
+    inner = {name.removeprefix("estimator__") for name in known if name.startswith("estimator__")}
+    section = inner if model == "linear_svm" else set(known)
+    grid = set(known) | inner
+    return {name for name in grid if "__" not in name}, {n for n in section if "__" not in n}
+
+
+def not_taken(model: str, key: str, takes: set[str]) -> str:
+    same = [name for name in sorted(takes) if name.casefold() == key.casefold()]
+    hint = f"did you mean '{same[0]}'?" if same else did_you_mean(key, sorted(takes))
+    return f"not a hyperparameter of {model}; {hint + ' ' if hint else ''}it takes " + ", ".join(
+        sorted(takes)
+    )
+
+
+def check_model_params(params: dict[str, Any]) -> None:
+    """Raises ParamsMismatch for the first key scikit-learn would refuse (see the module)."""
+    train = params["train"]
+    for model in MODELS:  # every model's section: a typo waits there for the day it is chosen
+        extra = sorted(set(train[model]) - set(SCHEMA["train"][model]))
+        takes = hyperparameters(model)[1] if extra else set()
+        for key in extra:
+            if key not in takes:
+                raise ParamsMismatch(f"train.{model}.{key}", not_taken(model, key, takes))
+    if not train["grid"]:
+        return
+    takes = hyperparameters(train["model"])[0]
+    for key in train["grid"]:
+        if key not in takes:
+            raise ParamsMismatch(f"train.grid.{key}", not_taken(train["model"], key, takes))
+    labels = params["data"]["labels"]
+    if train["scoring"] in TWO_CLASS_SCORERS and labels is not None and len(labels) > 2:
+        reason = (
+            f"{train['scoring']} scores two classes and data.labels has {len(labels)}: use one "
+            "for many, such as f1_macro, accuracy or balanced_accuracy (params.schema.json)"
+        )
+        raise ParamsMismatch("train.scoring", reason)
