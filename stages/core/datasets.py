@@ -91,7 +91,8 @@ def read_table(
         frames.append(frame)
     if not frames:
         wanted = " or ".join(f"{c}={v}" for c, values in (where or {}).items() for v in values)
-        raise DataError(path, None, f"no rows with {wanted} (no such partition)")
+        why = "; prepare.test_size put no item there" if "split" in (where or {}) else ""
+        raise DataError(path, None, f"no rows with {wanted} (no such partition{why})")
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
