@@ -7,29 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from stages.core.param_fields import did_you_mean
 from stages.core.params import MODELS, SCHEMA, SCORERS
-from stages.training.modeling import ParamsMismatch, build_model
+from stages.training.modeling import ParamsMismatch, hyperparameters, not_taken
 
 TWO_CLASS_SCORERS = SCORERS[-5:]  # params.py lists them last
-
-
-def hyperparameters(model: str) -> tuple[set[str], set[str]]:
-    """(what a grid may name, what the model's section may add): scikit-learn's names for
-    ``model``; a calibrated SVM's section goes to the SVM inside it, a grid to either."""
-    known = build_model({"model": model}, 0).get_params()
-    inner = {name.removeprefix("estimator__") for name in known if name.startswith("estimator__")}
-    section = inner if model == "linear_svm" else set(known)
-    grid = set(known) | inner
-    return {name for name in grid if "__" not in name}, {n for n in section if "__" not in n}
-
-
-def not_taken(model: str, key: str, takes: set[str]) -> str:
-    same = [name for name in sorted(takes) if name.casefold() == key.casefold()]
-    hint = f"did you mean '{same[0]}'?" if same else did_you_mean(key, sorted(takes))
-    return f"not a hyperparameter of {model}; {hint + ' ' if hint else ''}it takes " + ", ".join(
-        sorted(takes)
-    )
 
 
 def check_model_params(params: dict[str, Any]) -> None:

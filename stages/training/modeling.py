@@ -123,6 +123,24 @@ def build_model(options: dict[str, Any], seed: int) -> Any:
     return classes[name](**{"random_state": seed, **hyper})  # params may override the seed
 
 
+def hyperparameters(model: str) -> tuple[set[str], set[str]]:
+    """(what a grid may name, what the model's section may add): scikit-learn's names for
+    ``model``; a calibrated SVM's section goes to the SVM inside it, a grid to either."""
+    known = build_model({"model": model}, 0).get_params()
+    inner = {name.removeprefix("estimator__") for name in known if name.startswith("estimator__")}
+    section = inner if model == "linear_svm" else set(known)
+    grid = set(known) | inner
+    return {name for name in grid if "__" not in name}, {n for n in section if "__" not in n}
+
+
+def not_taken(model: str, key: str, takes: set[str]) -> str:
+    same = [name for name in sorted(takes) if name.casefold() == key.casefold()]
+    hint = f"did you mean '{same[0]}'?" if same else did_you_mean(key, sorted(takes))
+    return f"not a hyperparameter of {model}; {hint + ' ' if hint else ''}it takes " + ", ".join(
+        sorted(takes)
+    )
+
+
 def build_estimator(items: pd.DataFrame, options: dict[str, Any], seed: int) -> Any:
     from sklearn.pipeline import Pipeline
 
@@ -197,8 +215,6 @@ def fit(
             elif f"estimator__{key}" in known:
                 names[key] = f"model__estimator__{key}"
             else:
-                from stages.training.model_params import hyperparameters, not_taken
-
                 takes = hyperparameters(options["model"])[0]
                 reason = not_taken(options["model"], key, takes)
                 raise ParamsMismatch(f"train.grid.{key}", reason)
