@@ -83,7 +83,7 @@ def test_an_annotator_without_gold_gets_no_gold_tick_on_the_dvc_page_either():
 
 def test_charts_follow_the_label_set_order_and_cut_long_labels():
     """Ordinal labels read low, medium, high (not alphabetically); 2 comes before 10; a label
-    of 200 characters is cut in its panel's title instead of widening the chart."""
+    of 200 characters loses its middle in its panel's title instead of widening the chart."""
     templates = PROJECT_ROOT / ".dvc" / "plots"
     classes = ["low", "medium", "high", *(str(n) for n in range(1, 12))]
     actual = pd.Series(classes * 4)
@@ -102,7 +102,8 @@ def test_charts_follow_the_label_set_order_and_cut_long_labels():
     )
     picture = charts.svg(charts.spec("precision_recall.csv", precision_recall, templates))
     width = float(picture.split('width="', 1)[1].split('"', 1)[0])
-    assert f">{long}<" not in picture and "…</text>" in picture and width < 600
+    assert f">{long}<" not in picture and ">Supercalifr…fragilistic</text>" in picture
+    assert width < 600
 
 
 def test_annotators_are_listed_from_the_most_accurate_down():
@@ -207,3 +208,34 @@ def test_calibration_counts_are_read_out_as_counts():
 def test_the_report_page_scales_its_pictures_to_a_narrow_window():
     page = charts.report_page("t", "<p>x</p>", [("c", "<svg></svg>")])
     assert "figure svg{max-width:100%;height:auto}" in page
+
+
+def test_labels_that_share_a_start_stay_apart_in_every_class_chart():
+    """Long labels were cut at their end, so two with one start read the same; the middle
+    goes instead, as in the annotators chart."""
+    templates = PROJECT_ROOT / ".dvc" / "plots"
+    stem = "Account access - password reset link "
+    named = [stem + "expired before use", stem + "was never sent at all"]
+    actual = pd.Series(named * 5)
+    rows = scoring.confusion_rows(pd.Series(range(10)), actual, actual, named)
+    precision_recall, _ = scoring.curves(
+        actual, np.tile([[0.7, 0.3], [0.2, 0.8]], (5, 1)), named, points=11
+    )
+    for name, table in (("confusion.csv", rows), ("precision_recall.csv", precision_recall)):
+        picture = charts.svg(charts.spec(name, table, templates))
+        shown = set(re.findall(r">(Account[^<]*)</text>", picture))
+        assert len(shown) == 2 and all("…" in label for label in shown), (name, shown)
+
+
+def test_the_confusion_matrix_grows_with_the_label_set():
+    """A fixed 300 pixels (kept for `dvc plots show`, and in the report up to 10 classes)
+    left 5 per class at 60 classes, under 10-pixel counts."""
+    templates = PROJECT_ROOT / ".dvc" / "plots"
+    sizes = {}
+    for n in (10, 60):
+        classes = [f"c{k:02d}" for k in range(n)]
+        actual = pd.Series(classes)
+        rows = scoring.confusion_rows(pd.Series(range(n)), actual, actual, classes)
+        picture = charts.svg(charts.spec("confusion.csv", rows, templates))
+        sizes[n] = float(picture.split('height="', 1)[1].split('"', 1)[0])
+    assert sizes[10] < 400 and sizes[60] > 60 * 28

@@ -83,7 +83,23 @@ def spec(name: str, rows: pd.DataFrame, templates: Path) -> dict[str, Any]:
         "<DVC_METRIC_X_LABEL>": chart["x_label"],
         "<DVC_METRIC_Y_LABEL>": chart["y_label"],
     }
-    return _without_revision_legend(_filled(template, fills))
+    drawn = _without_revision_legend(_filled(template, fills))
+    if name == "confusion.csv":
+        drawn = _cells_at_least(drawn, len(set(rows[chart["x"]]) | set(rows[chart["y"]])))
+    return drawn
+
+
+CELL = 28  # pixels: a three-digit count in 10-pixel type, with room
+
+
+def _cells_at_least(chart: dict[str, Any], classes: int) -> dict[str, Any]:
+    """A matrix whose fixed size (300 pixels, as `dvc plots show` draws it) would leave a
+    class less than ``CELL`` pixels grows by class instead: at 60 classes each had 5."""
+    inner = chart.get("spec", chart)
+    if not isinstance(inner.get("width"), int | float) or inner["width"] >= CELL * classes:
+        return chart
+    sized = {**inner, "width": {"step": CELL}, "height": {"step": CELL}}
+    return {**chart, "spec": sized} if "spec" in chart else sized
 
 
 # Where the templates tell revisions apart for plots diff, and what hides it for one revision.
