@@ -62,6 +62,16 @@ def test_an_empty_cell_in_the_gold_file_is_named_at_prepare(tmp_path, gold, mess
     assert error_message(result.output).endswith(message)
 
 
+def test_a_gold_row_given_twice_is_counted_once_and_said(tmp_path):
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "gold.csv").write_text("item_id,label\ni1,cat\ni1,Cat\n i1,cat\ni2,dog\n")
+    result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni1,a,cat\n"})
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "prepare.json").read_text())
+    assert report["gold"] == 2
+    assert [w for w in report["warnings"] if "2 gold row(s) repeat an item and label" in w]
+
+
 def test_a_split_no_item_fell_into_is_warned_about_at_prepare(tmp_path):
     one_item = "item_id,x\ni2,2\n"  # in the train split with the template's salt
     result = run_prepare(tmp_path, {"a.csv": b"item_id,annotator_id,label\ni2,a,cat\n"}, one_item)

@@ -153,6 +153,13 @@ def test_label_studio_flat_records_pick_the_control_by_label_set(tmp_path):
                for w in guessed.warnings)  # fmt: skip
     sure = _read(path, tool_id_fallback=True, labels=["pos", "neg"]).warnings
     assert not [warning for warning in sure if "guessed" in warning]
+    # Item data that holds labels too (a model's hint): the likelier key, never in silence.
+    hinted = [{**record, "hint": "neg"} for record in records]
+    path.write_text(json.dumps(hinted))
+    both = _read(path, tool_id_fallback=True, labels=["pos", "neg"])
+    assert both.annotations["label"].tolist() == ["neg", "neg", "neg"]  # hint: 3 of 3 fit
+    assert any("the label is read from 'hint', guessed among 'sentiment'" in w
+               for w in both.warnings)  # fmt: skip
 
 
 def test_prodigy_binary_and_choice_tasks(tmp_path):
@@ -274,6 +281,24 @@ def test_a_whole_sagemaker_job_folder_is_read_for_its_worker_responses_only(tmp_
     assert set(export.formats) == {"digits-job/annotations/worker-response/iteration-1"}
 
 
+def test_a_sagemaker_job_copied_to_the_top_hides_no_other_export(tmp_path):
+    """The job's annotations/ folder straight under the exports: the team's other folders
+    beside it were taken for the job's own (manifests and the like) and skipped in silence."""
+    root = tmp_path / "annotations"
+    _worker_responses(root / "annotations", [("0", [("w1", "dog")])])
+    (root / "manifests").mkdir()
+    (root / "manifests" / "output.manifest").write_text('{"source-ref": "x", "label": 1}\n')
+    (root / "inhouse" / "2024-10").mkdir(parents=True)
+    (root / "inhouse" / "2024-10" / "week-41.csv").write_text(
+        "item_id,annotator_id,label\n1,a,cat\n"
+    )
+    export = read_exports(root)
+    assert sorted(export.annotations["source"]) == [
+        "annotations/worker-response/iteration-1",
+        "inhouse/2024-10/week-41.csv",
+    ]
+
+
 def test_two_sagemaker_jobs_naming_the_same_object_index_are_warned_about(tmp_path):
     """An index names an object of its job's manifest only: two weekly jobs both have an
     object 0, which may be two different items."""
@@ -287,6 +312,19 @@ def test_two_sagemaker_jobs_naming_the_same_object_index_are_warned_about(tmp_pa
     ]
     (warning,) = export.warnings
     assert warning.startswith("1 object index(es) (first: '0') appear in several SageMaker jobs")
+
+
+def test_a_label_studio_csv_with_item_id_and_a_control_named_label_is_label_studio(tmp_path):
+    """The relabel tasks made without a config (data key item_id, control "label"), exported
+    back as CSV, were read as a long table missing annotator_id."""
+    path = tmp_path / "export.csv"
+    path.write_text("annotation_id,annotator,created_at,id,item_id,label,lead_time,updated_at\n"
+                    "7,3,2026-01-02T03:04:05Z,1,digit-0001,Cat,2.5,2026-01-02T03:04:05Z\n")  # fmt: skip
+    assert detect_format(path) == "labelstudio-csv"
+    table = _read(path).annotations
+    assert table[["item_id", "annotator_id", "label"]].values.tolist() == [
+        ["digit-0001", "3", "Cat"]
+    ]
 
 
 def test_long_csv_with_bom_and_extra_columns(tmp_path):

@@ -100,13 +100,18 @@ def test_conflicting_gold_labels_say_where_each_came_from():
         return pd.DataFrame(rows, columns=["item_id", "label"], dtype="string")
 
     mapping = {"cat": "cat", "dog": "dog"}
+    files = (Path("gold.csv"), Path("annotations"))
     with pytest.raises(
         DataError, match=r"item i1: conflicting gold labels \['cat', 'dog'\] \(in the gold file\)"
     ):
-        combine_gold(gold([("i1", "cat"), ("i1", "dog")]), gold([]), mapping, Path("gold.csv"))
+        combine_gold(gold([("i1", "cat"), ("i1", "dog")]), gold([]), mapping, *files)
     with pytest.raises(DataError, match="in a ground-truth mark in an export and the gold file"):
-        combine_gold(gold([("i1", "cat")]), gold([("i1", "dog")]), mapping, Path("gold.csv"))
-    same = combine_gold(gold([("i1", "cat")]), gold([("i1", "cat")]), mapping, Path("gold.csv"))
+        combine_gold(gold([("i1", "cat")]), gold([("i1", "dog")]), mapping, *files)
+    # Two exports' marks disagree: the exports are named, not a gold file that may not exist.
+    with pytest.raises(DataError) as caught:
+        combine_gold(gold([]), gold([("i1", "cat"), ("i1", "dog")]), mapping, *files)
+    assert caught.value.path == "annotations"
+    same = combine_gold(gold([("i1", "cat")]), gold([("i1", "cat")]), mapping, *files)
     assert same.to_dict("records") == [{"item_id": "i1", "label": "cat"}]
 
 

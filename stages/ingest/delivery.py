@@ -70,7 +70,14 @@ def read_delivery(
         golds.append(frame.assign(item_id=ids))
         notes += collapsed
     file_gold = golds[0].assign(label=tables.normalise_labels(golds[0]["label"], mapping))
-    gold = tables.combine_gold(file_gold, golds[1], mapping, gold_file or exports)
+    repeats = int(file_gold.duplicated(["item_id", "label"]).sum())
+    if repeats:  # counted once: the same expert label twice is no conflict, but never silent
+        notes.append(
+            f"{gold_file}: {repeats} gold row(s) repeat an item and label given above "
+            "(spellings and ids compared as prepare normalises them): counted once"
+        )
+    in_file = gold_file if gold_file is not None and gold_file.exists() else None
+    gold = tables.combine_gold(file_gold, golds[1], mapping, in_file, exports)
     export = dataclasses.replace(export, warnings=export.warnings + notes)
     return Delivery(annotations, gold, labels, export, kinds, spellings)
 

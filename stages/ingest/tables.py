@@ -182,9 +182,14 @@ def read_gold(path: Path | None, mapping: Mapping[str, str]) -> pd.DataFrame:
 
 
 def combine_gold(
-    gold_file: pd.DataFrame, marked: pd.DataFrame, mapping: Mapping[str, str], path: Path
+    gold_file: pd.DataFrame,
+    marked: pd.DataFrame,
+    mapping: Mapping[str, str],
+    gold_path: Path | None,
+    exports: Path,
 ) -> pd.DataFrame:
-    """Gold from the gold file plus ground truth marked in exports; a conflict is an error."""
+    """Gold from the gold file plus ground truth marked in exports; a conflict is an error,
+    named by the gold file where it is one side of it, else by the exports."""
     marked = marked.assign(label=normalise_labels(marked["label"], mapping))
     origin = ["the gold file"] * len(gold_file) + ["a ground-truth mark in an export"] * len(marked)
     both = pd.concat([gold_file, marked], ignore_index=True).assign(_origin=origin)
@@ -196,6 +201,7 @@ def combine_gold(
         labels = sorted(given["label"].astype(str))
         places = " and ".join(sorted(set(given["_origin"])))
         reason = f"conflicting gold labels {labels} (in {places}): keep the right one"
+        path = gold_path if gold_path is not None and "the gold file" in places else exports
         raise DataError(path, f"item {item}", reason)
     return _sorted(both.drop(columns="_origin").astype("string"), ["item_id"])
 

@@ -82,6 +82,10 @@ def detect_format(path: Path) -> str:
         header = {name.strip() for name in next(csv.reader([first_line]), [])}
     except csv.Error as error:  # e.g. a bare carriage return between NULs
         raise DataError(path, "line 1", f"malformed CSV header ({error})") from None
+    # Label Studio's own columns first: its CSV of tasks whose data key is item_id, labelled by
+    # a control named "label" (the relabel tasks without a config), has two long-table names.
+    if {"annotator", "annotation_id"} <= header and "annotator_id" not in header:
+        return "labelstudio-csv"
     if len(set(LONG_REQUIRED) & header) >= 2:  # a long table, maybe missing a column (said later)
         return "long"
     if {"annotator", "annotation_id"} <= header:

@@ -166,9 +166,10 @@ def _control_key(
     """Which key holds the label, and the other keys it was guessed among (none when sure).
 
     ``from_name`` when set; with a known label set, the key whose values most often fall in
-    it; otherwise a guess: the key with the fewest distinct values (labels repeat, item data
-    rarely does) among those with more than one (a column the same on every record, such as
-    a language or a project, is item data more often than a label everyone agreed on).
+    it (a guess, said so, when another key's values fall in it too); otherwise a guess: the
+    key with the fewest distinct values (labels repeat, item data rarely does) among those
+    with more than one (a column the same on every record, such as a language or a project,
+    is item data more often than a label everyone agreed on).
     """
     if from_name:
         if records and not any(from_name in entry for entry in records):
@@ -183,7 +184,10 @@ def _control_key(
     if labels:
         wanted = {str(label).strip().casefold() for label in labels}
         hits = {key: sum(v.casefold() in wanted for v in values[key]) for key in keys}
-        return max(keys, key=lambda k: (hits[k], -keys.index(k))), []
+        fitting = [key for key in keys if hits[key]]
+        if fitting:  # sure only when one key alone holds labels: item data may hold them too
+            control = max(fitting, key=lambda k: (hits[k], -keys.index(k)))
+            return control, [key for key in fitting if key != control]
     distinct = {key: len(set(values[key])) for key in keys}
     varied = [key for key in keys if distinct[key] > 1] or keys
     control = min(varied, key=lambda k: (distinct[k], keys.index(k)))

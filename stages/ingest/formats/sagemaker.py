@@ -52,18 +52,22 @@ def read_worker_response(path: Path, options: dict[str, Any]) -> Export:
 
 RESPONSES = "worker-response"
 NOT_JUDGMENTS = ("consolidated-annotation", "intermediate")  # beside worker-response/
+# A job's output folders beside annotations/ (Ground Truth's output layout): only these are
+# its own; any other folder there is the team's, and read.
+JOB_FOLDERS = ("activelearning", "annotation-tool", "inference", "manifests", "training")
 
 
 def consolidation_output(file: Path, root: Path) -> bool:
     """A file a job wrote itself, not a judgment: its consolidation (beside worker-response/),
     or, in a whole job folder copied as it is (``<job>/annotations/worker-response/``), its
-    other folders (``manifests/``, ``activelearning/``, ``annotation-tool/``, ...)."""
+    other folders (``JOB_FOLDERS``: ``manifests/``, ``annotation-tool/``, ...); a team's own
+    folder beside a job copied to the top is read, not taken for the job's."""
     parts = file.relative_to(root).parts
     for depth, part in enumerate(parts[:-1]):
         folder = root.joinpath(*parts[:depth])
         if part in NOT_JUDGMENTS and (folder / RESPONSES).is_dir():
             return True
-        if part != "annotations" and (folder / "annotations" / RESPONSES).is_dir():
+        if part in JOB_FOLDERS and (folder / "annotations" / RESPONSES).is_dir():
             return True
     return False
 
