@@ -66,3 +66,16 @@ def test_library_warnings_are_one_line_each_and_once(monkeypatch):
         "noisy: done",
         "warning: FutureWarning: pandas says something on two lines",
     ]
+
+
+def test_a_value_in_a_message_reads_as_written_unless_a_look_alike_could_hide():
+    """Labels in Japanese or Arabic were all \\u escapes; a word mixing Latin letters with
+    another script's (a Cyrillic "\\u0441" in "cat") still shows in escapes, as do control and
+    bidi characters; a megabyte value costs no time (no backtracking pattern)."""
+    from stages.core.terminal import quoted
+
+    assert quoted("アカウントのログイン") == "'アカウントのログイン'"
+    assert quoted("استرداد المبلغ VIP") == "'استرداد المبلغ VIP'"  # two words, two scripts
+    assert quoted("\u0441at") == "'\\u0441at'"
+    assert quoted("a\u202eb") == "'a\\u202eb'" and quoted("x\x1by") == "'x\\x1by'"
+    assert quoted("x" * 10**6 + "é").startswith("'xxx")

@@ -518,6 +518,15 @@ def test_a_failure_says_what_failed_in_the_checks_own_words(tmp_path):
     assert detail("critical: label_counts.judgments: every_label_seen failed").endswith(
         f"e.g. (label {LABELS[-1]!r}, judgments 0)"
     )
+    # The summary keeps every failing record the line had no room for.
+    checks = json.loads((tmp_path / "reports" / "summary.json").read_text())["tables"]
+    assert checks["label_counts"]["checks"]["every_label_seen"]["failing"] == [
+        f"(label {LABELS[-1]!r}, judgments 0)"
+    ]
+    assert checks["annotations"]["checks"]["label_in_label_set"]["failing"] == [
+        f"(item_id {horse['item_id']!r}, annotator_id {horse['annotator_id']!r}, label 'horse')"
+    ]
+    assert "failing" not in checks["items"]["checks"]["row_count"]  # no record to name
     assert detail("critical: items: row_count failed") == (
         "  observed 5, expected at least 10 (ExpectTableRowCountToBeBetween)"
     )

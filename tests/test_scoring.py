@@ -316,6 +316,31 @@ def test_most_frequent_mistakes_keep_the_pairs_tied_with_the_last_one_shown():
     assert "no gold item is in it" in right  # not "its 0 gold items"
 
 
+def test_ties_too_many_to_list_are_counted_not_listed():
+    """At 60 classes almost every mistake happens once: "and ties" listed all 38."""
+    classes = [f"c{n:02d}" for n in range(40)]
+    pairs = [(classes[n], classes[n + 1]) for n in range(38)] + [("c00", "c02")] * 2
+    rows = pd.DataFrame(pairs, columns=["actual", "predicted"])
+    report = pages.markdown_report({"test": {"items": len(rows)}, "gold": {}}, rows, classes, 5)
+    table = report.split("Most frequent mistakes:")[1]
+    assert len([line for line in table.splitlines() if line.startswith("| c")]) == 5
+    assert table.rstrip().endswith("And 34 more pairs, 1 item or fewer each.")
+
+
+def test_classes_without_a_test_item_are_named_and_macro_f1_says_what_it_averages():
+    actual = pd.Series(["a", "a", "b"])
+    probabilities = np.array([[0.9, 0.05, 0.05], [0.1, 0.1, 0.8], [0.2, 0.7, 0.1]])
+    metrics = {"test": scoring.score(actual, probabilities, ["a", "b", "c"]), "gold": {}}
+    rows = scoring.confusion_rows(pd.Series(["i1", "i2", "i3"]), actual,
+                                  pd.Series(["a", "c", "b"]), ["a", "b", "c"])  # fmt: skip
+    page = pages.markdown_report(metrics, rows, ["a", "b", "c"], top=3)
+    assert (
+        "No test item, so not scored on the test split (it is drawn by item, not by class): c."
+        in page
+    )
+    assert "a class predicted but with no test item counts 0" in page
+
+
 def test_a_small_gold_subset_scores_without_library_warnings():
     """A few gold items may hold one class, or miss a predicted one: expected, not a warning."""
     import warnings

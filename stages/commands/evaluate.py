@@ -51,7 +51,7 @@ def evaluate(
         write_json,
         write_text,
     )
-    from stages.core.markup import plot_rows
+    from stages.core.markup import plot_rows, quantity
     from stages.evaluation import pages
     from stages.evaluation.run import drawn_charts, evaluate_model, merged_by, run_report
     from stages.evaluation.scoring import never_predicted
@@ -113,8 +113,17 @@ def evaluate(
         f"macro-F1 {scores.get('macro_f1', float('nan')):.4f} on {scores['items']} test items",
         err=True,
     )
+    report = reports_dir / "evaluation.md"
     missed = never_predicted(scores.get("per_class", {}))
     if missed:  # a class the model never predicts hides behind a fair accuracy
-        report = reports_dir / "evaluation.md"
         message = f"never predicted on the test split: {', '.join(missed)}; see {report}"
+        click.echo(terminal.wrapped("evaluate: ", message), err=True)
+    unscored = [terminal.quoted(label) for label in classes
+                if not (scores.get("per_class", {}).get(label) or {}).get("support")]  # fmt: skip
+    if unscored:
+        message = f"no test item, so not scored: {', '.join(unscored)}; see {report}"
+        click.echo(terminal.wrapped("evaluate: ", message), err=True)
+    if len(test) < len(test_items):  # abstained (a majority-vote tie) or judged by no one
+        unlabelled = quantity(len(test_items) - len(test), "test item")
+        message = f"{unlabelled} without a merged label, not scored"
         click.echo(terminal.wrapped("evaluate: ", message), err=True)

@@ -53,7 +53,7 @@ def validate(
     from stages.core.markup import quantity
     from stages.core.progress import step
     from stages.gate.expectations import summarise, validate_tables
-    from stages.gate.failures import absent_column, describe_failure
+    from stages.gate.failures import absent_column, describe_failure, failing_records
     from stages.gate.suites import CRITICAL, load_suite
 
     params = load_params(params_file)
@@ -87,6 +87,12 @@ def validate(
         finally:
             shutil.rmtree(replaced, ignore_errors=True)
     summary = summarise(tables, validation)
+    for outcome in validation.outcomes:  # which records failed, beyond the few a line shows
+        table = tables.get(outcome.check.table, validation.derived.get(outcome.check.table))
+        records = [] if outcome.success else failing_records(outcome, table)
+        if records:
+            checks = summary["tables"][outcome.check.table]["checks"]
+            checks[outcome.check.name]["failing"] = records
     write_json(reports_dir / "summary.json", summary)
     write_json(metrics_file, headline("validate", summary))
     for note in _quarantine_notes(validation.quarantined):

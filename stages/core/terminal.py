@@ -57,6 +57,19 @@ def bidi_escaped(text: str) -> str:
     return _BIDI.sub(_as_escape, text)
 
 
+_LATIN = re.compile(r"[A-Za-z]")
+_OTHER_LETTER = re.compile(r"[^\W\d_A-Za-z]")
+
+
+def quoted(text: str) -> str:
+    """Text quoted for a line: as written, so that a label in Japanese or Arabic reads as
+    itself (control and format characters escaped, as Python's repr does), or all in ASCII
+    escapes where a word mixes Latin letters with another script's: where a look-alike hides
+    (a Cyrillic "\u0430" in "cat"). Linear in the text: a value may be megabytes."""
+    mixed = any(_LATIN.search(word) and _OTHER_LETTER.search(word) for word in text.split())
+    return ascii(text) if mixed else repr(text)
+
+
 def capped(line: str, limit: int) -> str:
     """One line of at most ``limit`` characters: a 50 MB label must not make a 50 MB message.
     Control characters are shown escaped (``\\x1b``), as Python writes them."""

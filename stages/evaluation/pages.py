@@ -54,7 +54,9 @@ def markdown_report(
         "gaps over every class, 0 to 2, which for two classes is twice scikit-learn's "
         "brier_score_loss). ece: expected "
         "calibration error, the gap between confidence and accuracy averaged over "
-        f"{CALIBRATION_BINS} confidence bins, weighted by items (0 is perfectly calibrated).",
+        f"{CALIBRATION_BINS} confidence bins, weighted by items (0 is perfectly calibrated). "
+        "macro_f1: the mean F1 over every class in the test labels or the predictions "
+        "(scikit-learn's rule): a class predicted but with no test item counts 0.",
     ]
     lines += [
         "",
@@ -78,13 +80,20 @@ def markdown_report(
         lines += ["", "Never predicted on the test split, though it holds items of them (their "
                   "precision is n/a, their recall 0): "
                   + ", ".join(markdown_text(label) for label in missed) + "."]  # fmt: skip
+    per_class = metrics["test"].get("per_class", {})
+    unscored = [label for label in classes if not (per_class.get(label) or {}).get("support")]
+    if unscored:  # the split is by item, not by class: a rare class may miss it
+        names = ", ".join(markdown_text(label) for label in unscored)
+        lines += ["", "No test item, so not scored on the test split (it is drawn by item, not "
+                  f"by class): {names}."]  # fmt: skip
     mistakes = rows[rows["actual"] != rows["predicted"]]
     counts = (
         mistakes.groupby(["actual", "predicted"]).size().sort_values(ascending=False, kind="stable")
     )
     shown = counts.head(top)
-    if len(shown):  # a pair as frequent as the last one shown is shown too
-        shown = counts[counts >= shown.iloc[-1]]
+    tied = counts[counts >= shown.iloc[-1]] if len(shown) else shown
+    if len(tied) <= 2 * top:  # a pair as frequent as the last one shown is shown too
+        shown = tied
     if mistakes.empty:
         return (
             "\n".join([*lines, "", "Most frequent mistakes: none (every prediction is right)."])
@@ -93,6 +102,10 @@ def markdown_report(
     lines += ["", "Most frequent mistakes:", ""]
     lines += ["| merged label | predicted | items |", "|---|---|---|"]
     lines += [f"| {markdown_text(a)} | {markdown_text(p)} | {n} |" for (a, p), n in shown.items()]
+    if len(counts) > len(shown):
+        most = int(counts.iloc[len(shown)])
+        lines += ["", f"And {quantity(len(counts) - len(shown), 'more pair')}, "
+                  f"{quantity(most, 'item')} or fewer each."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

@@ -87,9 +87,10 @@ def score(
 def never_predicted(per_class: dict[str, dict[str, Any]]) -> list[str]:
     """The classes with test items that the model never predicts, with their item counts."""
     from stages.core.markup import quantity
+    from stages.core.terminal import quoted
 
     return [
-        f"{label!a} ({quantity(row['support'], 'item')})"
+        f"{quoted(label)} ({quantity(row['support'], 'item')})"
         for label, row in per_class.items()
         if row["support"] and row["precision"] is None
     ]

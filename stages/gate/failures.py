@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from stages.core.markup import quantity
+from stages.core.terminal import quoted
 from stages.gate.expectations import Outcome
 from stages.gate.suites import Check
 
@@ -129,7 +130,16 @@ def _failing_rows(outcome: Outcome, column: str, table: pd.DataFrame | None) -> 
     return None
 
 
-def _records(table_name: str, column: str, failing: pd.DataFrame | None) -> list[str]:
+def failing_records(outcome: Outcome, table: pd.DataFrame | None, limit: int = 20) -> list[str]:
+    """The failing records as the failure line names them, up to ``limit`` (the line shows
+    the few that fit; reports/validation/summary.json keeps these)."""
+    column, _ = _written_column(outcome.check.column)
+    return _records(outcome.check.table, column, _failing_rows(outcome, column, table), limit)
+
+
+def _records(
+    table_name: str, column: str, failing: pd.DataFrame | None, limit: int = _SHOWN_RECORDS
+) -> list[str]:
     """A few failing records by their ids and the value that failed: (item_id 'i3', label
     'horse'). A record whose id is missing is shown by its other values. None where the id is
     itself the value that failed (a repeated id): the caller shows those values instead."""
@@ -142,7 +152,7 @@ def _records(table_name: str, column: str, failing: pd.DataFrame | None) -> list
         keys = [name for name in failing.columns if name not in (column, "source")][:3]
     fields = [name for name in failing.columns if name in (*keys, column)]  # the table's order
     records = []
-    for _, row in failing.head(_SHOWN_RECORDS).iterrows():
+    for _, row in failing.head(limit).iterrows():
         shown = [f"{_name(name)} {_short(row[name])}" for name in fields if pd.notna(row[name])]
         if shown:
             records.append("(" + ", ".join(shown) + ")")
@@ -159,12 +169,12 @@ def _fitting(examples: list[str], room: int) -> str:
 
 
 def _short(value: Any) -> str:
-    """A value as the line shows it: a number or a truth value as it is, text quoted in ASCII
-    (look-alikes and control characters visible), cut short."""
+    """A value as the line shows it: a number or a truth value as it is, text quoted
+    (``terminal.quoted``: look-alikes and control characters visible), cut short."""
     if isinstance(value, bool | np.bool_ | int | float | np.integer | np.floating):
         return str(value)
-    text = ascii(str(value))
-    return text if len(text) <= _SHOWN_VALUE else text[: _SHOWN_VALUE - 2] + "…'"
+    text = quoted(str(value)[: _SHOWN_VALUE * 2])  # a value may be megabytes: quote its start
+    return text if len(text) <= _SHOWN_VALUE else text[: _SHOWN_VALUE - 2] + "…" + text[0]
 
 
 def _name(name: Any) -> str:
