@@ -205,9 +205,11 @@ def test_calibration_counts_are_read_out_as_counts():
     assert not [label for label in labels if "1.03" in label]
 
 
-def test_the_report_page_scales_its_pictures_to_a_narrow_window():
-    page = charts.report_page("t", "<p>x</p>", [("c", "<svg></svg>")])
+def test_the_report_page_scales_its_pictures_to_a_narrow_window_but_scrolls_a_wide_one():
+    narrow, wide = '<svg width="600" height="9"></svg>', '<svg width="1900" height="9"></svg>'
+    page = charts.report_page("t", "<p>x</p>", [("c", narrow), ("m", wide)])
     assert "figure svg{max-width:100%;height:auto}" in page
+    assert '<figure aria-label="c">' in page and '<figure class="wide" aria-label="m">' in page
 
 
 def test_labels_that_share_a_start_stay_apart_in_every_class_chart():

@@ -77,5 +77,7 @@ def test_a_value_in_a_message_reads_as_written_unless_a_look_alike_could_hide():
     assert quoted("アカウントのログイン") == "'アカウントのログイン'"
     assert quoted("استرداد المبلغ VIP") == "'استرداد المبلغ VIP'"  # two words, two scripts
     assert quoted("\u0441at") == "'\\u0441at'"
+    assert quoted("\u0441\u0430\u0442") == "'\\u0441\\u0430\\u0442'"  # all Cyrillic: reads "cat"
+    assert quoted("café crème") == "'café crème'"  # accented Latin is Latin
     assert quoted("a\u202eb") == "'a\\u202eb'" and quoted("x\x1by") == "'x\\x1by'"
     assert quoted("x" * 10**6 + "é").startswith("'xxx")

@@ -36,8 +36,8 @@ def test_a_partitioned_table_reads_back_by_partition_and_column(tmp_path):
     test = read_table(folder, ["item_id", "text"], where={"split": ["test"]})
     assert test.to_dict("list") == {"item_id": ["b", "d"], "text": ["q", "s"]}
     write_partitioned(folder, _items().iloc[[0, 2]], "split")  # no item in the test split
-    with pytest.raises(DataError, match=r"no rows with split=test \(no such partition; "
-                                        r"prepare\.test_size put no item there\)"):  # fmt: skip
+    with pytest.raises(DataError, match=r"no rows with split=test \(no such partition; too few "
+                                        r"items for prepare\.test_size, or validate"):  # fmt: skip
         read_table(folder, where={"split": ["test"]})
 
 

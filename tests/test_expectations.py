@@ -526,6 +526,7 @@ def test_a_failure_says_what_failed_in_the_checks_own_words(tmp_path):
     assert checks["annotations"]["checks"]["label_in_label_set"]["failing"] == [
         f"(item_id {horse['item_id']!r}, annotator_id {horse['annotator_id']!r}, label 'horse')"
     ]
+    assert checks["label_counts"]["checks"]["every_label_seen"]["failing_not_listed"] == 0
     assert "failing" not in checks["items"]["checks"]["row_count"]  # no record to name
     assert detail("critical: items: row_count failed") == (
         "  observed 5, expected at least 10 (ExpectTableRowCountToBeBetween)"

@@ -416,6 +416,10 @@ def test_a_from_name_no_control_has_is_an_error_not_every_judgment_skipped(tmp_p
     nothing = tmp_path / "cancelled.json"  # no choices at all: nothing to blame the name for
     nothing.write_text(json.dumps([_task(2, [_annotation(2, "Negative", cancelled=True)])]))
     assert _read(nothing, from_name="sentimnet").annotations.empty
+    cancelled = _annotation(2, "Negative")  # the control's only results were cancelled
+    cancelled["was_cancelled"] = True
+    nothing.write_text(json.dumps([_task(2, [cancelled])]))
+    assert _read(nothing, from_name="sentiment").annotations.empty
 
 
 def test_label_studio_object_instead_of_array(tmp_path):

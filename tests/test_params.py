@@ -69,6 +69,7 @@ def test_the_template_params_are_valid_and_every_section_is_filled():
         ({"label_merge": {"prior_strength": float("inf")}}, "label_merge.prior_strength",
          "must be a finite number at least 0.0, got inf"),
         ({"train": {"linear_svm": {"C": float("nan")}}}, "train.linear_svm.C", "finite number above 0.0"),
+        ({"prepare": {"test_size": 10**400}}, "prepare.test_size", "finite number above 0.0"),
         ({"train": {"parallel": {"n_jobs": 5000}}}, "train.parallel.n_jobs",
          "an integer from 1 to 1024, or -1 for every core, got 5000"),
         ({"data": {"labels": ["pos", "neg"], "aliases": {None: "pos"}}}, "data.aliases",
@@ -174,6 +175,16 @@ def test_params_check_names_what_scikit_learn_would_refuse_mid_fit(tmp_path, tra
     result = CliRunner().invoke(main, ["params", "--check", "--params", str(params)])
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split()), result.output
+
+
+def test_a_grid_may_name_a_calibrated_svms_hyperparameter_either_way(tmp_path):
+    from stages.training.model_params import check_model_params
+
+    document = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    document["train"]["model"] = "linear_svm"
+    for key in ("C", "estimator__C"):  # ours, and scikit-learn's own name for it
+        document["train"]["grid"] = {key: [0.1, 1.0]}
+        check_model_params(validated(document, "params.yaml"))
 
 
 def test_a_two_class_scorer_is_fine_without_a_grid_or_with_two_labels(tmp_path):

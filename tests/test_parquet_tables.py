@@ -81,3 +81,12 @@ def test_a_broken_parquet_file_is_named(tmp_path, table):
         read(path)
     assert caught.value.path == str(path)
     assert "line" not in caught.value.record  # a binary file has no lines to name
+
+
+def test_a_category_of_bytes_is_decoded_too(tmp_path):
+    path = tmp_path / "items.parquet"
+    _write(path, "f", pa.array([b"x", b"y"]).dictionary_encode())
+    assert read_items(path)["f"].tolist() == ["x", "y"]
+    _write(path, "f", pa.array([b"x", b"\xff"]).dictionary_encode())
+    with pytest.raises(DataError, match="column 'f' is not UTF-8 text"):
+        read_items(path)

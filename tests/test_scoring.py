@@ -324,7 +324,7 @@ def test_ties_too_many_to_list_are_counted_not_listed():
     report = pages.markdown_report({"test": {"items": len(rows)}, "gold": {}}, rows, classes, 5)
     table = report.split("Most frequent mistakes:")[1]
     assert len([line for line in table.splitlines() if line.startswith("| c")]) == 5
-    assert table.rstrip().endswith("And 34 more pairs, 1 item or fewer each.")
+    assert table.rstrip().endswith("And 34 more pairs, at most 1 item each.")
 
 
 def test_classes_without_a_test_item_are_named_and_macro_f1_says_what_it_averages():

@@ -54,7 +54,7 @@ def evaluate(
     from stages.core.markup import plot_rows, quantity
     from stages.evaluation import pages
     from stages.evaluation.run import drawn_charts, evaluate_model, merged_by, run_report
-    from stages.evaluation.scoring import never_predicted
+    from stages.evaluation.scoring import never_predicted, unscored_classes
     from stages.training import model_io, modeling
 
     params = load_params(params_file)
@@ -118,10 +118,10 @@ def evaluate(
     if missed:  # a class the model never predicts hides behind a fair accuracy
         message = f"never predicted on the test split: {', '.join(missed)}; see {report}"
         click.echo(terminal.wrapped("evaluate: ", message), err=True)
-    unscored = [terminal.quoted(label) for label in classes
-                if not (scores.get("per_class", {}).get(label) or {}).get("support")]  # fmt: skip
+    unscored = unscored_classes(scores.get("per_class", {}), classes)
     if unscored:
-        message = f"no test item, so not scored: {', '.join(unscored)}; see {report}"
+        names = ", ".join(terminal.quoted(label) for label in unscored)
+        message = f"no test item, so not scored: {names}; see {report}"
         click.echo(terminal.wrapped("evaluate: ", message), err=True)
     if len(test) < len(test_items):  # abstained (a majority-vote tie) or judged by no one
         unlabelled = quantity(len(test_items) - len(test), "test item")

@@ -90,9 +90,10 @@ def validate(
     for outcome in validation.outcomes:  # which records failed, beyond the few a line shows
         table = tables.get(outcome.check.table, validation.derived.get(outcome.check.table))
         records = [] if outcome.success else failing_records(outcome, table)
-        if records:
-            checks = summary["tables"][outcome.check.table]["checks"]
-            checks[outcome.check.name]["failing"] = records
+        if records:  # the first 20: more are in Data Docs and the quarantine, if any
+            entry = summary["tables"][outcome.check.table]["checks"][outcome.check.name]
+            entry["failing"] = records
+            entry["failing_not_listed"] = max(outcome.unexpected - len(records), 0)
     write_json(reports_dir / "summary.json", summary)
     write_json(metrics_file, headline("validate", summary))
     for note in _quarantine_notes(validation.quarantined):

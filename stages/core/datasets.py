@@ -91,7 +91,9 @@ def read_table(
         frames.append(frame)
     if not frames:
         wanted = " or ".join(f"{c}={v}" for c, values in (where or {}).items() for v in values)
-        why = "; prepare.test_size put no item there" if "split" in (where or {}) else ""
+        why = ""
+        if "split" in (where or {}):
+            why = "; too few items for prepare.test_size, or validate set them all aside"
         raise DataError(path, None, f"no rows with {wanted} (no such partition{why})")
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 

@@ -50,7 +50,7 @@ def number(
     open_high: bool = False,
 ) -> Field:  # fmt: skip
     def accepts(value: Any) -> bool:
-        if not is_number(value) or not math.isfinite(value):  # YAML's .inf, or 1e400
+        if not is_number(value) or (isinstance(value, float) and not math.isfinite(value)):
             return False
         above = value > low if open_low else value >= low
         below = high is None or (value < high if open_high else value <= high)

@@ -29,13 +29,14 @@ METHODS = ("auto", "ensemble", "dawid_skene", "mace", "one_coin", "majority_vote
 TIE_RULES = ("prior", "random", "abstain")
 FORMATS = ("labelstudio", "labelstudio-min", "labelstudio-csv", "prodigy", "sagemaker", "long")
 # scikit-learn's scorers that rank classifiers (get_scorer_names() holds regression and
-# clustering ones too), for the grid search's cross-validation; the last five take two classes.
+# clustering ones too), for the grid search's cross-validation.
+TWO_CLASS_SCORERS = ("roc_auc", "average_precision", "f1", "precision", "recall")
 SCORERS = (
     "f1_macro", "f1_micro", "f1_weighted", "accuracy", "balanced_accuracy", "matthews_corrcoef",
     "precision_macro", "precision_micro", "precision_weighted", "recall_macro", "recall_micro",
     "recall_weighted", "jaccard_macro", "jaccard_micro", "jaccard_weighted", "neg_log_loss",
     "roc_auc_ovr", "roc_auc_ovo", "roc_auc_ovr_weighted", "roc_auc_ovo_weighted",
-    "roc_auc", "average_precision", "f1", "precision", "recall",  # two classes only
+    *TWO_CLASS_SCORERS,
 )  # fmt: skip
 MAX_JOBS = 1024  # train.parallel.n_jobs: past any machine's cores, a typo's thousand processes
 MODELS = ("logistic_regression", "linear_svm", "random_forest", "hist_gradient_boosting")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import unicodedata
 
 import click
 
@@ -57,17 +58,27 @@ def bidi_escaped(text: str) -> str:
     return _BIDI.sub(_as_escape, text)
 
 
-_LATIN = re.compile(r"[A-Za-z]")
-_OTHER_LETTER = re.compile(r"[^\W\d_A-Za-z]")
+# Scripts whose letters pass for Latin ones (a Cyrillic "\u0441" in "cat", a Greek omicron).
+_LOOK_ALIKE_SCRIPTS = ("CYRILLIC", "GREEK")
 
 
 def quoted(text: str) -> str:
-    """Text quoted for a line: as written, so that a label in Japanese or Arabic reads as
-    itself (control and format characters escaped, as Python's repr does), or all in ASCII
-    escapes where a word mixes Latin letters with another script's: where a look-alike hides
-    (a Cyrillic "\u0430" in "cat"). Linear in the text: a value may be megabytes."""
-    mixed = any(_LATIN.search(word) and _OTHER_LETTER.search(word) for word in text.split())
-    return ascii(text) if mixed else repr(text)
+    """Text quoted for a line: as written, so that a label in Japanese, Arabic or French reads
+    as itself (control and format characters escaped, as Python's repr does), or all in ASCII
+    escapes where a look-alike could hide: a word with Cyrillic or Greek letters, or one that
+    mixes Latin letters (accented ones too) with another script's."""
+    for word in text.split():
+        scripts = {_script(char) for char in word if char.isalpha()}
+        if scripts & set(_LOOK_ALIKE_SCRIPTS) or ("LATIN" in scripts and len(scripts) > 1):
+            return ascii(text)
+    return repr(text)
+
+
+def _script(letter: str) -> str:
+    """The first word of a letter's Unicode name: LATIN, CYRILLIC, CJK, ARABIC, ..."""
+    if letter.isascii():
+        return "LATIN"
+    return unicodedata.name(letter, "UNKNOWN").split()[0]
 
 
 def capped(line: str, limit: int) -> str:

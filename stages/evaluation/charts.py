@@ -181,7 +181,7 @@ def report_page(title: str, body_html: str, pictures: list[tuple[str, str]]) -> 
     """One self-contained HTML page: ``body_html`` (already safe), then each (title, SVG);
     each drawing shows its own title, so the figure names it for screen readers only."""
     figures = "\n".join(
-        f'<figure aria-label="{html.escape(caption)}">\n{picture}\n</figure>'
+        f'<figure{_wide(picture)} aria-label="{html.escape(caption)}">\n{picture}\n</figure>'
         for caption, picture in pictures
     )
     return (
@@ -191,10 +191,19 @@ def report_page(title: str, body_html: str, pictures: list[tuple[str, str]]) -> 
     )
 
 
+def _wide(picture: str) -> str:
+    """A picture wider than the page (a matrix of many classes) scrolls in its figure; shrunk
+    to fit, its counts would be too small to read."""
+    found = re.search(r'width="([0-9.]+)"', picture)
+    return ' class="wide"' if found and float(found.group(1)) > _PAGE_PIXELS else ""
+
+
+_PAGE_PIXELS = 1088  # 70rem, less the padding
 _STYLE = (
     "body{font-family:sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}"
     "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem}"
     "figure{margin:2rem 0}figure svg{max-width:100%;height:auto}"  # zoomed: no sideways scroll
+    "figure.wide{overflow-x:auto}figure.wide svg{max-width:none}"
 )
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from stages.core.markup import markdown_text, quantity
-from stages.evaluation.scoring import CALIBRATION_BINS, wilson_interval
+from stages.evaluation.scoring import CALIBRATION_BINS, unscored_classes, wilson_interval
 
 
 def evaluated(
@@ -80,8 +80,7 @@ def markdown_report(
         lines += ["", "Never predicted on the test split, though it holds items of them (their "
                   "precision is n/a, their recall 0): "
                   + ", ".join(markdown_text(label) for label in missed) + "."]  # fmt: skip
-    per_class = metrics["test"].get("per_class", {})
-    unscored = [label for label in classes if not (per_class.get(label) or {}).get("support")]
+    unscored = unscored_classes(metrics["test"].get("per_class", {}), classes)
     if unscored:  # the split is by item, not by class: a rare class may miss it
         names = ", ".join(markdown_text(label) for label in unscored)
         lines += ["", "No test item, so not scored on the test split (it is drawn by item, not "
@@ -105,7 +104,7 @@ def markdown_report(
     if len(counts) > len(shown):
         most = int(counts.iloc[len(shown)])
         lines += ["", f"And {quantity(len(counts) - len(shown), 'more pair')}, "
-                  f"{quantity(most, 'item')} or fewer each."]  # fmt: skip
+                  f"at most {quantity(most, 'item')} each."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

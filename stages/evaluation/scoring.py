@@ -96,6 +96,11 @@ def never_predicted(per_class: dict[str, dict[str, Any]]) -> list[str]:
     ]
 
 
+def unscored_classes(per_class: dict[str, dict[str, Any]], classes: list[str]) -> list[str]:
+    """The classes of the label set with no test item: the test split is drawn by item."""
+    return [label for label in classes if not (per_class.get(label) or {}).get("support")]
+
+
 def ranking_scores(onehot: np.ndarray, probabilities: np.ndarray) -> list[dict[str, Any]]:
     """Per class, one vs rest: average precision (the area under the PR curve) and ROC AUC;
     None where the class is absent or is every item."""

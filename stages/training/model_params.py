@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from stages.core.params import MODELS, SCHEMA, SCORERS
+from stages.core.params import MODELS, SCHEMA, TWO_CLASS_SCORERS
 from stages.training.modeling import ParamsMismatch, hyperparameters, not_taken
-
-TWO_CLASS_SCORERS = SCORERS[-5:]  # params.py lists them last
 
 
 def check_model_params(params: dict[str, Any]) -> None:

@@ -125,19 +125,20 @@ def build_model(options: dict[str, Any], seed: int) -> Any:
 
 def hyperparameters(model: str) -> tuple[set[str], set[str]]:
     """(what a grid may name, what the model's section may add): scikit-learn's names for
-    ``model``; a calibrated SVM's section goes to the SVM inside it, a grid to either."""
+    ``model``; a calibrated SVM's section goes to the SVM inside it, a grid to either (as
+    ``C`` or as scikit-learn's own ``estimator__C``)."""
     known = build_model({"model": model}, 0).get_params()
     inner = {name.removeprefix("estimator__") for name in known if name.startswith("estimator__")}
     section = inner if model == "linear_svm" else set(known)
-    grid = set(known) | inner
-    return {name for name in grid if "__" not in name}, {n for n in section if "__" not in n}
+    return set(known) | inner, {name for name in section if "__" not in name}
 
 
 def not_taken(model: str, key: str, takes: set[str]) -> str:
-    same = [name for name in sorted(takes) if name.casefold() == key.casefold()]
-    hint = f"did you mean '{same[0]}'?" if same else did_you_mean(key, sorted(takes))
+    shown = sorted(name for name in takes if "__" not in name)
+    same = [name for name in shown if name.casefold() == key.casefold()]
+    hint = f"did you mean '{same[0]}'?" if same else did_you_mean(key, shown)
     return f"not a hyperparameter of {model}; {hint + ' ' if hint else ''}it takes " + ", ".join(
-        sorted(takes)
+        shown
     )
 
 

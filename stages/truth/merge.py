@@ -142,9 +142,13 @@ def choose(
     if gold is None or not (gold >= 0).any():
         return Choice(FALLBACK, "no gold items to compare methods on", {}, 0)
 
+    counts = (
+        judgments.counts().toarray() if complete("label_merge", options)["keep_unanimous"] else None
+    )
+
     def fit_all(seen: np.ndarray) -> dict[str, Result]:  # each as run_method would run it
         fitted = fit_methods(judgments, options, seed, seen)
-        return {name: _with_unanimous_kept(result, judgments, options, seen)
+        return {name: _with_unanimous_kept(result, judgments, options, seen, counts)
                 for name, result in fitted.items()}  # fmt: skip
 
     return choose_method(judgments, gold, FALLBACK, fit_all, seed)
@@ -166,13 +170,18 @@ def run_method(
 
 
 def _with_unanimous_kept(
-    result: Result, judgments: Judgments, options: dict[str, Any], gold: np.ndarray | None
+    result: Result,
+    judgments: Judgments,
+    options: dict[str, Any],
+    gold: np.ndarray | None,
+    counts: np.ndarray | None = None,
 ) -> Result:
     """``result`` as ``run_method`` returns it: with ``keep_unanimous``, an item whose judgments
-    all agree (and that is not gold) keeps that label."""
+    all agree (and that is not gold) keeps that label. ``counts``: the judgments' label counts
+    per item, where a caller has them (one dense copy for every fold)."""
     if not complete("label_merge", options)["keep_unanimous"]:
         return result
-    counts = judgments.counts().toarray()
+    counts = judgments.counts().toarray() if counts is None else counts
     agreed = unanimous(counts) & ((gold < 0) if gold is not None else True)
     label = result.label.copy()
     label[agreed] = counts[agreed].argmax(axis=1)

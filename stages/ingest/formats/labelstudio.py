@@ -100,12 +100,14 @@ def _check_control_named(path: Path, tasks: list[Any], from_name: str) -> None:
             str(item.get("from_name"))
             for task in tasks
             for annotation in task["annotations"]
-            if isinstance(annotation, dict) and isinstance(annotation.get("result"), list)
+            if isinstance(annotation, dict)
+            and not annotation.get("was_cancelled")
+            and isinstance(annotation.get("result"), list)
             for item in annotation["result"]
             if isinstance(item, dict) and item.get("type") in ("choices", "taxonomy")
         }
     )
-    if names:
+    if names and from_name not in names:
         raise DataError(
             path, None, f"no choice control named '{from_name}' (data.annotations.from_name); "
             f"its choices come from {', '.join(ascii(name) for name in names[:5])}",

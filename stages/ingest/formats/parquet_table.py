@@ -36,8 +36,11 @@ def read_parquet_table(path: Path, table: str) -> pd.DataFrame:
 
 
 def _is_bytes(kind: object) -> bool:
+    """Bytes, or a dictionary (pandas' category) of bytes."""
     import pyarrow as pa
 
+    if pa.types.is_dictionary(kind):
+        return _is_bytes(kind.value_type)
     return bool(
         pa.types.is_binary(kind)
         or pa.types.is_large_binary(kind)
