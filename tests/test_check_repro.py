@@ -235,6 +235,12 @@ def test_a_pipeline_killed_mid_run_recovers_on_the_next_repro(project):
     time.sleep(6)  # somewhere in prepare, validate or label-merge
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    sh(project, "dvc", "repro", "-q")
+    again = sh(project, "dvc", "repro", check=False)
+    if again.returncode and "Unable to read RWLock-file" in again.stderr:
+        # Killed while DVC itself rewrote .dvc/tmp/rwlock (open "w", then json.dump): a DVC
+        # limitation, and the README's remedy for it (a CI run met a bare exit 255 here once).
+        (project / ".dvc" / "tmp" / "rwlock").unlink()
+        again = sh(project, "dvc", "repro", check=False)
+    assert again.returncode == 0, again.stdout + again.stderr
     assert sh(project, "dvc", "status", "-q", check=False).returncode == 0
     assert sh(project, "git", "status", "--porcelain").stdout == ""  # same outputs as committed
