@@ -422,6 +422,20 @@ def test_a_from_name_no_control_has_is_an_error_not_every_judgment_skipped(tmp_p
     assert _read(nothing, from_name="sentiment").annotations.empty
 
 
+def test_a_task_without_an_annotation_is_counted_and_a_bare_csv_header_holds_no_judgment(tmp_path):
+    """Predictions or drafts only: no judgment, counted as every skipped record is. A Label
+    Studio CSV with a header alone is no error, as a long table's is not."""
+    path = tmp_path / "export.json"
+    predicted = {**_task(2, []), "predictions": [{"result": []}], "drafts": [{"result": []}]}
+    path.write_text(json.dumps([_task(1, [_annotation(1, "Positive")]), predicted]))
+    export = _read(path)
+    assert export.annotations["label"].tolist() == ["Positive"]
+    assert export.skipped == {"task without an annotation": 1}
+    header = tmp_path / "empty.csv"
+    header.write_text("annotation_id,annotator,created_at,id,sentiment,text\n")
+    assert _read(header, "labelstudio-csv").annotations.empty
+
+
 def test_label_studio_object_instead_of_array(tmp_path):
     path = tmp_path / "object.json"
     path.write_text(json.dumps({"id": 1}))

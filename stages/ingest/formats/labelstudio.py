@@ -67,6 +67,9 @@ def read_full_json(path: Path, options: dict[str, Any]) -> Export:
         annotations = task.get("annotations")
         if not isinstance(annotations, list):
             raise DataError(path, record, "task has no 'annotations' array")
+        if not annotations:  # predictions or drafts only: no judgment, but never silent
+            rows.skip("task without an annotation")
+            continue
         item = rows.item_id(record, task["data"].get(item_key), task.get("id"), options)
         rows.check_data(record, task["data"])
         for annotation in annotations:
@@ -135,6 +138,8 @@ def _flat_records(
     line: Callable[[int], int] | None,
 ) -> Export:
     item_key = options.get("item_key") or "item_id"
+    if not records:  # a header alone, or []: as a long table's, "no judgments" (a warning)
+        return Rows(path, options["source"]).export()
     control, others = _control_key(
         path, records, options.get("from_name"), item_key, options.get("labels")
     )
