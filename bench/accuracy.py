@@ -26,7 +26,8 @@ import pandas as pd
 from common import CROWD_DATA, markdown_table
 
 from stages.truth.aggregation import Judgments
-from stages.truth.merge import CANDIDATES, DEFAULT_METHOD, FALLBACK, choose, encode, run_method
+from stages.truth.merge import encode
+from stages.truth.methods import CANDIDATES, DEFAULT_METHOD, FALLBACK, choose, run_method
 
 GOLD_SHARE = 0.1
 GOLD_DRAWS = 3

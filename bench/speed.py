@@ -88,7 +88,8 @@ def worker(kind: str, folder: Path) -> dict[str, object]:
     with RssSampler() as memory:
         start = time.perf_counter()
         if kind in ("default", "dawid_skene"):
-            from stages.truth.merge import DEFAULT_METHOD, encode, run_method
+            from stages.truth.merge import encode
+            from stages.truth.methods import DEFAULT_METHOD, run_method
 
             classes = [f"c{k}" for k in range(CLASSES)]
             judgments, items, _ = encode(table, classes)

@@ -7,8 +7,8 @@ import pytest
 
 from stages.truth.aggregation import EMSetup, Judgments, Result, majority_vote
 from stages.truth.em import dawid_skene, ensemble, fit_members, mace, one_coin
-from stages.truth.merge import fit_methods, run_method
 from stages.truth.method_choice import MIN_GOLD, choose_method, sign_test
+from stages.truth.methods import fit_methods, run_method
 
 
 def _draw(confusions: np.ndarray, n_items: int, seed: int, prior=None):
