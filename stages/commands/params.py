@@ -27,12 +27,7 @@ def params(check: bool, schema: bool, params_file: Path) -> None:
     if schema:
         click.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
     if check or not schema:
-        from stages.core.errors import DataError
         from stages.training.model_params import check_model_params
-        from stages.training.modeling import ParamsMismatch
 
-        try:  # what only scikit-learn knows, as train checks it first
-            check_model_params(load_params(params_file))
-        except ParamsMismatch as error:
-            raise DataError(params_file, error.key, error.reason) from None
+        check_model_params(load_params(params_file), params_file)  # as train checks it first
         click.echo(f"{params_file}: valid", err=True)

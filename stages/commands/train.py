@@ -62,10 +62,7 @@ def train(
 
     params = load_params(params_file)
     options = params["train"]
-    try:
-        check_model_params(params)
-    except ParamsMismatch as error:
-        raise DataError(params_file, error.key, error.reason) from None
+    check_model_params(params, params_file)
     chosen = parallel.settings(options["parallel"], params_file)
     # Connect first: an unreachable scheduler fails before any work is done.
     with parallel.joblib_backend(chosen, params_file) as n_jobs:

@@ -7,12 +7,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from stages.core.errors import DataError
 from stages.core.params import MODELS, SCHEMA, TWO_CLASS_SCORERS
 from stages.training.modeling import ParamsMismatch, hyperparameters, not_taken
 
 
-def check_model_params(params: dict[str, Any]) -> None:
-    """Raises ParamsMismatch for the first key scikit-learn would refuse (see the module)."""
+def check_model_params(params: dict[str, Any], source: object = "params.yaml") -> None:
+    """A DataError naming ``source`` and the first key scikit-learn would refuse (see the
+    module); train and `params --check` call it alike."""
+    try:
+        _check(params)
+    except ParamsMismatch as error:
+        raise DataError(source, error.key, error.reason) from None
+
+
+def _check(params: dict[str, Any]) -> None:
     train = params["train"]
     for model in MODELS:  # every model's section: a typo waits there for the day it is chosen
         extra = sorted(set(train[model]) - set(SCHEMA["train"][model]))

@@ -118,12 +118,12 @@ def merge_labels(
     choice = choose(judgments, options, seed, gold_codes if use_gold else None)
     method = choice.method
     chosen = {**options, "method": method}
-    result = run_method(judgments, chosen, seed, gold=gold_codes if use_gold else None)
+    counts = judgments.counts().toarray()  # labels per item: every use below shares it
+    result = run_method(judgments, chosen, seed, gold_codes if use_gold else None, counts)
     gold_accuracy, gold_scored, basis = _gold_accuracy(
-        judgments, chosen, seed, gold_codes, result, choice if use_gold else None
+        judgments, chosen, seed, gold_codes, result, choice if use_gold else None, counts
     )
 
-    counts = judgments.counts().toarray()
     n_judgments = counts.sum(axis=1)
     has_label = result.label >= 0
     safe = np.where(has_label, result.label, 0)
@@ -208,6 +208,7 @@ def _gold_accuracy(
     gold: np.ndarray,
     result: Result,
     choice: Choice | None,
+    counts: np.ndarray,
 ) -> tuple[float, int, str]:
     """(accuracy, gold items scored, how): see ``merge_labels``. Each fold runs the method as
     the stage does (``run_method``: ``keep_unanimous`` too); `auto`'s own folds, which run
@@ -222,11 +223,11 @@ def _gold_accuracy(
             return choice.cv_accuracy[method], len(usable), basis
 
         def fit(seen: np.ndarray) -> dict[str, Result]:
-            return {method: run_method(judgments, options, seed, gold=seen)}
+            return {method: run_method(judgments, options, seed, seen, counts)}
 
         hits = cross_validated(gold, usable, fit, seed, "scoring on gold")[method]
         return float(hits.mean()), len(usable), basis
-    blind = run_method(judgments, options, seed) if choice is not None else result
+    blind = run_method(judgments, options, seed, counts=counts) if choice is not None else result
     scored = usable[blind.label[usable] >= 0]
     accuracy = float((blind.label[scored] == gold[scored]).mean()) if len(scored) else math.nan
     return accuracy, len(scored), "a fit that did not see gold"

@@ -84,7 +84,11 @@ def choose(
 
 
 def run_method(
-    judgments: Judgments, options: dict[str, Any], seed: int, gold: np.ndarray | None = None
+    judgments: Judgments,
+    options: dict[str, Any],
+    seed: int,
+    gold: np.ndarray | None = None,
+    counts: np.ndarray | None = None,
 ) -> Result:
     """Run the method; with ``keep_unanimous``, an item whose judgments all agree keeps that label.
 
@@ -95,7 +99,7 @@ def run_method(
     """
     method = choose(judgments, options, seed, gold).method
     result = fit_methods(judgments, options, seed, gold, [method])[method]
-    return _with_unanimous_kept(result, judgments, options, gold)
+    return _with_unanimous_kept(result, judgments, options, gold, counts)
 
 
 def _with_unanimous_kept(
