@@ -81,3 +81,16 @@ def test_a_value_in_a_message_reads_as_written_unless_a_look_alike_could_hide():
     assert quoted("café crème") == "'café crème'"  # accented Latin is Latin
     assert quoted("a\u202eb") == "'a\\u202eb'" and quoted("x\x1by") == "'x\\x1by'"
     assert quoted("x" * 10**6 + "é").startswith("'xxx")
+
+
+def test_lines_are_under_100_columns_counting_a_wide_character_as_two():
+    """A Chinese, Japanese or Korean character takes two columns on a terminal: a message of
+    Japanese labels had lines of 150 columns that counted as 99 characters."""
+    from stages.core.terminal import columns, wrapped
+
+    assert columns("ログイン") == 8 and columns("e\u0301") == 1 and columns("abc") == 3
+    labels = " ".join(f"'アカウントのログイン{number}'," for number in range(15))
+    lines = wrapped("evaluate: ", f"never predicted: {labels}").splitlines()
+    assert len(lines) > 1 and all(columns(line) <= 99 for line in lines)
+    assert " ".join(" ".join(lines).split()) == f"evaluate: never predicted: {labels}"
+    assert len(wrapped("error: ", "xy " * 200).splitlines()[0]) == 99  # ASCII fills as before

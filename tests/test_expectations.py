@@ -634,3 +634,22 @@ def test_escaping_a_value_never_escapes_the_pages_own_markup(tmp_path):
     for page in pages:
         text = page.read_text()
         assert text.count("<div") == text.count("</div>"), page
+
+
+def test_a_failure_line_with_wide_characters_is_cut_at_99_columns():
+    """Values in Japanese take two columns a character: the examples that fit the line, and
+    a value cut short, are measured in columns, not characters (the lines had reached 150)."""
+    from stages.core.terminal import columns
+    from stages.gate.expectations import Outcome
+    from stages.gate.failures import describe_failure
+    from stages.gate.suites import load_suite
+
+    check = next(c for c in load_suite(PROJECT_ROOT / "expectations" / "default.yaml").checks
+                 if c.table == "annotations" and c.name == "label_in_label_set")  # fmt: skip
+    values = [f"ラベル{number}番目の長い名前" * 2 for number in range(8)]
+    names = [f"バッチ{number}のエクスポートファイル.json" for number in range(6)]
+    table = pd.DataFrame({"label": values, "source": [names[n % 6] for n in range(8)]})
+    outcome = Outcome(check, False, 8, [repr(value) for value in values], values=tuple(values))
+    lines = describe_failure(outcome, table).splitlines()
+    assert all(columns(line) <= 99 for line in lines), lines
+    assert any("ラベル0" in line for line in lines) and lines[-1].startswith("  rows from")

@@ -8,7 +8,6 @@ A message (an error, a warning) reads as one: its first line starts with a prefi
 from __future__ import annotations
 
 import re
-import textwrap
 import unicodedata
 
 import click
@@ -90,12 +89,45 @@ def capped(line: str, limit: int) -> str:
     return f"{line[: limit - 40]}... ({len(line)} characters in all)"
 
 
+def columns(text: str) -> int:
+    """Columns ``text`` takes on a terminal: a Chinese, Japanese or Korean character (East
+    Asian wide or full-width) takes two, a combining accent none; ``len`` counts one each."""
+    if text.isascii():
+        return len(text)
+    return sum(_char_columns(char) for char in text)
+
+
+def _char_columns(char: str) -> int:
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+
+def cut(line: str, width: int) -> str:
+    """``line`` cut to ``width`` columns, an ellipsis marking the cut."""
+    if columns(line) <= width:
+        return line
+    used = 0
+    for at, char in enumerate(line):
+        used += _char_columns(char)
+        if used > width - 1:
+            return line[:at] + "…"
+    return line
+
+
 def _fill(text: str, first: str) -> list[str]:
-    return textwrap.wrap(
-        text,
-        width=WIDTH,
-        initial_indent=first,
-        subsequent_indent="  ",
-        break_long_words=False,  # a path stays whole: a word longer than a line stands alone
-        break_on_hyphens=False,
-    )
+    """Words in lines of at most ``WIDTH`` columns, the first line after ``first``, the others
+    indented two spaces. A word is never split (a path stays whole to copy): one longer than a
+    line stands on a line alone."""
+    lines: list[str] = []
+    line, used, empty = first, columns(first), True
+    for word in text.split():
+        width = columns(word)
+        if not empty and used + 1 + width > WIDTH:
+            lines.append(line)
+            line, used, empty = "  ", 2, True
+        line, used = (line + word, used + width) if empty else (f"{line} {word}", used + 1 + width)
+        empty = False
+    if not empty:
+        lines.append(line)
+    return lines

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from stages.core.markup import quantity
-from stages.core.terminal import quoted
+from stages.core.terminal import columns, cut, quoted
 from stages.gate.expectations import Outcome
 from stages.gate.suites import Check
 
@@ -51,7 +51,7 @@ def describe_failure(
     failing = _failing_rows(outcome, column, table)
     records = _records(check.table, column, failing)
     examples = records or outcome.examples
-    inline = _fitting(examples, width - len(lines[1]) - len(", e.g. "))
+    inline = _fitting(examples, width - columns(lines[1]) - len(", e.g. "))
     if inline:
         lines[1] += f", e.g. {inline}"
     elif examples:
@@ -163,7 +163,7 @@ def _fitting(examples: list[str], room: int) -> str:
     """As many whole examples as fit in ``room`` columns."""
     for count in range(len(examples), 0, -1):
         text = ", ".join(examples[:count])
-        if len(text) <= room:
+        if columns(text) <= room:
             return text
     return ""
 
@@ -174,7 +174,7 @@ def _short(value: Any) -> str:
     if isinstance(value, bool | np.bool_ | int | float | np.integer | np.floating):
         return str(value)
     text = quoted(str(value)[: _SHOWN_VALUE * 2])  # a value may be megabytes: quote its start
-    return text if len(text) <= _SHOWN_VALUE else text[: _SHOWN_VALUE - 2] + "…" + text[0]
+    return text if columns(text) <= _SHOWN_VALUE else cut(text, _SHOWN_VALUE - 1) + text[0]
 
 
 def _name(name: Any) -> str:
@@ -198,10 +198,10 @@ def _rows_from(sources: list[str], width: int) -> str:
     for count in range(len(shown), 0, -1):
         more = f" and {len(shown) - count} more" if count < len(shown) else ""
         line = f"  rows from {', '.join(shown[:count])}{more}"
-        if len(line) <= width:
+        if columns(line) <= width:
             return line
     return f"  rows from {quantity(len(shown), 'file')}"
 
 
 def _cut(lines: list[str], width: int) -> str:
-    return "\n".join(line if len(line) <= width else line[: width - 1] + "…" for line in lines)
+    return "\n".join(cut(line, width) for line in lines)
