@@ -90,3 +90,30 @@ def test_a_category_of_bytes_is_decoded_too(tmp_path):
     _write(path, "f", pa.array([b"x", b"\xff"]).dictionary_encode())
     with pytest.raises(DataError, match="column 'f' is not UTF-8 text"):
         read_items(path)
+
+
+@pytest.mark.parametrize("table", sorted(READERS))
+def test_whole_float_ids_read_as_integers_as_in_json(tmp_path, table):
+    """pandas stores an integer id column with a gap as floats: 1.0 read as "1.0" in a Parquet
+    batch and as "1" in a JSON one, so one item became two and validate refused the batch."""
+    read, column = READERS[table]
+    path = tmp_path / f"{table}.parquet"
+    columns = {"item_id": pa.array([1.0, 2.5, 1e20]), column: pa.array([1.0, 2.0, 3.5])}
+    if table == "annotations":
+        columns["annotator_id"] = pa.array([7.0, 8.0, None])
+    pq.write_table(pa.table(columns), path)
+    if table == "annotations":  # an id missing is named, as in a CSV
+        with pytest.raises(DataError, match="empty annotator_id"):
+            read(path)
+        columns["annotator_id"] = pa.array([7.0, 8.0, 9.0])
+        pq.write_table(pa.table(columns), path)
+    found = read(path)
+    assert sorted(found["item_id"]) == ["1", "100000000000000000000", "2.5"]
+    expected = {
+        "annotations": ["1", "2", "3.5"],
+        "gold": ["1", "2", "3.5"],
+        "items": [1.0, 2.0, 3.5],
+    }
+    assert sorted(found[column]) == expected[table]  # a feature stays a number
+    if table == "annotations":
+        assert found["annotator_id"].tolist() == ["7", "8", "9"]

@@ -220,6 +220,9 @@ def test_unknown_model_is_a_params_error(project):
     [({"features": {"numeric": "auto", "categorical": ["colour"]}},
       "train.features.categorical: not in the items table: colour; name a column of your "
       "items (it has 2: f1, f2)"),
+     # A column of numbers as text: AttributeError 'int' object has no attribute 'lower' before
+     ({"features": {"numeric": "auto", "text": ["f2"]}},
+      "train.features.text: f2 holds numbers, not text: list it under numeric or categorical"),
      ({"grid": {"n_estimators": [10, 20]}},
       "train.grid.n_estimators: not a hyperparameter of logistic_regression; it takes C, "),
      ({"model": "linear_svm", "grid": {"C": [0.1, 1.0], "depth": [2]}},
@@ -238,6 +241,23 @@ def test_params_that_do_not_fit_the_data_or_model_name_their_key(project, train,
     result = _run(project, "train", *args)
     assert result.exit_code == 2, result.output
     assert message in error_message(result.output)
+
+
+def test_a_fault_of_ours_in_train_is_not_blamed_on_the_settings(project, monkeypatch):
+    """Only what scikit-learn refuses is the settings' fault (exit 2, above); a ValueError from
+    the project's own code stays an internal error (exit 1) instead of a params message."""
+    from stages.training import run
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("cannot reindex on an axis with duplicate labels")
+
+    _pipeline(project)
+    monkeypatch.setattr(run, "train_model", broken)
+    p = _paths(project)
+    args = ["--validated", p["validated"], "--labels-file", p["labels"], "--out", p["models"]]
+    result = _run(project, "train", *args)
+    assert result.exit_code == 1 and "internal error" in result.output, result.output
+    assert "refused the settings" not in result.output
 
 
 def test_grid_search_picks_from_the_grid(project):
@@ -352,6 +372,46 @@ def test_label_merge_standalone_joins_annotators_named_in_an_alias_table(project
     missing = ["--annotator-aliases", str(tmp_path / "absent.csv")]
     result = CliRunner().invoke(main, ["label-merge", *args, *missing])
     assert result.exit_code == 2 and "absent.csv" in result.output
+
+
+def test_label_merge_standalone_maps_aliases_as_prepare_does(tmp_path):
+    """An alias matches any spelling of itself and may name its label as a YAML number, as in
+    prepare; errors name the --params file. Standalone had refused both deliveries below, and
+    had named ``params.yaml`` for a file called ``p.yaml``."""
+    batch = tmp_path / "b.csv"
+    rows = [("i1", "a", "7"), ("i1", "b", "seven"), ("i2", "a", "8"), ("i2", "b", "Kitty")]
+    batch.write_text(
+        "item_id,annotator_id,label\n" + "".join(f"{r},{a},{lab}\n" for r, a, lab in rows)
+    )
+    params = tmp_path / "p.yaml"
+    params.write_text(
+        yaml.safe_dump(
+            {"data": {"labels": ["7", "8", "cat"], "aliases": {"seven": 7, "kitty": "cat"}}}
+        )
+    )
+    base = ["label-merge", "--annotations", str(batch), "--params", str(params)]
+    for given in ([], ["--labels", "7,8,cat"]):
+        out = tmp_path / f"merged{len(given)}"
+        result = CliRunner().invoke(main, [*base, *given, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert set(pd.read_csv(out / "labels.csv", dtype=str)["label"]) <= {"7", "8", "cat"}
+    params.write_text(
+        yaml.safe_dump({"data": {"labels": None, "aliases": {"kitty": "cat", "Kitty": "dog"}}})
+    )
+    batch.write_text(batch.read_text() + "i3,a,dog\n")
+    result = CliRunner().invoke(main, [*base, "--out", str(tmp_path / "bad")])
+    assert result.exit_code == 2 and str(params) in result.output, result.output
+    assert "data.aliases.kitty" in result.output and "params.yaml" not in result.output
+
+
+def test_label_merge_standalone_refuses_a_gold_file_that_is_not_there(project, tmp_path):
+    """A mistyped --gold had been taken as no gold at all, and the run reported no gold items."""
+    args = ["label-merge", "--annotations", str(project / "data/raw/annotations")]
+    args += ["--gold", str(tmp_path / "golds.csv"), "--out", str(tmp_path / "merged")]
+    result = CliRunner().invoke(main, args)
+    assert (
+        result.exit_code == 2 and "golds.csv" in result.output and "does not exist" in result.output
+    )
 
 
 def test_label_merge_standalone_needs_out(project):

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 @click.option(
     "--gold",
     "gold_file",
-    type=PATH,
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
     help="Standalone: expert labels, CSV or Parquet (item_id,label).",
 )
 @click.option(
@@ -143,7 +143,12 @@ def label_merge(
     skipped: dict[str, int] = {}  # in the pipeline, prepare reports them
     if standalone:
         annotations, gold, classes, skipped = _standalone_inputs(
-            exports, gold_file, aliases_file, label_list, {**data, "annotations": read_options}
+            exports,
+            gold_file,
+            aliases_file,
+            label_list,
+            {**data, "annotations": read_options},
+            params_file,
         )
         items = None
     else:
@@ -264,12 +269,13 @@ def _standalone_inputs(
     aliases_file: Path | None,
     label_list: str | None,
     data: dict[str, Any],
+    params_file: Path,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str], dict[str, int]]:
     from stages.ingest.standalone import read_standalone
 
     given = [label.strip() for label in (label_list or "").split(",") if label.strip()] or None
     _distinct(given or [])
-    delivery, warnings = read_standalone(exports, gold_file, aliases_file, given, data)
+    delivery, warnings = read_standalone(exports, gold_file, aliases_file, given, data, params_file)
     terminal.echo_warnings(warnings)
     if given is None:  # two tools' spellings of one class would be two classes: show the set
         found = ", ".join(ascii(label) for label in delivery.labels)

@@ -51,7 +51,7 @@ def read_delivery(
     if labels is None:  # the judgments' labels: a typo in the gold would become a class
         labels = labels_in(export.annotations["label"], aliases)
     if labels is None or not strict_aliases:
-        aliases = {alias: target for alias, target in aliases.items() if target in labels}
+        aliases = {alias: target for alias, target in aliases.items() if str(target) in labels}
     mapping = tables.label_normaliser(labels, aliases, params_file)
     raw, notes = export.annotations.copy(), []
     for column in ("item_id", "annotator_id"):
@@ -83,11 +83,12 @@ def read_delivery(
 
 
 def labels_in(values: pd.Series, aliases: dict[str, Any]) -> list[str]:
-    """The distinct labels of ``values``: aliases applied, case variants folded into the
-    commonest spelling, sorted."""
+    """The distinct labels of ``values``: aliases applied (an alias matches any spelling of
+    itself, as prepare matches it), case variants folded into the commonest spelling, sorted."""
     found = values.dropna().astype(str).str.strip()
     counts = found.value_counts().rename_axis("label").reset_index(name="n")
-    counts["label"] = [str(aliases.get(label, label)) for label in counts["label"]]
+    targets = {label_key(str(alias)): str(target) for alias, target in aliases.items()}
+    counts["label"] = [targets.get(label_key(label), label) for label in counts["label"]]
     counts = counts.groupby("label", as_index=False)["n"].sum()
     counts["key"] = [label_key(label) for label in counts["label"]]
     counts = counts.sort_values(["key", "n", "label"], ascending=[True, False, True], kind="stable")

@@ -17,7 +17,7 @@ from stages.ingest.formats.csv_text import (
     row_names,
     unreadable,
 )
-from stages.ingest.formats.parquet_table import read_parquet_table
+from stages.ingest.formats.parquet_table import as_text, read_parquet_table
 
 # Columns the pipeline adds to items: the split (prepare) and the merged label's columns
 # (truth.merge.LABEL_COLUMNS, which train joins on): an items column of that name would be
@@ -52,7 +52,7 @@ def read_items(path: Path) -> pd.DataFrame:
         raise unreadable(path, "items table", error) from None
     if "item_id" not in frame.columns:
         raise missing_columns(path, ["item_id"], list(frame.columns))
-    ids = frame["item_id"].astype("string").str.strip()
+    ids = as_text(frame["item_id"]).str.strip()
     frame["item_id"] = ids.mask(ids == "")  # an empty id is missing (validate names it)
     check_writable(ids.fillna(""), "item id", path, lambda row: row_names(path, len(frame))(row))
     _check_columns(frame, path)

@@ -19,6 +19,7 @@ def read_standalone(
     aliases_file: Path | None,
     given: list[str] | None,
     data: dict[str, Any],
+    params_file: object = "params.yaml",
 ) -> tuple[Delivery, list[str]]:
     """The delivery, against the ``given`` label set or the judgments' own, and warnings."""
     # No need to sort: merging codes items and annotators by sorted id.
@@ -29,6 +30,7 @@ def read_standalone(
         given,
         ordered=False,
         strict_aliases=False,
+        params_file=params_file,
         aliases_file=aliases_file,
     )
     if delivery.annotations.empty:  # nothing to merge: say so, not a division by zero later

@@ -23,7 +23,7 @@ from stages.ingest.formats.csv_text import (
     row_names,
     unreadable,
 )
-from stages.ingest.formats.parquet_table import read_parquet_table
+from stages.ingest.formats.parquet_table import as_text, read_parquet_table
 
 SPLITS = ("train", "test")
 
@@ -159,7 +159,8 @@ def read_gold(path: Path | None, mapping: Mapping[str, str]) -> pd.DataFrame:
         )
     try:
         if path.suffix == ".parquet":
-            gold = read_parquet_table(path, "gold table").astype("string")
+            gold = read_parquet_table(path, "gold table")
+            gold = gold.assign(**{name: as_text(gold[name]) for name in gold.columns})
         else:
             check_csv_shape(path)
             gold = pd.read_csv(path, dtype="string", encoding="utf-8-sig", keep_default_na=False)

@@ -11,7 +11,7 @@ from stages.core.errors import DataError
 from stages.core.label_set import check_writable
 from stages.ingest.formats.common import Export, canonical, empty_gold
 from stages.ingest.formats.csv_text import missing_columns, read_csv_strings, row_lines
-from stages.ingest.formats.parquet_table import read_parquet_table
+from stages.ingest.formats.parquet_table import as_text, read_parquet_table
 
 REQUIRED = ["item_id", "annotator_id", "label"]
 
@@ -22,7 +22,7 @@ def read_long_table(path: Path, options: dict[str, Any]) -> Export:
         is_parquet = handle.read(4) == b"PAR1"
     if is_parquet:
         frame = read_parquet_table(path, "Parquet table")
-        frame = frame.astype({name: "string" for name in REQUIRED if name in frame})
+        frame = frame.assign(**{name: as_text(frame[name]) for name in REQUIRED if name in frame})
         line = None
     else:
         frame = read_csv_strings(path)

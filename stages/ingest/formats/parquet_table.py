@@ -35,6 +35,19 @@ def read_parquet_table(path: Path, table: str) -> pd.DataFrame:
     return frame
 
 
+def as_text(values: pd.Series) -> pd.Series:
+    """Ids and labels as text, numbers written as the JSON readers write them: a whole float
+    as an integer (1.0 as "1", as pandas stores an integer column that has a gap), so that
+    one id reads alike from every file it is in."""
+    if pd.api.types.is_float_dtype(values):
+        values = values.astype("object").map(_whole, na_action="ignore")
+    return values.astype("string")
+
+
+def _whole(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
 def _is_bytes(kind: object) -> bool:
     """Bytes, or a dictionary (pandas' category) of bytes."""
     import pyarrow as pa
