@@ -8,11 +8,17 @@ import pytest
 
 from stages.truth.agreement import (
     cohen_kappa,
-    cohen_kappa_table,
     fleiss_kappa,
     krippendorff_alpha_nominal,
     pair_counts,
 )
+
+
+def cohen_kappa_table(table: np.ndarray) -> np.ndarray:
+    """Cohen's kappa of one K x K contingency table, or of a stack of them (..., K, K)."""
+    table = np.asarray(table, dtype=np.float64)
+    return cohen_kappa(np.trace(table, axis1=-2, axis2=-1), table.sum(axis=-1), table.sum(axis=-2))
+
 
 EXAMPLES = {
     "krippendorff_2011_A": (

@@ -340,6 +340,12 @@ def test_a_failed_warning_check_moves_no_row_to_quarantine(tmp_path):
     assert len(pd.read_parquet(tmp_path / "validated" / "annotations.parquet")) == 91
 
 
+def _entry(expect: str = "to_not_be_null", **arguments: object) -> dict[str, object]:
+    """A suite whose one annotations check is ``expect_column_values_<expect>``."""
+    entry = {"name": "x", "expect": f"expect_column_values_{expect}", **arguments}
+    return {"annotations": {"expectations": [entry]}}
+
+
 @pytest.mark.parametrize(
     ("document", "reason"),
     [
@@ -366,12 +372,19 @@ def test_a_failed_warning_check_moves_no_row_to_quarantine(tmp_path):
         ),
         ({"label_counts": {"quarantine": True, "expectations": []}}, "quarantine applies"),
         ({"items": {"quarantine": "off", "expectations": []}}, "must be true or false, got 'off'"),
+        # Arguments Great Expectations refuses (an internal error, exit 1, before), each named.
+        (_entry(column="label", mostly=2), "x: argument mostly: ensure this value is less"),
+        (_entry(colum="label"), "argument column: field required; argument colum: extra fields"),
+        (_entry("to_be_in_set", column="label", value_set=5), "value_set: value is not a valid"),
+        (_entry("to_be_in_set", column="label", value_set="$lbl"), "unknown value $lbl"),
+        (_entry("to_be_in_table", column="item_id", table="nope"), "no table nope to refer to"),
     ],
 )
 def test_mistakes_in_a_suite_are_reported(tmp_path, document, reason):
     result = run_validate(tmp_path, valid_tables(), _suite(tmp_path, document))
-    assert result.exit_code == 2
-    assert reason in result.output and "Traceback" not in result.output
+    assert result.exit_code == 2, result.output
+    assert reason in " ".join(result.output.split()) and "Traceback" not in result.output
+    assert str(tmp_path / "suite.yaml") in result.output  # the suite file, not the table
 
 
 @pytest.mark.parametrize("line_break", ["", "\r", "\r\n", "\n"])

@@ -7,7 +7,7 @@ import time
 import pandas as pd
 import pytest
 
-from stages.core.io import atomic_path, spreadsheet_safe, write_csv, write_text
+from stages.core.io import atomic_path, read_written_csv, spreadsheet_safe, write_csv, write_text
 
 
 def test_formulas_are_defused_and_numbers_kept(tmp_path):
@@ -42,6 +42,17 @@ def test_the_escape_can_be_undone_so_distinct_values_stay_distinct():
     assert written == ["'=x", "''=x", "'''=x", "''quoted'", "it's", "-1", "''-1"]
     undone = [value[1:] if value.startswith("'") else value for value in written]
     assert undone == values
+
+
+def test_a_written_csv_reads_back_as_it_was(tmp_path):
+    """evaluate reads label-merge's annotators back for its chart: an annotator called NA or
+    null was drawn as a gap ("null"), and =cmd as '=cmd."""
+    ids = ["=cmd", "'=x", "NA", "null", "None", "-1", "ann 7"]
+    frame = pd.DataFrame({"annotator_id": pd.array(ids, dtype="string"),
+                          "gold_accuracy": [0.5, None, 1.0, 0.25, None, 0.0, 0.75]})  # fmt: skip
+    write_csv(tmp_path / "a.csv", frame)
+    read = read_written_csv(tmp_path / "a.csv", ["annotator_id", "absent"])
+    pd.testing.assert_frame_equal(read, frame)
 
 
 def test_a_failed_write_leaves_the_previous_file(tmp_path):

@@ -26,6 +26,7 @@ from click.testing import CliRunner
 
 from stages.cli import main
 from stages.core.errors import DataError
+from stages.core.params import validated
 from stages.training import parallel
 from tests.conftest import LABELS, PROJECT_ROOT
 from tests.helpers import error_message, labelling_config
@@ -257,16 +258,24 @@ def test_a_malformed_address_fails_at_once(inputs, tmp_path, address):
     ("options", "key"),
     [
         ({"n_jobs": 0}, "train.parallel.n_jobs"),
+        ({"n_jobs": -5}, "train.parallel.n_jobs"),  # train had its own, looser rule
         ({"n_jobs": "four"}, "train.parallel.n_jobs"),
         ({"timeout": -1}, "train.parallel.timeout"),
         ({"scheduler": 8786}, "train.parallel.scheduler"),
-        ({"workers": 4}, "train.parallel"),
+        ({"workers": 4}, "train.parallel.workers"),
     ],
 )
 def test_bad_settings_are_params_errors(options, key):
+    """One rule for the settings, the params schema's, checked before train does anything."""
     with pytest.raises(DataError) as raised:
-        parallel.settings(options, "params.yaml", environ={})
+        validated({"train": {"parallel": options}}, "params.yaml")
     assert raised.value.path == "params.yaml" and raised.value.record == key
+
+
+def test_a_blank_scheduler_is_named():
+    with pytest.raises(DataError) as raised:
+        parallel.settings({"scheduler": " "}, "params.yaml", environ={})
+    assert raised.value.record == "train.parallel.scheduler"
 
 
 def test_settings_defaults_and_the_override():

@@ -47,6 +47,7 @@ def evaluate(
         label_set,
         load_params,
         read_json,
+        read_written_csv,
         write_csv,
         write_json,
         write_text,
@@ -65,7 +66,8 @@ def evaluate(
     fitted = read_json(upstream(model_dir / catalog.TRAIN_SUMMARY, "train"))
     # Drawn in report.html when label-merge wrote it beside (always, in the pipeline).
     annotators_file = reports_dir / catalog.ANNOTATORS_PLOT
-    annotators = pd.read_csv(annotators_file) if annotators_file.exists() else None
+    text = ["annotator_id", "flag"]
+    annotators = read_written_csv(annotators_file, text) if annotators_file.exists() else None
     merge_file = reports_dir / "label_merge.json"  # the annotators and their agreement, likewise
     merging = read_json(merge_file) if merge_file.exists() else None
     test_items = modeling.empty_text_where_missing(

@@ -80,6 +80,8 @@ def train(
         except ParamsMismatch as error:
             raise DataError(params_file, error.key, error.reason) from None
         except (ValueError, TypeError) as error:  # which key scikit-learn means, it cannot say
+            if not _raised_in_sklearn(error):  # a fault of ours stays an internal error
+                raise
             reason = f"scikit-learn refused the settings: {' '.join(str(error).split())}"
             raise DataError(params_file, "train", reason) from None
     # Every output is made before the first is written: a bad config or tasks file stops the
@@ -114,3 +116,14 @@ def train(
         ),
         err=True,
     )
+
+
+def _raised_in_sklearn(error: BaseException) -> bool:
+    """Whether scikit-learn raised ``error`` (or a library it called): its traceback passes
+    through scikit-learn's code."""
+    trace = error.__traceback__
+    while trace is not None:
+        if "sklearn" in Path(trace.tb_frame.f_code.co_filename).parts:
+            return True
+        trace = trace.tb_next
+    return False

@@ -138,6 +138,20 @@ def write_csv(path: str | os.PathLike[str], frame: pd.DataFrame) -> None:
         spreadsheet_safe(frame).to_csv(tmp, index=False, lineterminator="\n")
 
 
+def read_written_csv(path: str | os.PathLike[str], text: list[str]) -> pd.DataFrame:
+    """A CSV that ``write_csv`` wrote, read back as it was: the ``text`` columns as text (an id
+    ``NA`` or ``null`` is an id, not a gap), without the apostrophe that kept a formula inert."""
+    import pandas as pd
+
+    frame = pd.read_csv(
+        path, dtype=dict.fromkeys(text, "string"), keep_default_na=False, na_values=[""]
+    )
+    for column in text:
+        if column in frame:
+            frame[column] = frame[column].str.removeprefix("'")
+    return frame
+
+
 def read_yaml(path: str | os.PathLike[str], missing: str) -> Any:
     """A YAML file's document; anything wrong with the file is a DataError (``missing`` says
     what to do when it does not exist)."""

@@ -119,19 +119,7 @@ class Runner:
         batch = self.source.add_dataframe_asset(table).add_batch_definition_whole_dataframe("whole")
         suite = self.context.suites.add(gx.ExpectationSuite(name=table))
         for check in checks:
-            expectation = getattr(gx.expectations, check.expectation, None)
-            if expectation is None:
-                from stages.core.errors import DataError
-
-                raise DataError(
-                    "expectations",
-                    f"{table}.{check.name}",
-                    f"unknown expectation {check.expectation}",
-                )
-            # The suite's own name and severity, shown under each expectation in Data Docs.
-            notes = f"check {check.name} ({check.severity})"
-            meta = {"check": check.name}
-            suite.add_expectation(expectation(**check.kwargs, meta=meta, notes=notes))
+            suite.add_expectation(_expectation(gx, check))
         definition = self.context.validation_definitions.add(
             gx.ValidationDefinition(data=batch, suite=suite, name=table)
         )
@@ -198,6 +186,35 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list | tuple | set):
         return [text for item in value for text in _strings(item)]
     return [] if value is None else [str(value)]
+
+
+def _expectation(gx: Any, check: Check) -> Any:
+    """The check as a Great Expectations expectation, carrying the suite's own name and
+    severity (shown under it in Data Docs); arguments it refuses are the suite's mistake."""
+    from stages.core.errors import DataError
+
+    where = f"{check.table}.{check.name}"
+    expectation = getattr(gx.expectations, check.expectation, None)
+    if expectation is None:
+        raise DataError(check.suite, where, f"unknown expectation {check.expectation}")
+    notes = f"check {check.name} ({check.severity})"
+    try:
+        return expectation(**check.kwargs, meta={"check": check.name}, notes=notes)
+    except (TypeError, ValueError) as error:  # pydantic's ValidationError is a ValueError
+        raise DataError(check.suite, where, _refusal(error)) from None
+
+
+def _refusal(error: Exception) -> str:
+    """What Great Expectations refused, in one line: each bad argument once, with its first
+    reason (a value may fail several alternatives: a list, or a suite parameter's dict)."""
+    problems = getattr(error, "errors", None)
+    if not callable(problems):
+        return f"Great Expectations refused the arguments: {' '.join(str(error).split())}"
+    reasons: dict[str, str] = {}
+    for problem in problems():
+        argument = ".".join(str(part) for part in problem.get("loc", ())) or "arguments"
+        reasons.setdefault(argument, str(problem.get("msg", "refused")))
+    return "; ".join(f"argument {argument}: {why}" for argument, why in reasons.items())
 
 
 def validate_tables(

@@ -6,7 +6,7 @@ validate and nothing else, and teams add their own without writing Python.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ class Check:
     kwargs: dict[str, Any] = field(default_factory=dict)
     severity: str = CRITICAL
     when_column_exists: bool = False
+    suite: str = "expectations"  # the suite file, named in errors about the entry
 
     @property
     def column(self) -> str:
@@ -91,6 +92,7 @@ def _check(path: Path, table: str, position: int, entry: Any) -> Check:
         kwargs={key: value for key, value in entry.items() if key not in RESERVED},
         severity=severity,
         when_column_exists=when == "column_exists",
+        suite=str(path),
     )
 
 
@@ -119,24 +121,16 @@ def resolve(check: Check, values: dict[str, list[str]]) -> Check:
             k: v for k, v in check.kwargs.items() if k not in ("column", "table", "table_column")
         }
         helper = {"column": reference_column(str(column), target), **rest}
-        return Check(
-            check.table,
-            check.name,
-            "ExpectColumnValuesToBeNull",
-            helper,
-            check.severity,
-            check.when_column_exists,
-        )
+        return replace(check, expectation="ExpectColumnValuesToBeNull", kwargs=helper)
     kwargs = {}
     for key, value in check.kwargs.items():
         if isinstance(value, str) and value.startswith("$"):
             if value[1:] not in values:
-                raise DataError(check.table, check.name, f"unknown value {value}; use $labels")
+                where = f"{check.table}.{check.name}"
+                raise DataError(check.suite, where, f"unknown value {value}; use $labels")
             value = values[value[1:]]
         kwargs[key] = value
-    return Check(
-        check.table, check.name, check.expectation, kwargs, check.severity, check.when_column_exists
-    )
+    return replace(check, kwargs=kwargs)
 
 
 def reference_column(column: str, target: str) -> str:
@@ -153,7 +147,8 @@ def add_reference_columns(
         column = check.kwargs["column"]
         table, table_column = check.kwargs.get("table"), check.kwargs.get("table_column", column)
         if table not in tables:
-            raise DataError(check.table, check.name, f"no table {table} to refer to")
+            where = f"{check.table}.{check.name}"
+            raise DataError(check.suite, where, f"no table {table} to refer to")
         reference = tables[table].get(table_column)  # absent: nothing is known, so it fails
         known = is_in(frame[column], reference if reference is not None else pd.Series([]))
         helper = reference_column(column, f"{table}.{table_column}")

@@ -49,6 +49,12 @@ def feature_columns(
                 f"items ({columns})"
             )
             raise ParamsMismatch(f"train.features.{kind}", reason)
+    numbers = [c for c in text if _holds_numbers(items[c])]
+    if numbers:  # TF-IDF reads words: a column of numbers would fail mid-fit
+        reason = (
+            f"{', '.join(numbers)} holds numbers, not text: list it under numeric or categorical"
+        )
+        raise ParamsMismatch("train.features.text", reason)
     if not (text or categorical or numeric):
         reason = (
             "no feature columns: name text or categorical columns of your items, or give them "
@@ -56,6 +62,11 @@ def feature_columns(
         )
         raise ParamsMismatch("train.features", reason)
     return {"text": text, "numeric": list(numeric), "categorical": categorical}
+
+
+def _holds_numbers(column: pd.Series) -> bool:
+    """A numeric or true/false column with a value (an empty text column reads as numbers)."""
+    return pd.api.types.is_numeric_dtype(column) and bool(column.notna().any())
 
 
 def build_preprocessor(columns: dict[str, list[str]], features: dict[str, Any], dense: bool) -> Any:

@@ -53,24 +53,12 @@ def settings(
     params_file: str | os.PathLike[str],
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
-    """``train.parallel`` from params, with the scheduler from ``STAGES_DASK_SCHEDULER`` if set."""
+    """``train.parallel`` from params (``load_params`` checked its values against the schema),
+    with the scheduler from ``STAGES_DASK_SCHEDULER`` if set."""
     options = dict(options or {})
     environ = os.environ if environ is None else environ
-    unknown = sorted(set(options) - {"n_jobs", "scheduler", "timeout"})
-    if unknown:
-        raise DataError(
-            params_file, KEY, f"unknown key {unknown[0]!r}; use n_jobs, scheduler or timeout"
-        )
     n_jobs = options.get("n_jobs", default("train.parallel.n_jobs"))
-    if n_jobs is None:
-        n_jobs = 1
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
-        raise DataError(
-            params_file, f"{KEY}.n_jobs", f"{n_jobs!r} is not a process count (1, 2, ... or -1)"
-        )
     timeout = options.get("timeout", DEFAULT_TIMEOUT)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        raise DataError(params_file, f"{KEY}.timeout", f"{timeout!r} is not a number of seconds")
     scheduler = options.get("scheduler")
     from_env = bool(environ.get(SCHEDULER_ENV, "").strip())
     if from_env:

@@ -66,12 +66,6 @@ def fleiss_kappa(item: np.ndarray, label: np.ndarray, n_classes: int) -> tuple[f
     return float((per_item.mean() - expected) / (1.0 - expected)), ""
 
 
-def cohen_kappa_table(table: np.ndarray) -> np.ndarray:
-    """Cohen's kappa of one K x K contingency table, or of a stack of them (..., K, K)."""
-    table = np.asarray(table, dtype=np.float64)
-    return cohen_kappa(np.trace(table, axis1=-2, axis2=-1), table.sum(axis=-1), table.sum(axis=-2))
-
-
 def cohen_kappa(agree: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """Cohen's kappa from a table's diagonal sum and its two marginals (..., K): all that it
     needs, so that no K x K table per annotator pair is ever built."""

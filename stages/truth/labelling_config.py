@@ -10,13 +10,13 @@ cannot express is an error before anything is written.
 
 from __future__ import annotations
 
-import unicodedata
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from stages.core.errors import DataError
+from stages.core.label_set import label_key
 
 
 @dataclass(frozen=True)
@@ -67,13 +67,13 @@ def read_config(
                         f'toName "{to_name}" names no object tag of the config')  # fmt: skip
     # A label matches a choice's value or alias; Label Studio's results carry the alias if set.
     by_form = {
-        _form(spelled): element.get("alias") or element.get("value") or ""
+        label_key(spelled): element.get("alias") or element.get("value") or ""
         for element in control.iter()
         if element.tag == "Choice"
         for spelled in (element.get("value"), element.get("alias"))
         if spelled
     }
-    missing = [label for label in labels if _form(label) not in by_form]
+    missing = [label for label in labels if label_key(label) not in by_form]
     without_label_studio = "without Label Studio, leave label_merge.relabel.config empty"
     if missing and len(missing) == len(labels):  # another project's config: the demo's, say
         choices = ", ".join(map(repr, list(dict.fromkeys(by_form.values()))[:5])) or "none"
@@ -90,7 +90,7 @@ def read_config(
         value[1:] for element in root.iter()
         if (value := element.get("value") or "").startswith("$") and len(value) > 1
     })  # fmt: skip
-    spelling = {label: by_form[_form(label)] for label in labels}
+    spelling = {label: by_form[label_key(label)] for label in labels}
     return TaskShape(str(control.get("name")), to_name, spelling, tuple(keys))
 
 
@@ -106,11 +106,6 @@ def _choices_control(path: Path, root: ElementTree.Element, wanted: str | None) 
         raise DataError(path, None, f"{len(controls)} <Choices> controls ({names}): set "
                         "label_merge.relabel.from_name to the one the labels go to")  # fmt: skip
     return controls[0]
-
-
-def _form(label: str) -> str:
-    """Labels match choices up to case, Unicode form and surrounding spaces."""
-    return unicodedata.normalize("NFKC", label).strip().casefold()
 
 
 def check_data(path: str | None, shape: TaskShape, columns: list[str]) -> None:
