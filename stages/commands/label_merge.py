@@ -95,7 +95,8 @@ def label_merge(
     Standalone, on any delivery, from any folder:
       python -m stages label-merge --annotations exports/ --out merged/
 
-    It writes merged/labels.csv, label_merge.json, annotators.csv and tasks.json. The label
+    It writes merged/labels.csv, label_merge.json, annotators.csv (its chart's data in
+    plots/annotators.csv) and tasks.json. The label
     set comes from --labels or from the data; params.yaml, when present, supplies the rest.
 
     auto (default) picks the method the gold items favour by cross-validation, else the

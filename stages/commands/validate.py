@@ -35,7 +35,8 @@ def validate(
     Writes reports/validation/summary.json (headline: --metrics) and Data Docs HTML in
     reports/validation/docs/ (a DVC output, byte-stable too: the run is named by a digest of
     the prepared tables, at a fixed time). A critical failure exits with
-    status 2 and prints one line per failed expectation. Otherwise the rows that pass go to
+    status 2 and prints a few short lines per failed expectation (the check, what failed, a
+    failing record, the files its rows came from). Otherwise the rows that pass go to
     data/validated/ for the next stages, and rows of quarantined tables that fail row-level
     checks go to data/quarantine/.
     """
