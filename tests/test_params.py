@@ -1,5 +1,7 @@
 """params.yaml is checked against one schema (stages/core/params.py) that holds every default."""
 
+import shutil
+
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -150,6 +152,23 @@ def test_params_check_suggests_the_key_that_was_meant(tmp_path):
         main, ["params", "--check", "--params", str(PROJECT_ROOT / "params.yaml")]
     )
     assert good.exit_code == 0
+
+
+def test_params_check_reads_the_labelling_config_as_label_merge_will(tmp_path, monkeypatch):
+    """A label the config has no choice for stopped label-merge after prepare and validate had
+    run; `params --check` had said valid."""
+    monkeypatch.chdir(tmp_path)  # the config's path is the project's, relative to its root
+    (tmp_path / "labelling").mkdir()
+    shutil.copy(PROJECT_ROOT / "labelling" / "config.xml", tmp_path / "labelling")
+    document = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(document))
+    assert CliRunner().invoke(main, ["params", "--check"]).exit_code == 0
+    document["data"]["labels"].append("eleven")
+    params.write_text(yaml.safe_dump(document))
+    result = CliRunner().invoke(main, ["params", "--check"])
+    assert result.exit_code == 2 and "labelling/config.xml" in result.output, result.output
+    assert "no <Choice> for the label(s) 'eleven'" in result.output
 
 
 @pytest.mark.parametrize(

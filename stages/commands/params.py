@@ -14,6 +14,9 @@ from stages.commands import params_option
 def params(check: bool, schema: bool, params_file: Path) -> None:
     """Check params.yaml against the one schema (stages/core/params.py), or print that schema.
 
+    The check also makes train's checks of the model's hyperparameters and label-merge's of the
+    labelling config (label_merge.relabel.config) against data.labels.
+
     \b
     python -m stages params --check            exit 0, or 2 with one line naming the key
     python -m stages params --schema > params.schema.json
@@ -28,6 +31,11 @@ def params(check: bool, schema: bool, params_file: Path) -> None:
         click.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
     if check or not schema:
         from stages.training.model_params import check_model_params
+        from stages.truth.labelling_config import task_shape
 
-        check_model_params(load_params(params_file), params_file)  # as train checks it first
+        checked = load_params(params_file)
+        check_model_params(checked, params_file)  # as train checks it first
+        if checked["data"]["labels"] is not None:  # as label-merge reads it, before any run
+            labels = [str(label) for label in checked["data"]["labels"]]
+            task_shape(checked["label_merge"]["relabel"], labels)
         click.echo(f"{params_file}: valid", err=True)
