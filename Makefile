@@ -13,6 +13,16 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
 .PHONY: repro test lint format bench check-repro clean help
 
+# Python 3.11 reads the .pth file that makes this folder importable (it holds the folder's
+# path) in the locale's encoding, even in UTF-8 mode: under LC_ALL=C or POSIX, a path with
+# non-ASCII letters stops every Python and DVC command at start ("init_import_site").
+ifneq ($(filter C POSIX,$(LC_ALL)),)
+ifneq ($(shell pwd | LC_ALL=C grep -c '[^ -~]'),0)
+$(error LC_ALL=$(LC_ALL) with non-ASCII letters in the project's path: Python 3.11 cannot \
+start here. Run with LC_ALL=C.UTF-8 (or without LC_ALL), or move the project to a path in ASCII)
+endif
+endif
+
 help:  ## list the targets (this)
 	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 

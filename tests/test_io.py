@@ -126,10 +126,19 @@ def test_json_records_refuse_nan_which_no_strict_parser_reads(tmp_path):
     assert not (tmp_path / "tasks.json").exists()
 
 
-def test_outputs_are_readable_by_the_team_as_any_file_they_write(tmp_path):
-    """mkstemp makes 0600 files: outputs committed or shared must be 0644 as usual."""
-    write_text(tmp_path / "out.txt", "x")
-    assert (tmp_path / "out.txt").stat().st_mode & 0o777 == 0o644
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_outputs_get_the_mode_of_any_file_the_team_writes(tmp_path, umask, mode):
+    """mkstemp makes 0600 files, and outputs had been set to 0644 whatever the umask: a team
+    that keeps its data private (077) got world-readable reports, one sharing a group (002)
+    files the group could not update."""
+    before = os.umask(umask)
+    try:
+        write_text(tmp_path / "out.txt", "x")
+        (tmp_path / "touched.txt").touch()
+    finally:
+        os.umask(before)
+    assert (tmp_path / "out.txt").stat().st_mode & 0o777 == mode
+    assert (tmp_path / "touched.txt").stat().st_mode & 0o777 == mode
 
 
 def test_a_tab_or_carriage_return_before_a_formula_is_defused_too():

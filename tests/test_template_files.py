@@ -1,6 +1,8 @@
 """The template's own files: every pipeline output is ignored by Git, DVC is set up to share."""
 
 import configparser
+import os
+import shutil
 import subprocess
 
 import pytest
@@ -190,7 +192,23 @@ def test_make_help_lists_every_target():
     assert listed == set(phony)  # each target says what it does on its own line (## ...)
 
 
-def test_the_readme_counts_the_params_dvc_exp_show_gives_a_column():
+def test_make_says_why_python_cannot_start_under_lc_all_c_in_a_non_ascii_path(tmp_path):
+    """Python 3.11 reads the editable install's .pth (the project's path) as ASCII under
+    LC_ALL=C: every command died with "Fatal Python error: init_import_site"."""
+    project = tmp_path / "étiquettes"
+    project.mkdir()
+    shutil.copy(PROJECT_ROOT / "Makefile", project)
+    env = {**os.environ, "LC_ALL": "C"}
+    result = subprocess.run(
+        ["make", "-s", "help"], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 2 and "Run with LC_ALL=C.UTF-8" in result.stderr, result.stderr
+    env["LC_ALL"] = "C.UTF-8"
+    assert (
+        subprocess.run(["make", "-s", "help"], cwd=project, env=env, capture_output=True).returncode
+        == 0
+    )
+
     """DVC shows every leaf of params.yaml (an empty mapping has none): the README says how
     many, and the count must follow the file."""
     import re
