@@ -216,6 +216,44 @@ CASES = [
         {"b\udce9.csv": b"item_id,annotator_id,label\ni1,ann,cat\n"},
         "'b\\udce9.csv': a name that is not UTF-8 (from another system?): rename it",
     ),
+    # JSON null and true had become the labels 'None' and 'True', and Infinity the id 'inf'
+    (
+        "a Label Studio choice that is null",
+        {
+            "b.json": json.dumps(
+                [{"id": 1, "data": {"item_id": "i1"}, "annotations": [_annotation(7, None)]}]
+            ).encode()
+        },
+        "b.json: task 1: missing or invalid choice: None; give one, or remove the record",
+    ),
+    (
+        "a Prodigy label that is true",
+        {
+            "a.jsonl": b'{"item_id": "i1", "_annotator_id": "ann", "answer": "accept", "label": true}\n'
+        },
+        "a.jsonl: line 1: missing or invalid label: True",
+    ),
+    (
+        "an item id that is Infinity",
+        {
+            "a.jsonl": b'{"item_id": Infinity, "_annotator_id": "ann", "answer": "accept", '
+            b'"label": "cat"}\n'
+        },
+        "a.jsonl: line 1: missing or invalid item id: inf",
+    ),
+    (  # named no line, where a CSV's bad byte had its line
+        "a Latin-1 byte in JSON Lines",
+        {
+            "a.jsonl": b'{"item_id": "i1", "_annotator_id": "a", "answer": "accept", "label": "cat"}\n'
+            b'{"item_id": "i2", "_annotator_id": "a", "answer": "accept", "label": "d\xe9"}\n'
+        },
+        "a.jsonl: line 2: not UTF-8 text (byte 0xe9): save it as UTF-8",
+    ),
+    (  # "Invalid control character at at column 24"
+        "a tab inside a JSON string",
+        {"b.json": b'[{"id": 1,\n "data": {"item_id": "x\ty"}}]'},
+        "b.json: line 2: invalid JSON (Invalid control character at column 24)",
+    ),
     (  # pandas would keep one of the twins, silently
         "a column named twice",
         {"a.csv": b"item_id,annotator_id,label,label\ni1,ann,dog,cat\n"},

@@ -94,3 +94,16 @@ def test_lines_are_under_100_columns_counting_a_wide_character_as_two():
     assert len(lines) > 1 and all(columns(line) <= 99 for line in lines)
     assert " ".join(" ".join(lines).split()) == f"evaluate: never predicted: {labels}"
     assert len(wrapped("error: ", "xy " * 200).splitlines()[0]) == 99  # ASCII fills as before
+
+
+def test_a_value_longer_than_a_line_loses_its_middle_and_a_path_stays_whole():
+    """A 120-character label stood alone on a 130-column line; a path is still never cut, so
+    that it can be copied."""
+    from stages.core.terminal import columns, wrapped
+
+    label = "start-" + "x" * 120 + "-end"
+    lines = wrapped("error: ", f"b.csv: line 3: label '{label}' is not in --labels").splitlines()
+    assert all(columns(line) <= 99 for line in lines), lines
+    assert any("'start-x" in line and "x-end'" in line and "…" in line for line in lines)
+    path = "/data/" + "p" * 120 + "/batch.json"
+    assert path in wrapped("error: ", f"see {path} for the records").split()

@@ -55,3 +55,7 @@ def test_a_numeric_column_read_as_text_because_of_a_stray_cell_is_warned_about(t
     (warning,) = partly_numeric(read_items(path), path)
     assert "column 'x' is numbers but for 1 cell(s) (line 3: '?')" in warning
     assert partly_numeric(pd.DataFrame({"item_id": ["a"], "x": [1.0]}), path) == []
+    # Every cell a number in a column typed text (Parquet): an IndexError (exit 1) before
+    typed = pd.DataFrame({"item_id": ["a", "b"], "x": pd.array(["1", "2.5"], dtype="string")})
+    (warning,) = partly_numeric(typed, path)
+    assert "column 'x' holds only numbers, stored as text" in warning

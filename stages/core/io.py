@@ -180,6 +180,7 @@ def read_yaml(path: str | os.PathLike[str], missing: str) -> Any:
     except FileNotFoundError:
         raise DataError(path, None, missing) from None
     except UnicodeDecodeError as error:
+        locate_bad_utf8(path)
         raise DataError(path, None, f"not UTF-8 text ({error.reason})") from None
     except yaml.MarkedYAMLError as error:  # where, then what: the file is named once
         mark = error.problem_mark or error.context_mark
@@ -196,13 +197,42 @@ def read_yaml(path: str | os.PathLike[str], missing: str) -> Any:
         raise DataError(path, None, "YAML nested too deeply") from None
 
 
+def locate_bad_utf8(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> None:
+    """Stop on the first line that is not UTF-8, naming it and the byte (a decoder names an
+    offset in its own buffer). Called once a reader has met bad bytes, so a good file is never
+    decoded twice."""
+    import codecs
+
+    from stages.core.errors import DataError
+
+    decoder = codecs.getincrementaldecoder("utf-8")()  # a BOM is valid UTF-8
+    line, pending = 1, b""
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(chunk_size), b""):
+            data = pending + chunk
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:  # its offsets count the bytes held over too
+                line += data[: error.start].count(b"\n")
+                reason = f"not UTF-8 text (byte 0x{data[error.start]:02x}): save it as UTF-8"
+                raise DataError(path, f"line {line}", reason) from None
+            kept = len(decoder.getstate()[0])
+            line += data[: len(data) - kept].count(b"\n")
+            pending = data[len(data) - kept :]
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        reason = "not UTF-8 text (ends mid-character): save it as UTF-8"
+        raise DataError(path, f"line {line}", reason) from None
+
+
 def json_problem(error: json.JSONDecodeError) -> str:
     """What is wrong and where on the line; for a text cut short, what to do."""
     unterminated = error.msg.startswith("Unterminated string")  # only ever at the end
     what = (
         f"a string opens at column {error.colno} and never closes"
         if unterminated
-        else f"{error.msg} at column {error.colno}"
+        else f"{error.msg.removesuffix(' at')} at column {error.colno}"  # "...character at"
     )
     if unterminated or not error.doc[error.pos :].strip():
         return f"invalid JSON ({what}): the text ends early; copy or export it again"
@@ -219,6 +249,7 @@ def read_json(path: str | os.PathLike[str], too_deep: str = "JSON nested too dee
     except FileNotFoundError:
         raise DataError(path, None, "not found") from None
     except UnicodeDecodeError as error:
+        locate_bad_utf8(path)
         raise DataError(path, None, f"not UTF-8 text ({error.reason})") from None
     return parse_json(text, path, None, too_deep)
 

@@ -115,13 +115,29 @@ def cut(line: str, width: int) -> str:
     return line
 
 
+def _middle_cut(word: str, width: int) -> str:
+    """``word`` in at most ``width`` columns: its start and end kept, an ellipsis between (a
+    label or id is known by both; a path is never cut, so that it can be copied)."""
+    if columns(word) <= width:
+        return word
+    head = cut(word, (width + 1) // 2)[:-1]
+    tail, room = "", width - 1 - columns(head)
+    for char in reversed(word):
+        if columns(tail) + _char_columns(char) > room:
+            break
+        tail = char + tail
+    return f"{head}…{tail}"
+
+
 def _fill(text: str, first: str) -> list[str]:
     """Words in lines of at most ``WIDTH`` columns, the first line after ``first``, the others
-    indented two spaces. A word is never split (a path stays whole to copy): one longer than a
-    line stands on a line alone."""
+    indented two spaces. A path is never split, so that it can be copied: one longer than a
+    line stands on a line alone; any other word that long loses its middle."""
     lines: list[str] = []
     line, used, empty = first, columns(first), True
     for word in text.split():
+        if "/" not in word and "\\" not in word:  # a value, not a path: its middle may go
+            word = _middle_cut(word, WIDTH - 2)
         width = columns(word)
         if not empty and used + 1 + width > WIDTH:
             lines.append(line)

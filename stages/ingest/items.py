@@ -90,7 +90,13 @@ def partly_numeric(frame: pd.DataFrame, path: Path) -> list[str]:
             continue
         given = values.dropna().astype(str)
         numbers = pd.to_numeric(given, errors="coerce")
-        if len(given) and numbers.notna().mean() > 0.5:
+        if len(given) and not numbers.isna().any():  # text typed so in the file (Parquet)
+            notes.append(
+                f"{path.name}: column {name!r} holds only numbers, stored as text, so it is "
+                "not a numeric feature: store it as numbers, or list it in train.features.text "
+                "or .categorical"
+            )
+        elif len(given) and numbers.notna().mean() > 0.5:
             stray = numbers.isna()
             first = given[stray].iloc[0]
             record = name_row(values.index.get_loc(given.index[stray][0]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,7 +187,7 @@ def text_field(value: Any, what: str, path: Path, record: str) -> str:
     if (
         value is None
         or isinstance(value, bool | dict | list)
-        or (isinstance(value, float) and value != value)
+        or (isinstance(value, float) and not math.isfinite(value))  # NaN, Infinity: no id
     ):
         reason = f"missing or invalid {what}: {value!r}; give one, or remove the record"
         raise DataError(path, record, reason)

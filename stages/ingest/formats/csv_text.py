@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from stages.core.errors import DataError
+from stages.core.io import locate_bad_utf8
 
 
 def read_csv_strings(path: Path) -> pd.DataFrame:
@@ -111,33 +112,6 @@ def refuse_utf16(path: Path) -> None:
             raise DataError(path, "line 1", "UTF-16 text: save the file as UTF-8")
 
 
-def locate_bad_utf8(path: Path, chunk_size: int = 1 << 20) -> None:
-    """Stop on the first line that is not UTF-8, naming it (pandas names a byte offset).
-
-    Called once a reader has met bad bytes, so a good file is never decoded twice."""
-    import codecs
-
-    decoder = codecs.getincrementaldecoder("utf-8")()  # a BOM is valid UTF-8
-    line, pending = 1, b""
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(chunk_size), b""):
-            data = pending + chunk
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as error:  # its offsets count the bytes held over too
-                line += data[: error.start].count(b"\n")
-                reason = f"not UTF-8 text (byte 0x{data[error.start]:02x}): save it as UTF-8"
-                raise DataError(path, f"line {line}", reason) from None
-            kept = len(decoder.getstate()[0])
-            line += data[: len(data) - kept].count(b"\n")
-            pending = data[len(data) - kept :]
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        reason = "not UTF-8 text (ends mid-character): save it as UTF-8"
-        raise DataError(path, f"line {line}", reason) from None
-
-
 def locate_unclosed_quote(path: Path) -> None:
     """Stop on the line where a quoted field opens and never closes, if one does: readers
     report it as a record with too few fields, or as an error at the end of the file.
@@ -177,12 +151,15 @@ def check_csv_shape(path: Path) -> None:
     try:
         with closing(_records(path)) as records:
             _, header_end, header = next(records, (1, 0, []))
+            rows = next(records, None) is not None
     except csv.Error as error:
         raise DataError(path, "header", f"malformed CSV ({error})") from None
     header = [name.strip() for name in header]
     if not header:
         raise DataError(path, None, "empty file: expected a header line")
     _no_column_twice(path, header)
+    if not rows:  # a header alone (a truncated file may lack its newline: Arrow cannot skip it)
+        return
     names = [f"c{position}" for position in range(len(header))]  # ours: no decoding issue
     try:
         try:
@@ -236,7 +213,8 @@ def _scan(path: Path, names: list[str], block_size: int, skip: int) -> tuple[int
             include_columns=names[:1], column_types={names[0]: pa.string()}
         ),
     )
-    for _ in batches:
-        if bad:
-            break
+    with closing(batches):  # closed on an error too: a reader left open can hang the exit
+        for _ in batches:
+            if bad:
+                break
     return bad[0] if bad else None

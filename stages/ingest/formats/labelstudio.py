@@ -15,7 +15,7 @@ from typing import Any
 
 from stages.core.errors import DataError
 from stages.core.io import parse_json
-from stages.ingest.formats.common import Export, Rows, load_json
+from stages.ingest.formats.common import Export, Rows, load_json, text_field
 from stages.ingest.formats.csv_text import read_csv_strings, row_lines
 
 # Keys of a JSON-MIN / CSV record that are bookkeeping, never a labeling control.
@@ -214,10 +214,10 @@ def _flat_choice(value: Any, path: Path, record: str) -> str | None:
         choices = value.get("choices")
         if not isinstance(choices, list) or len(choices) != 1:
             raise DataError(path, record, _not_one_choice(choices))
-        return str(choices[0]).strip()
+        return text_field(choices[0], "label", path, record)
     if isinstance(value, list):
         raise DataError(path, record, f"expected one label, got a list {value!r}")
-    return str(value).strip()
+    return text_field(value, "label", path, record)  # null, true: no label (not "None")
 
 
 def _completed_by(completed_by: Any) -> Any:
@@ -269,4 +269,4 @@ def _result_choice(result: Any, from_name: str | None, path: Path, record: str) 
         picked = [picked[0][-1]] if picked[0] else picked  # taxonomy: a path, the leaf counts
     if not isinstance(picked, list) or len(picked) != 1:
         raise DataError(path, record, _not_one_choice(picked))
-    return str(picked[0]).strip()
+    return text_field(picked[0], "choice", path, record)

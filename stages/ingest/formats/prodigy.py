@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from stages.core.errors import DataError
-from stages.core.io import parse_json
-from stages.ingest.formats.common import Export, Rows
+from stages.core.io import locate_bad_utf8, parse_json
+from stages.ingest.formats.common import Export, Rows, text_field
 
 
 def read_jsonl(path: Path, options: dict[str, Any]) -> Export:
@@ -23,6 +23,7 @@ def read_jsonl(path: Path, options: dict[str, Any]) -> Export:
     try:  # JSON Lines ends a line at "\n" only: U+2028 or a form feed may sit inside a text
         lines = path.read_text(encoding="utf-8-sig").split("\n")
     except UnicodeDecodeError as error:
+        locate_bad_utf8(path)
         raise DataError(path, None, f"not UTF-8 text ({error.reason})") from None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -72,8 +73,9 @@ def _judgment(
         raise DataError(
             path, record, "a binary task needs a 'label' (or 'options' for a choice task)"
         )
+    label = text_field(label, "label", path, record)  # true, 1.5e999: no label
     if answer == "accept":
-        return str(label)
+        return label
     if reject_label not in (None, ""):
         return str(reject_label)
     others = [other for other in labels if other.casefold() != str(label).strip().casefold()]
