@@ -4,6 +4,9 @@ record and the reason in lines under 100 columns, and never a traceback."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -297,6 +300,20 @@ def test_a_folder_whose_name_is_not_utf8_is_named_and_a_hidden_file_is_skipped(t
     (tmp_path / "raw" / "annotations" / "round\udcff" / "c.csv").unlink()
     (tmp_path / "raw" / "annotations" / "round\udcff").rmdir()
     assert run_prepare(tmp_path, files, exist_ok=True).exit_code == 0  # the hidden file: skipped
+
+
+def test_a_locale_that_reads_names_as_ascii_is_named_not_a_crash(tmp_path):
+    """LC_ALL=C with PYTHONUTF8=0: Python holds the UTF-8 name "équipe" as surrogates, which
+    Arrow refused (internal error, exit 1); prepare blamed the name as "not UTF-8"."""
+    folder = tmp_path / "équipe"
+    folder.mkdir()
+    (folder / "a.csv").write_text("item_id,annotator_id,label\ni1,a,cat\n")
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0"}
+    args = ["label-merge", "--annotations", str(folder), "--out", str(tmp_path / "o")]
+    command = [sys.executable, "-m", "stages", *args, "--params", str(tmp_path / "none.yaml")]
+    result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    assert "run with LC_ALL=C.UTF-8" in " ".join(result.stderr.split()), result.stderr
 
 
 def test_an_empty_folder_says_what_to_do(tmp_path):

@@ -11,6 +11,7 @@ import csv
 import dataclasses
 import os
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,8 @@ def read_export(
 
 def export_files(path: Path) -> list[Path]:
     """The export files under a folder (recursively, hidden ones skipped), or the file itself."""
+    if not _utf8(str(path)):  # the path given, from the command line or params
+        raise DataError(ascii(str(path)), None, _name_problem(str(path)))
     if path.is_file():
         return [path]
     if not path.is_dir():
@@ -154,14 +157,25 @@ def _listed(path: Path) -> list[Path]:
         files = [name for name in files if not name.startswith(".")]
         for name in folders + files:
             if not name.isprintable() and not _utf8(name):
-                reason = "a name that is not UTF-8 (from another system?): rename it"
-                raise DataError(f"{folder}{os.sep}{name!a}", None, reason)
+                raise DataError(f"{folder}{os.sep}{name!a}", None, _name_problem(name))
         for name in folders:
             if os.path.islink(Path(folder, name)):
                 reason = "a link to a folder, which DVC does not version: copy the folder in"
                 raise DataError(Path(folder, name), None, reason)
         found += [Path(folder, name) for name in files]
     return sorted(found)
+
+
+def _name_problem(name: str) -> str:
+    """Why Python holds ``name`` as surrogates: bytes that are not UTF-8, or a locale that
+    reads file names in another encoding (LC_ALL=C with PYTHONUTF8=0: ASCII)."""
+    try:
+        os.fsencode(name).decode("utf-8")
+    except UnicodeDecodeError:
+        return "a name that is not UTF-8 (from another system?): rename it"
+    encoding = sys.getfilesystemencoding()
+    return (f"a UTF-8 name that Python reads as {encoding} in this locale: run with "
+            "LC_ALL=C.UTF-8 (or without PYTHONUTF8=0)")  # fmt: skip
 
 
 def _utf8(name: str) -> bool:
