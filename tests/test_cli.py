@@ -107,3 +107,16 @@ def test_a_value_longer_than_a_line_loses_its_middle_and_a_path_stays_whole():
     assert any("'start-x" in line and "x-end'" in line and "…" in line for line in lines)
     path = "/data/" + "p" * 120 + "/batch.json"
     assert path in wrapped("error: ", f"see {path} for the records").split()
+
+
+def test_no_line_of_a_message_starts_a_ci_runner_command():
+    """A value wrapped onto a line of its own ("  ::error title=...::...") was a command to
+    GitHub Actions, which trims the spaces: data could raise alerts or mask the log."""
+    from stages.core.terminal import wrapped
+
+    value = "/" + "A" * 90 + " ::error title=Security alert::Build tampered ##vso[task.complete]"
+    lines = wrapped(
+        "warning: ", f"batch.json: task 2: data.image '{value}' is outside"
+    ).splitlines()
+    assert not any(line.lstrip().startswith(("::", "##")) for line in lines), lines
+    assert "\\x3a:error" in " ".join(lines) and "\\x23#vso" in " ".join(lines)

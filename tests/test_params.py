@@ -275,3 +275,17 @@ def test_the_bounds_of_an_integer_param_are_inclusive():
     assert validated({"seed": 4294967295}, "params.yaml")["seed"] == 4294967295
     with pytest.raises(DataError, match="at most 4294967295"):
         validated({"seed": 4294967296}, "params.yaml")
+
+
+def test_an_alias_bomb_is_refused_before_anything_expands_it(tmp_path):
+    """A 1 KB file of aliases of aliases stands for 9^10 values: `params --check` grew to 11 GB
+    printing one key, and validate hung in Great Expectations. A plain alias still reads."""
+    levels = ["x0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    levels += [f"x{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
+    params = tmp_path / "params.yaml"
+    params.write_text("\n".join(levels) + "\n")
+    result = CliRunner().invoke(main, ["params", "--check", "--params", str(params)])
+    assert result.exit_code == 2 and "aliases (*name) are expanded" in result.output
+    params.write_text("seed: &s 7\nlabel_merge: {seed_copy: *s}\n")
+    result = CliRunner().invoke(main, ["params", "--check", "--params", str(params)])
+    assert "expanded" not in result.output and "label_merge.seed_copy" in result.output

@@ -404,6 +404,18 @@ def test_label_merge_standalone_maps_aliases_as_prepare_does(tmp_path):
     assert "data.aliases.kitty" in result.output and "params.yaml" not in result.output
 
 
+def test_label_merge_standalone_asks_for_the_label_set_when_the_data_has_hundreds(tmp_path):
+    """8,000 labels read from a free-text column had taken 5 GB within seconds."""
+    batch = tmp_path / "free_text.csv"
+    rows = [f"i{n},a{n % 3},comment {n}" for n in range(600)]
+    batch.write_text("item_id,annotator_id,label\n" + "\n".join(rows) + "\n")
+    args = ["label-merge", "--annotations", str(batch), "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(main, [*args, "--params", str(tmp_path / "none.yaml")])
+    assert result.exit_code == 2, result.output
+    assert "600 distinct labels in the judgments" in " ".join(result.output.split())
+    assert "--labels" in result.output
+
+
 def test_label_merge_standalone_refuses_a_gold_file_that_is_not_there(project, tmp_path):
     """A mistyped --gold had been taken as no gold at all, and the run reported no gold items."""
     args = ["label-merge", "--annotations", str(project / "data/raw/annotations")]

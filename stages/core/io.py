@@ -176,7 +176,7 @@ def read_yaml(path: str | os.PathLike[str], missing: str) -> Any:
 
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.load(handle, Loader=yaml_1_2_loader())  # as DVC reads params.yaml
+            document = yaml.load(handle, Loader=yaml_1_2_loader())  # as DVC reads params.yaml
     except FileNotFoundError:
         raise DataError(path, None, missing) from None
     except UnicodeDecodeError as error:
@@ -195,6 +195,33 @@ def read_yaml(path: str | os.PathLike[str], missing: str) -> Any:
         raise DataError(path, None, f"invalid YAML ({error})".replace("\n", " ")) from None
     except RecursionError:
         raise DataError(path, None, "YAML nested too deeply") from None
+    if _expanded_size(document) > MAX_YAML_VALUES:
+        reason = (
+            f"more than {MAX_YAML_VALUES:,} values once its aliases (*name) are expanded: write "
+            "the values out, without aliases that repeat aliases"
+        )
+        raise DataError(path, None, reason)
+    return document
+
+
+# A params file or suite holds hundreds of values; aliases of aliases can make a 1 KB file
+# stand for 9^9 of them, which printing or checking one key would then expand.
+MAX_YAML_VALUES = 1_000_000
+
+
+def _expanded_size(document: Any) -> int:
+    """How many values ``document`` holds with its aliases expanded, counted up to just past
+    the limit (an alias bomb is counted no further)."""
+    count, pending = 0, [document]
+    while pending and count <= MAX_YAML_VALUES:
+        value = pending.pop()
+        count += 1
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return count
 
 
 def locate_bad_utf8(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> None:

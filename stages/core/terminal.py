@@ -115,6 +115,16 @@ def cut(line: str, width: int) -> str:
     return line
 
 
+# GitHub Actions reads a log line starting with "::" (after spaces) as a command ("::error",
+# "::add-mask::", "::stop-commands::"), Azure Pipelines one with "##[" or "##vso[": a value in
+# a message that wrapping puts at a line's start is shown with its first character escaped.
+_CI_COMMANDS = ("::", "##")
+
+
+def _as_escape_text(char: str) -> str:
+    return f"\\x{ord(char):02x}"
+
+
 def _middle_cut(word: str, width: int) -> str:
     """``word`` in at most ``width`` columns: its start and end kept, an ellipsis between (a
     label or id is known by both; a path is never cut, so that it can be copied)."""
@@ -138,6 +148,8 @@ def _fill(text: str, first: str) -> list[str]:
     for word in text.split():
         if "/" not in word and "\\" not in word:  # a value, not a path: its middle may go
             word = _middle_cut(word, WIDTH - 2)
+        if word.startswith(_CI_COMMANDS):  # a CI runner would obey a line starting so
+            word = _as_escape_text(word[0]) + word[1:]
         width = columns(word)
         if not empty and used + 1 + width > WIDTH:
             lines.append(line)

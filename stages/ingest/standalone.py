@@ -12,6 +12,10 @@ from stages.core.errors import DataError
 from stages.core.markup import quantity
 from stages.ingest.delivery import Delivery, read_delivery
 
+# Labels a standalone run takes from the data without being told: 8,000 random labels had
+# needed 5 GB within seconds (confusion matrices are labels x labels per annotator).
+MAX_FOUND_LABELS = 500
+
 
 def read_standalone(
     exports: Path,
@@ -41,6 +45,14 @@ def read_standalone(
             else ""
         )
         reason = f"no judgments to merge{why}; export again once annotators have labelled items"
+        raise DataError(exports, None, reason)
+    found = len(delivery.labels)
+    if given is None and found > MAX_FOUND_LABELS:  # each method holds K x K per annotator
+        first = ", ".join(map(ascii, delivery.labels[:3]))
+        reason = (
+            f"{found} distinct labels in the judgments (first: {first}): is the label column "
+            "free text? Give the label set with --labels to merge them anyway"
+        )
         raise DataError(exports, None, reason)
     _judged_in_set(delivery, exports)
     gold, labels = delivery.gold, delivery.labels
