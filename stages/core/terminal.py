@@ -116,8 +116,8 @@ def cut(line: str, width: int) -> str:
 
 
 # GitHub Actions reads a log line starting with "::" (after spaces) as a command ("::error",
-# "::add-mask::", "::stop-commands::"), Azure Pipelines one with "##[" or "##vso[": a value in
-# a message that wrapping puts at a line's start is shown with its first character escaped.
+# "::add-mask::", "::stop-commands::"), Azure Pipelines one with "##[" or "##vso[": a word of a
+# message starting so (wrapping may put it at a line's start) shows its first character escaped.
 _CI_COMMANDS = ("::", "##")
 
 
