@@ -278,8 +278,9 @@ def test_data_docs_name_each_check_and_a_warning_is_not_a_failure(tmp_path):
 
 
 def test_every_data_docs_page_says_its_language_and_which_page_it_is(tmp_path):
-    """Great Expectations gives every page one title and no language, and Bootstrap's link
-    blue and warning yellow are below WCAG AA's contrast on white."""
+    """Great Expectations gives every page one title, no language and no first heading (they
+    begin at h4), and Bootstrap's link blue and warning yellow are below WCAG AA's contrast on
+    white."""
     result = run_validate(tmp_path, valid_tables(), DEFAULT_SUITE, docs=True)
     assert result.exit_code == 0, result.output
     pages = sorted((tmp_path / "reports" / "docs").rglob("*.html"))
@@ -288,6 +289,7 @@ def test_every_data_docs_page_says_its_language_and_which_page_it_is(tmp_path):
         text = page.read_text()
         assert text.count('<html lang="en">') == 1, page
         titles += re.findall(r"<title>([^<]+)</title>", text)
+        assert text.count("<h1") == 1 and '<body><h1 class="sr-only">' in text, page
         assert "a{color:#0056b3}.text-warning{color:#856404!important}</style></head>" in text
     assert len(titles) == len(set(titles)) == len(pages), titles
     assert "annotations: validation results (prepared-" in " ".join(titles)

@@ -123,7 +123,9 @@ def _readable(page: str, parts: tuple[str, ...]) -> str:
         title = "Validation of the prepared tables"
     page = re.sub(r"<title>[^<]*</title>", f"<title>{html.escape(title)} - Data Docs</title>",
                   page.replace("<html>", '<html lang="en">', 1), count=1)  # fmt: skip
-    return page.replace("</head>", _CONTRAST + "</head>", 1)
+    # A screen reader's list of headings starts at the page's name (the pages begin at h4).
+    heading = f'<body><h1 class="sr-only">{html.escape(title)}</h1>'
+    return page.replace("</head>", _CONTRAST + "</head>", 1).replace("<body>", heading, 1)
 
 
 @dataclass(frozen=True)
