@@ -382,3 +382,18 @@ def test_the_wilson_interval_is_scipys_for_accuracies_that_are_not_exact_in_bina
         expected = binomtest(right, items).proportion_ci(0.95, method="wilson")
         low, high = scoring.wilson_interval(right / items, items)
         assert (low, high) == (pytest.approx(expected.low), pytest.approx(expected.high))
+
+
+def test_a_label_cannot_mention_people_or_link_in_a_markdown_page():
+    """In a pull-request comment or a page GitHub renders, "@org/team" notified a team, "#12"
+    linked an issue and a bare address became a link (a tracking image's, say)."""
+    from stages.core.markup import WORD_JOINER, markdown_text
+
+    shown = markdown_text("@octo-org/security #12 !4 https://evil.example/t.png www.x.io")
+    assert (
+        shown.replace(WORD_JOINER, "")
+        == "@octo-org/security #12 !4 https://evil.example/t.png www.x.io"
+    )
+    for live in ("@o", "#1", "!4", "://", "www."):
+        assert live not in shown, live
+    assert markdown_text("C# and F#, 3 @ 4") == "C# and F#, 3 @ 4"  # no name after them

@@ -25,6 +25,7 @@ from stages.core.terminal import bidi_escaped
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")  # inline markup, links, table cells
 _MERMAID_UNSAFE = re.compile(r"[^\w .,:+/@()-]")
 WORD_JOINER = "\u2060"
+_AUTOLINKED = re.compile(r"[@#!](?=\w)|:(?=//)|\bwww(?=\.)", re.IGNORECASE)
 
 
 def quantity(number: int, noun: str, plural: str = "") -> str:
@@ -36,7 +37,10 @@ def markdown_text(value: object) -> str:
     """Text as inert Markdown: no markup, no broken table; line breaks become spaces; a bidi
     override (which would reverse the rest of the row) is shown as its escape, ``\\u202e``."""
     text = bidi_escaped(html.escape(" ".join(str(value).split()), quote=True))
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)  # the escape's backslash shown, not read
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)  # the escape's backslash shown, not read
+    # GitHub and GitLab turn @name into a mention (a notification), #12 into a link to an
+    # issue, and a bare address into a link: an invisible word joiner breaks each.
+    return _AUTOLINKED.sub(lambda found: found.group() + WORD_JOINER, text)
 
 
 def mermaid_text(value: object, limit: int = 24) -> str:
