@@ -211,7 +211,7 @@ def test_an_unreachable_scheduler_is_one_message_and_exit_2(inputs, tmp_path):
     assert f"cannot reach the Dask scheduler at {address}" in message
     assert "train.parallel.scheduler: null" in message  # what to do next
     assert not (tmp_path / "models").exists()
-    assert elapsed < 20, elapsed  # 1 s of connecting; the rest is Python starting up
+    assert elapsed < 45, elapsed  # 1 s of connecting; the rest is Python starting (slow when loaded)
 
 
 def test_an_unreachable_scheduler_from_the_environment_names_the_variable(
@@ -251,7 +251,7 @@ def test_a_malformed_address_fails_at_once(inputs, tmp_path, address):
     result = _train(inputs, tmp_path, parallel={"scheduler": address, "timeout": 30})
     assert result.exit_code == 2
     assert f"train.parallel.scheduler: {address!r} is not a Dask address" in result.output
-    assert time.monotonic() - start < 5  # no connection attempts until the timeout
+    assert time.monotonic() - start < 15  # not the 30 s timeout: no connection was attempted
 
 
 @pytest.mark.parametrize(
