@@ -211,7 +211,9 @@ def test_an_unreachable_scheduler_is_one_message_and_exit_2(inputs, tmp_path):
     assert f"cannot reach the Dask scheduler at {address}" in message
     assert "train.parallel.scheduler: null" in message  # what to do next
     assert not (tmp_path / "models").exists()
-    assert elapsed < 45, elapsed  # 1 s of connecting; the rest is Python starting (slow when loaded)
+    assert elapsed < 45, (
+        elapsed
+    )  # 1 s of connecting; the rest is Python starting (slow when loaded)
 
 
 def test_an_unreachable_scheduler_from_the_environment_names_the_variable(
