@@ -160,7 +160,8 @@ def read_gold(path: Path | None, mapping: Mapping[str, str]) -> pd.DataFrame:
     try:
         if path.suffix == ".parquet":
             gold = read_parquet_table(path, "gold table")
-            gold = gold.assign(**{name: as_text(gold[name]) for name in gold.columns})
+            gold = gold.assign(**{name: as_text(gold[name]) for name in ("item_id", "label")
+                                  if name in gold})  # fmt: skip
         else:
             check_csv_shape(path)
             gold = pd.read_csv(path, dtype="string", encoding="utf-8-sig", keep_default_na=False)
