@@ -103,7 +103,7 @@ def test_sigkill_mid_write_leaves_old_or_new_never_half(tmp_path):
 
 def test_json_with_an_integer_python_refuses_is_a_data_error(tmp_path):
     from stages.core.errors import DataError
-    from stages.core.io import read_json
+    from stages.core.reading import read_json
 
     path = tmp_path / "export.json"
     path.write_text('[{"id": ' + "9" * 5000 + "}]")
@@ -149,7 +149,7 @@ def test_a_tab_or_carriage_return_before_a_formula_is_defused_too():
 def test_the_tables_digest_does_not_depend_on_the_listing_order(tmp_path, monkeypatch):
     from pathlib import Path
 
-    from stages.core.io import tables_digest
+    from stages.core.reading import tables_digest
 
     for name in ("a.parquet", "b/c.parquet", "d.parquet"):
         (tmp_path / name).parent.mkdir(exist_ok=True)

@@ -219,7 +219,7 @@ def test_a_two_class_scorer_is_fine_without_a_grid_or_with_two_labels(tmp_path):
 
 def test_a_key_given_twice_is_refused_naming_its_line(tmp_path):
     """Plain YAML keeps the last silently: a `seed:` appended at the end would win unseen."""
-    from stages.core.io import load_params
+    from stages.core.reading import load_params
 
     path = tmp_path / "params.yaml"
     path.write_text("seed: 1\ndata:\n  labels: [a, b]\nbase: &base {C: 1.0}\nseed: 7\n")
@@ -247,7 +247,7 @@ def test_a_value_set_by_dvc_exp_run_is_read_as_dvc_records_it(tmp_path, key, giv
     (ruamel.yaml); the stages read it by the same rules, so they see what DVC shows."""
     from dvc.utils.serialize import loads_yaml, modify_yaml
 
-    from stages.core.io import load_params
+    from stages.core.reading import load_params
 
     path = tmp_path / "params.yaml"
     path.write_bytes((PROJECT_ROOT / "params.yaml").read_bytes())

@@ -30,8 +30,8 @@ def check_repro(params_file: Path, skip_rerun: bool) -> None:
     reproducibility.metric_tolerance. The first line says which rule applies and why.
     """
     from stages.core import numerics
-    from stages.core.io import load_params
     from stages.core.markup import quantity
+    from stages.core.reading import load_params
     from stages.core.terminal import wrapped
     from stages.reproducibility import check as repro
 

@@ -42,17 +42,9 @@ def evaluate(
     from stages.core import terminal
     from stages.core.datasets import read_table
     from stages.core.headline import headline
-    from stages.core.io import (
-        data_version,
-        label_set,
-        load_params,
-        read_json,
-        read_written_csv,
-        write_csv,
-        write_json,
-        write_text,
-    )
+    from stages.core.io import read_written_csv, write_csv, write_json, write_text
     from stages.core.markup import plot_rows, quantity
+    from stages.core.reading import data_version, label_set, load_params, read_json
     from stages.evaluation import pages
     from stages.evaluation.run import drawn_charts, evaluate_model, merged_by, run_report
     from stages.evaluation.scoring import never_predicted, unscored_classes

@@ -105,17 +105,11 @@ def label_merge(
     """
     from stages.core.errors import DataError
     from stages.core.headline import headline
-    from stages.core.io import (
-        label_set,
-        load_params,
-        write_csv,
-        write_json,
-        write_json_records,
-        write_parquet,
-    )
+    from stages.core.io import write_csv, write_json, write_json_records, write_parquet
     from stages.core.markup import quantity
     from stages.core.params import validated
     from stages.core.progress import step
+    from stages.core.reading import label_set, load_params
     from stages.truth.annotators import annotator_plot_rows
     from stages.truth.merge import merge_labels
     from stages.truth.relabel import (

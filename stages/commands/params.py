@@ -24,8 +24,8 @@ def params(check: bool, schema: bool, params_file: Path) -> None:
     """
     import json
 
-    from stages.core.io import load_params
     from stages.core.params import json_schema
+    from stages.core.reading import load_params
 
     if schema:
         click.echo(json.dumps(json_schema(), indent=2, sort_keys=True))

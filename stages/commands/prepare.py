@@ -30,9 +30,10 @@ def prepare(
     (cancelled, ignored, ...), by reason.
     """
     from stages.core.headline import headline
-    from stages.core.io import label_set, load_params, write_json, write_parquet
+    from stages.core.io import write_json, write_parquet
     from stages.core.markup import quantity
     from stages.core.progress import step
+    from stages.core.reading import label_set, load_params
     from stages.ingest import tables
     from stages.ingest.delivery import read_delivery
     from stages.ingest.identities import ALIAS_FILE

@@ -52,7 +52,8 @@ def train(
     from stages.core.datasets import read_table
     from stages.core.errors import DataError
     from stages.core.headline import headline
-    from stages.core.io import load_params, write_bytes, write_csv, write_json, write_json_records
+    from stages.core.io import write_bytes, write_csv, write_json, write_json_records
+    from stages.core.reading import load_params
     from stages.core.terminal import echo_warnings
     from stages.training import label_issues, parallel
     from stages.training.model_params import check_model_params

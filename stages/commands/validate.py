@@ -44,15 +44,10 @@ def validate(
     from stages.core.datasets import write_partitioned
     from stages.core.errors import EXIT_DATA_ERROR
     from stages.core.headline import headline
-    from stages.core.io import (
-        label_set,
-        load_params,
-        tables_digest,
-        write_json,
-        write_parquet,
-    )
+    from stages.core.io import write_json, write_parquet
     from stages.core.markup import quantity
     from stages.core.progress import step
+    from stages.core.reading import label_set, load_params, tables_digest
     from stages.gate.expectations import summarise, validate_tables
     from stages.gate.failures import absent_column, describe_failure, failing_records
     from stages.gate.suites import CRITICAL, load_suite

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from stages.core.errors import DataError
-from stages.core.io import read_json
+from stages.core.reading import read_json
 
 REVISION = "workspace"  # the revision DVC names the working tree's data
 

@@ -48,7 +48,7 @@ class Suite:
 
 def load_suite(path: Path) -> Suite:
     """Read and check a suite file; any mistake in it is a DataError naming the entry."""
-    from stages.core.io import read_yaml
+    from stages.core.reading import read_yaml
 
     document = read_yaml(path, "suite file not found (validate.suite in params.yaml)") or {}
     if not isinstance(document, dict):

@@ -149,7 +149,7 @@ def _relabel_options(options: dict[str, Any]) -> dict[str, Any]:
 
 def task_items(path: Path, item_key: str) -> frozenset[str]:
     """The item ids of a Label Studio tasks file this project wrote (none without the file)."""
-    from stages.core.io import read_json
+    from stages.core.reading import read_json
 
     tasks = read_json(path) if path.exists() else []
     return frozenset(

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from stages.core.errors import DataError
-from stages.core.io import read_json
 from stages.core.label_set import check_writable
+from stages.core.reading import read_json
 from stages.ingest.formats.seconds import seconds_spent
 
 # lead_time: the seconds the annotator spent on the judgment, where the tool records it
@@ -248,5 +248,5 @@ def _record(records: list[str] | Callable[[int], str] | None, row: int) -> str:
 
 
 def load_json(path: Path) -> Any:
-    """An export file's JSON (core.io.read_json, saying what the file was meant to be)."""
+    """An export file's JSON (core.reading.read_json, saying what the file was meant to be)."""
     return read_json(path, too_deep="JSON nested too deeply to be an export")

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from stages.core.errors import DataError
-from stages.core.io import locate_bad_utf8
+from stages.core.reading import locate_bad_utf8
 
 
 def read_csv_strings(path: Path) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from stages.core.errors import DataError
-from stages.core.io import parse_json
+from stages.core.reading import parse_json
 from stages.ingest.formats.common import Export, Rows, load_json, text_field
 from stages.ingest.formats.csv_text import read_csv_strings, row_lines
 

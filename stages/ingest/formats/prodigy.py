@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stages.core.errors import DataError
-from stages.core.io import locate_bad_utf8, parse_json
+from stages.core.reading import locate_bad_utf8, parse_json
 from stages.ingest.formats.common import Export, Rows, text_field
 
 
