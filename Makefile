@@ -77,6 +77,7 @@ lint: $(VENV)/.synced  ## ruff, and the CI workflow files against their schemas
 	ruff check .
 	ruff format --check .
 	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 	check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
 
 format: $(VENV)/.synced  ## fix what ruff can (lint and format)

@@ -84,6 +84,21 @@ def test_the_workflow_schema_check_catches_a_typo(tmp_path):
     assert subprocess.run([*command, str(bad)], capture_output=True).returncode != 0
 
 
+def test_every_action_is_pinned_to_a_release_commit_that_dependabot_updates():
+    """A tag such as @v4 can be moved to other code; a commit cannot. The comment names the
+    release, so a person (and Dependabot) sees what the pin is."""
+    import re
+
+    lines = (PROJECT_ROOT / ".github" / "workflows" / "reproduce.yml").read_text().splitlines()
+    uses = [line.split("uses:", 1)[1].strip() for line in lines if "uses:" in line]
+    assert uses
+    pinned = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}  # v\d+\.\d+\.\d+")
+    assert [use for use in uses if not pinned.fullmatch(use)] == []
+    dependabot = yaml.safe_load((PROJECT_ROOT / ".github" / "dependabot.yml").read_text())
+    ecosystems = [update["package-ecosystem"] for update in dependabot["updates"]]
+    assert "github-actions" in ecosystems
+
+
 def test_committed_dvc_config_holds_no_credentials():
     text = (PROJECT_ROOT / ".dvc" / "config").read_text().lower()
     for secret in ("access_key", "secret", "password", "token", "credential", "session"):
