@@ -117,3 +117,47 @@ def test_whole_float_ids_read_as_integers_as_in_json(tmp_path, table):
     assert sorted(found[column]) == expected[table]  # a feature stays a number
     if table == "annotations":
         assert found["annotator_id"].tolist() == ["7", "8", "9"]
+
+
+@pytest.mark.parametrize("table", sorted(READERS))
+def test_a_file_that_decodes_to_more_than_memory_allows_is_refused_before_decoding(
+    tmp_path, table, monkeypatch
+):
+    """A few kilobytes of Parquet can hold millions of cells of one value; the stage says so
+    (exit 2) instead of being killed by the kernel. Memory is patched down to 40 MiB, so that a
+    file of 2 or 3 million cells stands for a bomb of billions on a real machine."""
+    import numpy as np
+
+    from stages.ingest.formats import parquet_table
+
+    read, column = READERS[table]
+    rows = 1_000_000
+    same = pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, np.int32)), pa.array(["1"]))
+    names = ["item_id", "annotator_id", column] if table == "annotations" else ["item_id", column]
+    path = tmp_path / f"{table}.parquet"
+    pq.write_table(pa.table(dict.fromkeys(names, same)), path, compression="zstd")
+    assert path.stat().st_size < 100_000
+    monkeypatch.setattr(parquet_table, "memory_size", lambda: 40 * 2**20)
+    decoding = []
+    monkeypatch.setattr(parquet_table.pd, "read_parquet", lambda *a, **k: decoding.append(a))
+    with pytest.raises(DataError) as caught:
+        read(path)
+    assert decoding == []
+    assert caught.value.path == str(path)
+    cells = len(names) * rows
+    assert caught.value.reason.endswith(
+        f"table of {rows:,} rows would take at least {cells * 8 / 2**20:.0f} MiB of "
+        "memory once decoded, over a quarter of this machine's 40 MiB: check that it is the "
+        "file meant, or run on a machine with more memory"
+    )
+
+
+def test_the_decoded_size_counts_a_few_bytes_a_cell_where_pages_repeat_one_value(tmp_path):
+    from stages.ingest.formats.parquet_table import CELL_BYTES, decoded_size
+
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"a": ["x"] * 1000, "b": [1] * 1000}), path)
+    assert decoded_size(pq.read_metadata(path)) == 2000 * CELL_BYTES
+    wide = "w" * 10_000
+    pq.write_table(pa.table({"a": [wide + str(i) for i in range(100)]}), path, compression="zstd")
+    assert decoded_size(pq.read_metadata(path)) >= 100 * 10_000

@@ -4,6 +4,7 @@ column that is not UTF-8, or pandas metadata that contradicts the data, would cr
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -19,8 +20,10 @@ def read_parquet_table(path: Path, table: str) -> pd.DataFrame:
 
     try:
         schema = pq.read_schema(path)
+        metadata = pq.read_metadata(path)
     except (OSError, pa.ArrowException) as error:
         raise DataError(path, None, f"unreadable {table} ({error})".replace("\n", " ")) from None
+    _check_decoded_size(metadata, path, table)
     for field in schema:
         if pa.types.is_nested(field.type):
             reason = f"holds nested values ({field.type}); each cell must be one text or number"
@@ -33,6 +36,44 @@ def read_parquet_table(path: Path, table: str) -> pd.DataFrame:
         if field.name in frame.columns and _is_bytes(field.type):
             frame[field.name] = _decoded(frame[field.name], path, field.name)
     return frame
+
+
+# Bytes a cell takes at least once decoded (a number, or a string's offset).
+CELL_BYTES = 8
+
+
+def decoded_size(metadata: object) -> int:
+    """What the table takes in memory at least once decoded: its pages' uncompressed size, or
+    for pages that repeat one value (run-length or dictionary encoded) a few bytes per cell."""
+    groups = [metadata.row_group(i) for i in range(metadata.num_row_groups)]  # type: ignore[attr-defined]
+    return sum(
+        max(group.total_byte_size, group.num_rows * group.num_columns * CELL_BYTES)
+        for group in groups
+    )
+
+
+def memory_size() -> int:
+    """This machine's memory in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _check_decoded_size(metadata: object, path: Path, table: str) -> None:
+    """A few kilobytes of Parquet can stand for billions of cells (one value repeated,
+    compressed): refuse one that would take over a quarter of the memory before decoding it
+    (the stages hold a few copies of a table), rather than be killed for it."""
+    needed, memory = decoded_size(metadata), memory_size()
+    if needed > memory // 4:
+        rows = metadata.num_rows  # type: ignore[attr-defined]
+        reason = (
+            f"{table} of {rows:,} rows would take at least {_amount(needed)} of memory once "
+            f"decoded, over a quarter of this machine's {_amount(memory)}: check that it is the "
+            "file meant, or run on a machine with more memory"
+        )
+        raise DataError(path, None, reason)
+
+
+def _amount(size: int) -> str:
+    return f"{size / 2**30:,.1f} GiB" if size >= 2**30 else f"{size / 2**20:,.0f} MiB"
 
 
 def as_text(values: pd.Series) -> pd.Series:
