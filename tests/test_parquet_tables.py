@@ -161,3 +161,16 @@ def test_the_decoded_size_counts_a_few_bytes_a_cell_where_pages_repeat_one_value
     wide = "w" * 10_000
     pq.write_table(pa.table({"a": [wide + str(i) for i in range(100)]}), path, compression="zstd")
     assert decoded_size(pq.read_metadata(path)) >= 100 * 10_000
+
+
+def test_memory_is_the_container_limit_where_one_is_set(tmp_path, monkeypatch):
+    from stages.ingest.formats import parquet_table
+
+    machine = parquet_table.memory_size()
+    limit, unlimited, missing = tmp_path / "v2", tmp_path / "v1", tmp_path / "none"
+    limit.write_text("1073741824\n")
+    unlimited.write_text("max\n")
+    monkeypatch.setattr(parquet_table, "CGROUP_LIMITS", (str(missing), str(unlimited)))
+    assert parquet_table.memory_size() == machine
+    monkeypatch.setattr(parquet_table, "CGROUP_LIMITS", (str(limit), str(unlimited)))
+    assert parquet_table.memory_size() == min(machine, 2**30)

@@ -52,9 +52,21 @@ def decoded_size(metadata: object) -> int:
     )
 
 
+# Where a container's memory limit is (cgroup v2, then v1); a limit above the machine's is none.
+CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
 def memory_size() -> int:
-    """This machine's memory in bytes."""
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    """The memory this process may use in bytes: the machine's, or its container's limit."""
+    size = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for limit in CGROUP_LIMITS:
+        try:
+            text = Path(limit).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            size = min(size, int(text))
+    return size
 
 
 def _check_decoded_size(metadata: object, path: Path, table: str) -> None:
