@@ -495,8 +495,8 @@ def test_a_failure_names_the_export_files_its_rows_came_from(tmp_path):
 
 
 def test_the_files_line_names_whole_files_and_counts_the_rest():
-    from stages.gate.expectations import Outcome
     from stages.gate.failures import describe_failure
+    from stages.gate.outcomes import Outcome
     from stages.gate.suites import load_suite
 
     check = next(c for c in load_suite(PROJECT_ROOT / "expectations" / "default.yaml").checks
@@ -570,7 +570,7 @@ def test_a_missing_column_is_explained_once(tmp_path):
 
 
 def _outcome(table, name, expectation, kwargs, **result):
-    from stages.gate.expectations import Outcome
+    from stages.gate.outcomes import Outcome
     from stages.gate.suites import Check
 
     return Outcome(Check(table, name, expectation, kwargs), False, **result)
@@ -655,8 +655,8 @@ def test_a_failure_line_with_wide_characters_is_cut_at_99_columns():
     """Values in Japanese take two columns a character: the examples that fit the line, and
     a value cut short, are measured in columns, not characters (the lines had reached 150)."""
     from stages.core.terminal import columns
-    from stages.gate.expectations import Outcome
     from stages.gate.failures import describe_failure
+    from stages.gate.outcomes import Outcome
     from stages.gate.suites import load_suite
 
     check = next(c for c in load_suite(PROJECT_ROOT / "expectations" / "default.yaml").checks

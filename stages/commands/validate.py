@@ -48,8 +48,9 @@ def validate(
     from stages.core.markup import quantity
     from stages.core.progress import step
     from stages.core.reading import label_set, load_params, tables_digest
-    from stages.gate.expectations import summarise, validate_tables
+    from stages.gate.expectations import validate_tables
     from stages.gate.failures import absent_column, describe_failure, failing_records
+    from stages.gate.outcomes import summarise
     from stages.gate.suites import CRITICAL, load_suite
 
     params = load_params(params_file)

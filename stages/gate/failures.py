@@ -10,7 +10,7 @@ import pandas as pd
 
 from stages.core.markup import quantity
 from stages.core.terminal import columns, cut, quoted
-from stages.gate.expectations import Outcome
+from stages.gate.outcomes import Outcome
 from stages.gate.suites import Check
 
 # What names a record of each table, beside the value that failed: the ids a person searches
