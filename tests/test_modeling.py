@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from stages.core.errors import DataError
-from stages.core.params import MODELS
+from stages.core.params import MODELS, complete
 from stages.training import model_io, modeling
 
 
@@ -191,16 +191,23 @@ def test_a_label_issue_task_is_scored_by_the_probability_of_its_suggestion():
     assert not issues["is_issue"].any() and len(relabel_candidates(issues, 5)) == 0
 
 
-def test_a_missing_text_is_an_empty_text_for_the_model(items):
+def test_a_missing_text_is_an_empty_text_inside_the_saved_model(items, tmp_path):
     """TF-IDF takes no missing value; validate lets a missing text through (not every suite
-    requires one): it is an empty text, as numeric and categorical gaps are imputed."""
+    requires one). The model file itself reads it as an empty text, as its imputers fill
+    numeric and categorical gaps: a user scoring an item without text gets a prediction, not
+    scikit-learn's "np.nan is an invalid document"."""
     holes = items.assign(text=items["text"].mask(items.index < 3))
-    filled = modeling.empty_text_where_missing(holes, OPTIONS)
-    assert filled["text"].iloc[:3].tolist() == ["", "", ""] and filled["text"].notna().all()
-    estimator = modeling.build_estimator(filled, OPTIONS, seed=0)
-    model, _ = modeling.fit(filled, filled["label"], pd.Series(1.0, index=filled.index),
+    estimator = modeling.build_estimator(holes, OPTIONS, seed=0)
+    model, _ = modeling.fit(holes, holes["label"], pd.Series(1.0, index=holes.index),
                             estimator, {**OPTIONS, "grid": {}}, seed=0)  # fmt: skip
-    assert model.predict_proba(filled).shape == (120, 2)
+    path = tmp_path / "model.skops"
+    path.write_bytes(model_io.to_bytes(model))
+    loaded = model_io.load(path)
+    rows = items.drop(columns="label").iloc[[0] * 4].copy().astype({"text": object})
+    rows["text"] = [None, np.nan, pd.NA, ""]
+    probabilities = loaded.predict_proba(rows)
+    assert probabilities.shape == (4, 2)
+    assert np.allclose(probabilities, probabilities[3])  # each is the empty text's
 
 
 def test_a_grid_value_the_model_refuses_is_an_error_not_a_score_of_nan(items):
@@ -246,6 +253,59 @@ def test_the_reproducible_logistic_regression_is_scikit_learns(n_classes, weight
     ours.fit(features, labels, sample_weight=weights)
     theirs.fit(features, labels, sample_weight=weights)
     assert np.abs(ours.predict_proba(features) - theirs.predict_proba(features)).max() < 1e-4
+    # scikit-learn's layout, which its scorers read: one row of coefficients for two classes
+    assert ours.coef_.shape == theirs.coef_.shape
+    assert ours.intercept_.shape == theirs.intercept_.shape
+    ours_scores, theirs_scores = (
+        ours.decision_function(features),
+        theirs.decision_function(features),
+    )
+    assert ours_scores.shape == theirs_scores.shape
+    assert np.abs(ours_scores - theirs_scores).max() < 1e-3
+    assert (
+        ours.predict(features) == ours.classes_[np.argmax(ours.predict_proba(features), 1)]
+    ).all()
+
+
+@pytest.mark.parametrize("scoring", ["roc_auc", "average_precision", "f1", "precision", "recall"])
+def test_each_two_class_scorer_tunes_a_grid_on_text_labels(items, scoring):
+    """The two-class scorers params offer: scikit-learn's own look for a class 1 (text labels
+    never are: "pos_label=1 is not a valid label"), and roc_auc read the logistic regression's
+    decision_function as one column per class ("y should be a 1d array"). Each now scores the
+    second label of data.labels, and agrees with scikit-learn's metric on the same folds."""
+    import sklearn.metrics
+    from sklearn.model_selection import StratifiedKFold
+
+    options = complete("train", {**OPTIONS, "grid": {"C": [0.1, 1.0]}, "scoring": scoring})
+    weights = pd.Series(1.0, index=items.index)
+    estimator = modeling.build_estimator(items, options, seed=0)
+    _, search = modeling.fit(items, items["label"], weights, estimator, options, 0, positive="pos")
+    assert 0.5 < search["cv_score"] <= 1.0
+    if scoring == "roc_auc":
+        return
+    folds = StratifiedKFold(options["cv_folds"], shuffle=True, random_state=0)
+    scores = []
+    for train, test in folds.split(items, items["label"]):
+        model = modeling.build_estimator(items, options, seed=0).set_params(
+            model__C=search["best_params"]["C"]
+        )
+        model.fit(items.iloc[train], items["label"].iloc[train])
+        rows, truth = items.iloc[test], items["label"].iloc[test]
+        function = getattr(sklearn.metrics, modeling.SCORERS_OF_ONE_CLASS[scoring][0])
+        if scoring == "average_precision":
+            shown = model.predict_proba(rows)[:, list(model.classes_).index("pos")]
+        else:
+            shown = model.predict(rows)
+        scores.append(function(truth, shown, pos_label="pos"))
+    assert search["cv_score"] == pytest.approx(np.mean(scores))
+
+
+def test_the_positive_class_is_the_second_of_two_labels():
+    from stages.training.model_params import positive_class
+
+    assert positive_class({"data": {"labels": ["ham", "spam"]}}) == "spam"
+    assert positive_class({"data": {"labels": [0, 1]}}) == "1"
+    assert positive_class({"data": {"labels": ["a", "b", "c"]}}) is None
 
 
 def test_a_calibrated_svm_fitted_with_threads_gives_the_same_bytes_every_time(items):
@@ -269,3 +329,20 @@ def test_an_item_without_a_merged_label_is_left_out_of_its_split():
     )
     assert modeling.split_with_labels(items, labels, "train")["item_id"].tolist() == ["a"]
     assert modeling.split_with_labels(items, labels, "test")["item_id"].tolist() == ["c"]
+
+
+def test_the_model_takes_the_items_columns_and_not_the_merged_labels(items, tmp_path):
+    """The fit saw the items joined with label-merge's columns, so the target and its
+    confidence were declared inputs (feature_names_in_): a user scoring new items had to pass
+    a label. The model takes the items' own columns."""
+    from stages.training.run import train_model
+
+    labels = items[["item_id", "label"]].assign(confidence=0.9, is_gold=False, agreement=1.0)
+    options = complete("train", {**OPTIONS, "label_issues": {"enabled": False}})
+    trained = train_model(items.drop(columns="label"), labels, options, seed=0)
+    path = tmp_path / "model.skops"
+    path.write_bytes(trained.model)
+    model = model_io.load(path)
+    assert list(model.feature_names_in_) == list(items.drop(columns="label").columns)
+    new_items = items.drop(columns=["label", "split", "item_id"]).iloc[:3]
+    assert len(model.predict(new_items)) == 3

@@ -62,9 +62,7 @@ def evaluate(
     annotators = read_written_csv(annotators_file, text) if annotators_file.exists() else None
     merge_file = reports_dir / "label_merge.json"  # the annotators and their agreement, likewise
     merging = read_json(merge_file) if merge_file.exists() else None
-    test_items = modeling.empty_text_where_missing(
-        read_table(items, where={"split": ["test"]}), params["train"]
-    )
+    test_items = read_table(items, where={"split": ["test"]})
     test = modeling.split_with_labels(test_items, labels, "test")
     subject = pages.evaluated(params, data_version(raw_dvc), merged_by(labels), fitted)
     gold = read_table(existing_table(validated_dir, "gold", "validate"))

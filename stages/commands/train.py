@@ -56,7 +56,7 @@ def train(
     from stages.core.reading import load_params
     from stages.core.terminal import echo_warnings
     from stages.training import label_issues, parallel
-    from stages.training.model_params import check_model_params
+    from stages.training.model_params import check_model_params, positive_class
     from stages.training.modeling import ParamsMismatch
     from stages.training.run import UntrustedModel, text_columns_of, train_model
     from stages.truth.relabel import label_studio_tasks, task_items, unsafe_fields
@@ -74,8 +74,9 @@ def train(
         where = f" on {chosen.scheduler}" if chosen.scheduler else ""
         try:
             trained = train_model(
-                items, labels, options, params["seed"], n_jobs, chosen.n_jobs, where
-            )
+                items, labels, options, params["seed"], n_jobs, chosen.n_jobs, where,
+                positive_class(params),
+            )  # fmt: skip
         except UntrustedModel as error:
             raise DataError(params_file, "train", str(error)) from None
         except ParamsMismatch as error:

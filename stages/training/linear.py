@@ -232,19 +232,31 @@ class ReproducibleLogisticRegression(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        self.coef_ = flat[: n_classes * n_columns].reshape(n_classes, n_columns).copy()
-        self.intercept_ = flat[n_classes * n_columns :].copy()
+        coef = flat[: n_classes * n_columns].reshape(n_classes, n_columns)
+        intercept = flat[n_classes * n_columns :]
+        if n_classes == 2:  # scikit-learn's layout: one row, the second class's log-odds
+            coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
+        self.coef_, self.intercept_ = coef.copy(), intercept.copy()
         self.n_iter_ = np.array([iterations], dtype=np.int32)
         return self
 
     def _class_scores(self, X: object) -> np.ndarray:
-        """Scores laid out (classes, rows), as the fit computes them."""
+        """Scores laid out (classes, rows), as the fit computes them (with two classes, the
+        first class's is 0 and the second's its log-odds)."""
+        scores = self._scores(X)
+        return np.vstack([np.zeros_like(scores), scores]) if len(self.classes_) == 2 else scores
+
+    def _scores(self, X: object) -> np.ndarray:
+        """coef_ rows times X, plus intercept_: (rows of coef_, rows of X)."""
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
         return ExactDesign(X, for_gradients=False).times(self.coef_) + self.intercept_[:, None]
 
     def decision_function(self, X: object) -> np.ndarray:
-        return self._class_scores(X).T
+        """(rows, classes) scores; with two classes, as scikit-learn, one log-odds per row of
+        the second class (which ``roc_auc`` and other two-class scorers read)."""
+        scores = self._scores(X)
+        return scores[0] if len(self.classes_) == 2 else scores.T
 
     def predict_proba(self, X: object) -> np.ndarray:
         return _softmax(self._class_scores(X))[0].T

@@ -37,6 +37,7 @@ TRUSTED_TYPES: list[str] = [
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "collections.OrderedDict",
     "stages.training.linear.ReproducibleLogisticRegression",
+    "stages.training.text_features.MissingAsEmptyTfidf",
 ]
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 # Fitted attributes that record this run rather than the model: ``id()`` of an object at fit
@@ -62,7 +63,7 @@ def forget_run_state(value: Any, seen: set[int] | None = None) -> None:
         children = list(value)
     elif isinstance(value, dict):
         children = list(value.values())
-    elif type(value).__module__.startswith("sklearn") and hasattr(value, "__dict__"):
+    elif _of_sklearn(type(value)) and hasattr(value, "__dict__"):
         for name in RUN_STATE:
             value.__dict__.pop(name, None)
         children = list(vars(value).values())
@@ -70,6 +71,11 @@ def forget_run_state(value: Any, seen: set[int] | None = None) -> None:
         return
     for child in children:
         forget_run_state(child, seen)
+
+
+def _of_sklearn(kind: type) -> bool:
+    """A scikit-learn class, or one of ours built on one (text_features.MissingAsEmptyTfidf)."""
+    return any(base.__module__.startswith("sklearn") for base in kind.__mro__)
 
 
 def _stable_zip(data: bytes) -> bytes:

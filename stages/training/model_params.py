@@ -42,3 +42,10 @@ def _check(params: dict[str, Any]) -> None:
             "for many, such as f1_macro, accuracy or balanced_accuracy (params.schema.json)"
         )
         raise ParamsMismatch("train.scoring", reason)
+
+
+def positive_class(params: dict[str, Any]) -> str | None:
+    """The class a two-class ``train.scoring`` (f1, precision, recall, average_precision)
+    scores: the second of two in ``data.labels``, as a team writes [negative, positive]."""
+    labels = params["data"]["labels"]
+    return str(labels[1]) if labels is not None and len(labels) == 2 else None

@@ -71,16 +71,17 @@ def _holds_numbers(column: pd.Series) -> bool:
 
 def build_preprocessor(columns: dict[str, list[str]], features: dict[str, Any], dense: bool) -> Any:
     from sklearn.compose import ColumnTransformer
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from stages.training.text_features import MissingAsEmptyTfidf
 
     features = complete("train.features", features)
     tfidf = features["tfidf"]
     parts: list[tuple[str, Any, Any]] = []
     for column in columns["text"]:
-        vectorizer = TfidfVectorizer(
+        vectorizer = MissingAsEmptyTfidf(
             ngram_range=tuple(tfidf["ngram_range"]),
             max_features=tfidf["max_features"],
             min_df=tfidf["min_df"],
@@ -197,8 +198,10 @@ def fit(
     seed: int,
     n_jobs: int = 1,
     threads: int = 1,
+    positive: str | None = None,
 ) -> tuple[Any, dict[str, Any]]:
-    """Fit the estimator; with a non-empty ``grid``, pick its best values by cross-validation.
+    """Fit the estimator; with a non-empty ``grid``, pick its best values by cross-validation
+    (a two-class ``scoring`` scores the ``positive`` class: ``scorer``).
 
     ``n_jobs`` runs the grid's candidates and folds in parallel on joblib's active backend (this
     machine's processes or a Dask cluster, see stages/training/parallel.py): their models are thrown
@@ -236,7 +239,7 @@ def fit(
                 names[key]: [typed(f"train.{options['model']}.{key}", v) for v in values]
                 for key, values in grid.items()
             },
-            scoring=options["scoring"],
+            scoring=scorer(options["scoring"], positive),
             cv=StratifiedKFold(options["cv_folds"], shuffle=True, random_state=seed),
             n_jobs=n_jobs,
             refit=False,  # refitted below, in this process, as GridSearchCV's refit would
@@ -256,14 +259,27 @@ def fit(
     return estimator, search_results
 
 
-def empty_text_where_missing(items: pd.DataFrame, options: dict[str, Any]) -> pd.DataFrame:
-    """A missing text is an empty one (TF-IDF takes no missing value; numeric and categorical
-    columns are imputed inside the pipeline)."""
-    text = complete("train.features", options.get("features"))["text"]
-    present = [column for column in text if column in items.columns]
-    if not present or not items[present].isna().any().any():
-        return items
-    return items.assign(**{column: items[column].fillna("") for column in present})
+# Two-class scorers that score one class: scikit-learn's function and what it reads of a model.
+SCORERS_OF_ONE_CLASS = {
+    "average_precision": ("average_precision_score", ("decision_function", "predict_proba")),
+    "f1": ("f1_score", "predict"),
+    "precision": ("precision_score", "predict"),
+    "recall": ("recall_score", "predict"),
+}
+
+
+def scorer(name: str, positive: str | None) -> Any:
+    """scikit-learn's scorer ``name``; one that scores one class scores ``positive`` (by name,
+    scikit-learn's would look for a class ``1``, which text labels never are). ``roc_auc`` is
+    the same whichever class is positive."""
+    import sklearn.metrics
+
+    if name not in SCORERS_OF_ONE_CLASS or positive is None:
+        return name
+    function, response = SCORERS_OF_ONE_CLASS[name]
+    return sklearn.metrics.make_scorer(
+        getattr(sklearn.metrics, function), response_method=response, pos_label=positive
+    )
 
 
 def split_with_labels(items: pd.DataFrame, labels: pd.DataFrame, split: str) -> pd.DataFrame:

@@ -31,10 +31,11 @@ def train_model(
     n_jobs: int = 1,
     threads: int = 1,
     where: str = "",
+    positive: str | None = None,
 ) -> Trained:
     """Fit ``train`` params' model on the train split; raises ValueError or TypeError for params
-    the data cannot take (a model's own complaints included)."""
-    items = modeling.empty_text_where_missing(items, options)
+    the data cannot take (a model's own complaints included). ``positive``: the class a
+    two-class scoring scores."""
     train_rows = modeling.split_with_labels(items, labels, "train")
     keep, weights = modeling.sample_weights(train_rows, options)
     dropped_low_confidence = int((~keep).sum())
@@ -44,9 +45,12 @@ def train_model(
     if train_rows["label"].nunique() < 2:
         raise ValueError("fewer than two classes among the train split's labels")
     targets = train_rows["label"].astype(str)
+    # The model sees the items' own columns only: the merged label and its confidence would
+    # be declared inputs (feature_names_in_) that a user of the model has no value for.
+    inputs = train_rows[list(items.columns)]
     with step(f"fitting {options['model']} on {len(train_rows)} items{where}"):
         model, search = modeling.fit(
-            train_rows, targets, weights, estimator, options, seed, n_jobs=n_jobs, threads=threads
+            inputs, targets, weights, estimator, options, seed, n_jobs, threads, positive
         )
     data = model_io.to_bytes(model)
     unknown = model_io.untrusted(data)
@@ -59,7 +63,7 @@ def train_model(
     unranked = int((~rankable).sum())
     if options["label_issues"]["enabled"]:
         folds = options["label_issues"]["folds"]
-        rows = train_rows[rankable].reset_index(drop=True)
+        rows = inputs[rankable].reset_index(drop=True)
         ranked_targets = targets[rankable].reset_index(drop=True)
         with step(f"ranking likely label errors ({folds}-fold confident learning)"):
             scored = label_issues.out_of_fold_probabilities(  # the tuned model's params
@@ -67,9 +71,10 @@ def train_model(
                 seed, n_jobs=n_jobs,
             )  # fmt: skip
         if scored is not None:
-            gold = rows.get("is_gold", pd.Series(False, index=rows.index))
+            ranked = train_rows[rankable].reset_index(drop=True)
+            gold = ranked.get("is_gold", pd.Series(False, index=ranked.index))
             issues = label_issues.rank_issues(
-                rows["item_id"], ranked_targets, *scored, expert=gold.fillna(False).to_numpy(bool)
+                ranked["item_id"], ranked_targets, *scored, expert=gold.fillna(False).to_numpy(bool)
             )
             checked = True
     summary = {
