@@ -380,6 +380,11 @@ def _entry(expect: str = "to_not_be_null", **arguments: object) -> dict[str, obj
         (_entry("to_be_in_set", column="label", value_set=5), "value_set: value is not a valid"),
         (_entry("to_be_in_set", column="label", value_set="$lbl"), "unknown value $lbl"),
         (_entry("to_be_in_table", column="item_id", table="nope"), "no table nope to refer to"),
+        (  # as written, with the expectation meant (it was the class name, and no hint)
+            _entry("to_be_betwen", column="label"),
+            "unknown expectation 'expect_column_values_to_be_betwen'; did you mean "
+            "'expect_column_values_to_be_between'?",
+        ),
     ],
 )
 def test_mistakes_in_a_suite_are_reported(tmp_path, document, reason):
@@ -569,6 +574,19 @@ def test_a_missing_column_is_explained_once(tmp_path):
     assert result.output.count("the table has no column") == 1
 
 
+def test_a_misspelt_column_gets_the_likely_one_before_the_list_of_columns(tmp_path):
+    """The list of columns is cut at the line's end, which hid the column meant."""
+    tables = valid_tables()
+    wide = {f"column_{n}": 0 for n in range(12)}
+    tables["annotations"] = tables["annotations"].assign(**wide, lead_time=1.0)
+    document = _entry("to_be_between", column="lead_tme", min_value=0, severity="warning")
+    result = run_validate(tmp_path, tables, _suite(tmp_path, document))
+    assert result.exit_code == 0, result.output
+    assert "  the table has no column 'lead_tme' (did you mean 'lead_time'?); it has" in (
+        result.output
+    )
+
+
 def _outcome(table, name, expectation, kwargs, **result):
     from stages.gate.outcomes import Outcome
     from stages.gate.suites import Check
@@ -668,3 +686,11 @@ def test_a_failure_line_with_wide_characters_is_cut_at_99_columns():
     lines = describe_failure(outcome, table).splitlines()
     assert all(columns(line) <= 99 for line in lines), lines
     assert any("ラベル0" in line for line in lines) and lines[-1].startswith("  rows from")
+
+
+def test_a_failed_pattern_check_shows_its_pattern(tmp_path):
+    """It read "7147 unexpected rows (ExpectColumnValuesToMatchRegex)": not which pattern."""
+    document = _entry("to_match_regex", column="annotator_id", regex="@labelco\\.example$")
+    result = run_validate(tmp_path, valid_tables(), _suite(tmp_path, document))
+    assert result.exit_code == 2, result.output
+    assert "whose annotator_id does not match the regex '@labelco" in result.output

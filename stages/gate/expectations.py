@@ -8,6 +8,7 @@ annotations are checked against the items that passed.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stages.core.param_fields import did_you_mean
 from stages.gate.data_docs import finish_data_docs
 from stages.gate.outcomes import Outcome, Validation, check_rows
 from stages.gate.suites import (
@@ -173,12 +175,21 @@ def _expectation(gx: Any, check: Check) -> Any:
     where = f"{check.table}.{check.name}"
     expectation = getattr(gx.expectations, check.expectation, None)
     if expectation is None:
-        raise DataError(check.suite, where, f"unknown expectation {check.expectation}")
+        known = [_snake(name) for name in dir(gx.expectations) if name.startswith("Expect")]
+        written = _snake(check.expectation)
+        hint = did_you_mean(written, known) or "see Great Expectations' gallery of expectations"
+        raise DataError(check.suite, where, f"unknown expectation '{written}'; {hint}")
     notes = f"check {check.name} ({check.severity})"
     try:
         return expectation(**check.kwargs, meta={"check": check.name}, notes=notes)
     except (TypeError, ValueError) as error:  # pydantic's ValidationError is a ValueError
         raise DataError(check.suite, where, _refusal(error)) from None
+
+
+def _snake(name: str) -> str:
+    """``ExpectColumnValuesToBeBetween`` -> ``expect_column_values_to_be_between``, as suites
+    write it."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _refusal(error: Exception) -> str:

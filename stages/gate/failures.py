@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from stages.core.markup import quantity
+from stages.core.param_fields import did_you_mean
 from stages.core.terminal import columns, cut, quoted
 from stages.gate.outcomes import Outcome
 from stages.gate.suites import Check
@@ -46,7 +47,9 @@ def describe_failure(
         assert table is not None
         if again:
             return _cut([f"{head}: no such column"], width)
-        return _cut([head, f"  the table has no column {column!a}; {_columns(table)}"], width)
+        hint = did_you_mean(column, [str(name) for name in table.columns if name != "source"])
+        hint = f" ({hint})" if hint else ""
+        return _cut([head, f"  the table has no column {column!a}{hint}; {_columns(table)}"], width)
     lines = [head, _detail(outcome, column, target)]
     failing = _failing_rows(outcome, column, table)
     records = _records(check.table, column, failing)
@@ -94,8 +97,21 @@ def _detail(outcome: Outcome, column: str, target: str | None) -> str:
         allowed = [_short(value) for value in check.kwargs.get("value_set") or []]
         among = ", ".join(allowed) if len(allowed) <= 5 else f"the {len(allowed)} allowed values"
         return f"  {rows} whose {_name(column)} is not one of {among or 'no value'}{_share(check)}"
+    if check.expectation in _PATTERNS:
+        pattern = _short(check.kwargs.get("regex") or check.kwargs.get("like_pattern"))
+        fails = f"{_PATTERNS[check.expectation]} {pattern}"
+        return f"  {rows} whose {_name(column)} {fails}{_share(check)}"
     unexpected = quantity(outcome.unexpected, "unexpected row")
     return f"  {unexpected}{_share(check)}{_bounds(check)} ({check.expectation})"
+
+
+# Checks of a text against a pattern: what a failing row's value does, before the pattern.
+_PATTERNS = {
+    "ExpectColumnValuesToMatchRegex": "does not match the regex",
+    "ExpectColumnValuesToNotMatchRegex": "matches the regex",
+    "ExpectColumnValuesToMatchLikePattern": "is not like",
+    "ExpectColumnValuesToNotMatchLikePattern": "is like",
+}
 
 
 def _bounds(check: Check) -> str:
