@@ -657,3 +657,26 @@ def test_an_id_a_tool_wrote_as_a_whole_float_keeps_its_integer_spelling(tmp_path
     path.write_text(json.dumps(tasks))
     table = _read(path, labels=["Positive", "Negative"]).annotations
     assert table["item_id"].tolist() == ["3", "3.5"]
+
+
+# A few bytes of each format, as its files begin: a new format must add one (the test says so).
+FIRST_BYTES = {
+    "labelstudio": b'[{"id": 1, "annotations": [], "data": {"item_id": "a"}}]',
+    "labelstudio-min": b'[{"id": 1, "item_id": "a", "annotator": 3, "sentiment": "x"}]',
+    "labelstudio-csv": b"item_id,sentiment,annotator,annotation_id\n",
+    "prodigy": b'{"text": "x", "_input_hash": 1, "answer": "accept"}\n',
+    "sagemaker": b'{"answers": [{"answerContent": {}, "workerId": "w"}]}',
+    "long": b"item_id,annotator_id,label\n",
+}
+
+
+def test_every_format_is_detected(tmp_path):
+    """`format: auto` is how a delivery mixing tools is read: a reader that detect_format does
+    not recognise is refused in every such delivery."""
+    from stages.ingest.formats import FORMATS
+
+    assert set(FIRST_BYTES) == set(FORMATS), "add a sample of the new format to FIRST_BYTES"
+    for fmt, head in FIRST_BYTES.items():
+        path = tmp_path / f"{fmt}.export"
+        path.write_bytes(head)
+        assert detect_format(path) == fmt

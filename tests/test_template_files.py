@@ -224,6 +224,8 @@ def test_make_says_why_python_cannot_start_under_lc_all_c_in_a_non_ascii_path(tm
         == 0
     )
 
+
+def test_the_readme_counts_the_params_dvc_shows():
     """DVC shows every leaf of params.yaml (an empty mapping has none): the README says how
     many, and the count must follow the file."""
     import re
@@ -235,7 +237,10 @@ def test_make_says_why_python_cannot_start_under_lc_all_c_in_a_non_ascii_path(tm
     said = re.search(
         r"a column for every param \((\d+)\)", (PROJECT_ROOT / "README.md").read_text()
     )
-    assert said and int(said.group(1)) == count
+    assert said and int(said.group(1)) == count, (
+        f"params.yaml has {count} params (leaves); README.md says "
+        f"{said.group(1) if said else 'nothing'} in 'a column for every param (N)': update it"
+    )
 
 
 def test_the_ci_artifacts_carry_every_picture_the_pages_in_them_show():
