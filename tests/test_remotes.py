@@ -46,6 +46,22 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def test_a_registered_model_version_is_fetched_by_name_from_another_folder(project, tmp_path):
+    """dvc.yaml's artifacts: a Git tag in GTO's form registers a version; another project
+    gets the model and the merged labels by name, from the remote, as they were committed."""
+    sh(project, "dvc", "push", "-q")
+    sh(project, "git", "tag", "-a", "classifier@v1.0.0", "-m", "the first model")
+    sh(project, "git", "tag", "-a", "merged-labels@v1.0.0", "-m", "the first labels")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    sh(elsewhere, "dvc", "artifacts", "get", str(project), "classifier", "-o", "model.skops")
+    assert (elsewhere / "model.skops").read_bytes() == (project / "models/model.skops").read_bytes()
+    sh(elsewhere, "dvc", "artifacts", "get", str(project), "merged-labels", "--rev", "v1.0.0")
+    got = sorted(p.relative_to(elsewhere / "labels") for p in (elsewhere / "labels").rglob("*"))
+    assert got == sorted(p.relative_to(project / "data/labels")
+                         for p in (project / "data/labels").rglob("*"))  # fmt: skip
+
+
 @pytest.fixture
 def s3_endpoint():
     """A real S3-protocol server (moto) on loopback, with one bucket."""
