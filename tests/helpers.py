@@ -11,6 +11,26 @@ import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# The template's demo configuration (tests/demo_config/README.md): what the tests run, whatever
+# a team has made of the project's own params.yaml, suite and labeling config.
+DEMO_CONFIG = PROJECT_ROOT / "tests" / "demo_config"
+DEMO_FILES = ("params.yaml", "expectations/default.yaml", "labelling/config.xml")
+DEMO_PARAMS = DEMO_CONFIG / "params.yaml"
+DEMO_SUITE = DEMO_CONFIG / "expectations" / "default.yaml"
+# The md5 `dvc add` records for the demo delivery (`python -m stages demo-data`); a test checks
+# it against a fresh clone's.
+DEMO_RAW_MD5 = "fa939fa2f2e42b163b8aafcbb3cfe43c.dir"
+
+
+def is_demo_project() -> bool:
+    """Whether this project is the template itself: its data/raw.dvc records the demo."""
+    import yaml
+
+    raw = PROJECT_ROOT / "data" / "raw.dvc"
+    if not raw.exists():
+        return False
+    outs = (yaml.safe_load(raw.read_text()) or {}).get("outs") or [{}]
+    return outs[0].get("md5") == DEMO_RAW_MD5
 
 
 def project_env(**changes: str | None) -> dict[str, str]:
@@ -52,7 +72,8 @@ def ran_stages(output: str) -> list[str]:
 
 
 def copy_template(root: Path) -> Path:
-    """The template's tracked and new files, committed in a new Git repository."""
+    """The template's tracked and new files, committed in a new Git repository, with the
+    demo's configuration (DEMO_FILES) in place of the project's own."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=PROJECT_ROOT, capture_output=True, check=True,
@@ -62,6 +83,8 @@ def copy_template(root: Path) -> Path:
         if source.is_file():
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, root / name)
+    for name in DEMO_FILES:  # the demo's configuration, for the demo's data
+        shutil.copy2(DEMO_CONFIG / name, root / name)
     sh(root, "git", "init", "-q", "-b", "main")
     sh(root, "git", "config", "user.email", "ci@example.org")
     sh(root, "git", "config", "user.name", "CI")

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from stages.cli import main
 from tests.conftest import PROJECT_ROOT
-from tests.helpers import error_message
+from tests.helpers import DEMO_PARAMS, error_message
 
 GOOD_ITEMS = "item_id,x\ni1,1\ni2,2\n"
 
@@ -29,7 +29,7 @@ def run_prepare(
     (raw / "items.csv").write_text(items)
     for name, content in files.items():
         (raw / "annotations" / name).write_bytes(content)
-    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    params = yaml.safe_load(DEMO_PARAMS.read_text())
     params["data"]["labels"] = ["cat", "dog"]
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     args = ["prepare", "--raw", str(raw), "--out", str(tmp_path / "prepared"),

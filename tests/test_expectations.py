@@ -18,9 +18,10 @@ from click.testing import CliRunner
 
 from stages.cli import main
 from stages.gate.suites import load_suite
-from tests.conftest import LABELS, PROJECT_ROOT, annotations_frame
+from tests.conftest import LABELS, annotations_frame
+from tests.helpers import DEMO_SUITE
 
-DEFAULT_SUITE = PROJECT_ROOT / "expectations" / "default.yaml"
+DEFAULT_SUITE = DEMO_SUITE  # the template's, whatever a team made of its own
 
 
 def valid_tables() -> dict[str, pd.DataFrame]:
@@ -504,7 +505,7 @@ def test_the_files_line_names_whole_files_and_counts_the_rest():
     from stages.gate.outcomes import Outcome
     from stages.gate.suites import load_suite
 
-    check = next(c for c in load_suite(PROJECT_ROOT / "expectations" / "default.yaml").checks
+    check = next(c for c in load_suite(DEFAULT_SUITE).checks
                  if c.table == "annotations" and c.name == "label_in_label_set")  # fmt: skip
     names = [f"batch-{n:02d}-labelstudio-export-from-the-vendor.json" for n in range(5)]
     table = pd.DataFrame({"label": ["x"] * 9, "source": [names[n % 5] for n in range(9)]})
@@ -677,7 +678,7 @@ def test_a_failure_line_with_wide_characters_is_cut_at_99_columns():
     from stages.gate.outcomes import Outcome
     from stages.gate.suites import load_suite
 
-    check = next(c for c in load_suite(PROJECT_ROOT / "expectations" / "default.yaml").checks
+    check = next(c for c in load_suite(DEFAULT_SUITE).checks
                  if c.table == "annotations" and c.name == "label_in_label_set")  # fmt: skip
     values = [f"ラベル{number}番目の長い名前" * 2 for number in range(8)]
     names = [f"バッチ{number}のエクスポートファイル.json" for number in range(6)]

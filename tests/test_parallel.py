@@ -28,8 +28,8 @@ from stages.cli import main
 from stages.core.errors import DataError
 from stages.core.params import validated
 from stages.training import parallel
-from tests.conftest import LABELS, PROJECT_ROOT
-from tests.helpers import error_message, labelling_config
+from tests.conftest import LABELS
+from tests.helpers import DEMO_PARAMS, DEMO_SUITE, error_message, labelling_config
 
 FOREST = {
     "model": "random_forest",
@@ -60,9 +60,9 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pd.DataFrame(rows, columns=["item_id", "annotator_id", "label"]).to_csv(
         raw / "annotations/batch.csv", index=False
     )
-    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    params = yaml.safe_load(DEMO_PARAMS.read_text())
     params["data"]["labels"] = LABELS
-    params["validate"] = {"suite": str(PROJECT_ROOT / "expectations/default.yaml")}
+    params["validate"] = {"suite": str(DEMO_SUITE)}
     params["label_merge"]["relabel"]["config"] = labelling_config(root, LABELS)
     (root / "params.yaml").write_text(yaml.safe_dump(params))
     for args in (

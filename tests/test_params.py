@@ -10,11 +10,11 @@ from stages.cli import main
 from stages.core.errors import DataError
 from stages.core.params import SCHEMA, complete, typed, validated
 from tests.conftest import PROJECT_ROOT
-from tests.helpers import error_message
+from tests.helpers import DEMO_CONFIG, DEMO_PARAMS, error_message
 
 
 def test_the_template_params_are_valid_and_every_section_is_filled():
-    raw = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    raw = yaml.safe_load(DEMO_PARAMS.read_text())
     params = validated(raw, "params.yaml")
     assert (
         params["label_merge"]["relabel"]["from_name"] == raw["label_merge"]["relabel"]["from_name"]
@@ -159,8 +159,8 @@ def test_params_check_reads_the_labelling_config_as_label_merge_will(tmp_path, m
     run; `params --check` had said valid."""
     monkeypatch.chdir(tmp_path)  # the config's path is the project's, relative to its root
     (tmp_path / "labelling").mkdir()
-    shutil.copy(PROJECT_ROOT / "labelling" / "config.xml", tmp_path / "labelling")
-    document = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    shutil.copy(DEMO_CONFIG / "labelling" / "config.xml", tmp_path / "labelling")
+    document = yaml.safe_load(DEMO_PARAMS.read_text())
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump(document))
     assert CliRunner().invoke(main, ["params", "--check"]).exit_code == 0
@@ -186,7 +186,7 @@ def test_params_check_reads_the_labelling_config_as_label_merge_will(tmp_path, m
 )  # fmt: skip
 def test_params_check_names_what_scikit_learn_would_refuse_mid_fit(tmp_path, train, message):
     params = tmp_path / "params.yaml"
-    document = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    document = yaml.safe_load(DEMO_PARAMS.read_text())
     for key, value in train.items():
         section = document["train"].setdefault(key, {})
         document["train"][key] = {**section, **value} if isinstance(value, dict) else value
@@ -199,7 +199,7 @@ def test_params_check_names_what_scikit_learn_would_refuse_mid_fit(tmp_path, tra
 def test_a_grid_may_name_a_calibrated_svms_hyperparameter_either_way(tmp_path):
     from stages.training.model_params import check_model_params
 
-    document = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    document = yaml.safe_load(DEMO_PARAMS.read_text())
     document["train"]["model"] = "linear_svm"
     for key in ("C", "estimator__C"):  # ours, and scikit-learn's own name for it
         document["train"]["grid"] = {key: [0.1, 1.0]}
@@ -209,7 +209,7 @@ def test_a_grid_may_name_a_calibrated_svms_hyperparameter_either_way(tmp_path):
 def test_a_two_class_scorer_is_fine_without_a_grid_or_with_two_labels(tmp_path):
     from stages.training.model_params import check_model_params
 
-    document = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    document = yaml.safe_load(DEMO_PARAMS.read_text())
     document["train"]["scoring"] = "f1"
     check_model_params(validated(document, "params.yaml"))  # no grid: nothing scores with it
     document["train"]["grid"] = {"C": [1.0, 2.0]}
@@ -250,7 +250,7 @@ def test_a_value_set_by_dvc_exp_run_is_read_as_dvc_records_it(tmp_path, key, giv
     from stages.core.reading import load_params
 
     path = tmp_path / "params.yaml"
-    path.write_bytes((PROJECT_ROOT / "params.yaml").read_bytes())
+    path.write_bytes(DEMO_PARAMS.read_bytes())
     with modify_yaml(path) as document:  # what `-S key=given` does
         *sections, last = key
         for section in sections:

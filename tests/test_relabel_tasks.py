@@ -11,7 +11,7 @@ from label_studio_sdk.label_interface import LabelInterface
 
 from stages.core.errors import DataError
 from stages.truth.relabel import label_studio_tasks
-from tests.helpers import PROJECT_ROOT
+from tests.helpers import DEMO_CONFIG
 
 REVIEWS = """<View>
   <Header value="$title"/>
@@ -111,7 +111,7 @@ def test_a_missing_config_says_where_to_find_one(tmp_path):
 
 
 def test_the_demo_tasks_fit_the_demo_config_and_their_pictures_exist(reproduced):
-    config = LabelInterface((PROJECT_ROOT / "labelling" / "config.xml").read_text())
+    config = LabelInterface((DEMO_CONFIG / "labelling" / "config.xml").read_text())
     for name in ("tasks.json", "label_issues.json"):
         tasks = json.loads((reproduced / "data" / "relabel" / name).read_text())
         assert tasks

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from tests.conftest import PROJECT_ROOT
+from tests.helpers import DEMO_CONFIG, DEMO_FILES, DEMO_PARAMS, is_demo_project
 
 
 def _declared_outputs() -> list[tuple[str, bool]]:
@@ -151,6 +152,18 @@ def _dvc_md5(path):
     return hashlib.md5(json.dumps(entries, sort_keys=True).encode()).hexdigest() + ".dir"
 
 
+@pytest.mark.parametrize("name", DEMO_FILES)
+def test_the_demo_configuration_the_tests_run_is_the_templates_own(name):
+    """The tests run the demo with tests/demo_config/ (its README says why): while this
+    project is the template itself, those files must be the project's own, or the tests
+    would check a configuration the template does not ship."""
+    if not is_demo_project():
+        pytest.skip("this project has its own data: the tests run the demo's configuration")
+    assert (PROJECT_ROOT / name).read_bytes() == (DEMO_CONFIG / name).read_bytes(), (
+        f"{name} differs from tests/demo_config/{name}: copy the one you changed over the other"
+    )
+
+
 def test_committed_dvc_lock_matches_the_code_and_suites():
     """Fails fast (before the end-to-end tests) when code changed without `dvc repro`."""
     lock = yaml.safe_load((PROJECT_ROOT / "dvc.lock").read_text())
@@ -180,7 +193,7 @@ def test_dvc_exp_run_set_param_changes_one_line_of_params_yaml(tmp_path, overrid
     that applies an experiment commits a one-line diff."""
     from dvc.utils.hydra import apply_overrides
 
-    before = (PROJECT_ROOT / "params.yaml").read_text()
+    before = DEMO_PARAMS.read_text()
     copy = tmp_path / "params.yaml"
     copy.write_text(before)
     apply_overrides(copy, [override])
@@ -233,7 +246,7 @@ def test_the_readme_counts_the_params_dvc_shows():
     def leaves(section: dict) -> int:
         return sum(leaves(v) if isinstance(v, dict) else 1 for v in section.values())
 
-    count = leaves(yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text()))
+    count = leaves(yaml.safe_load(DEMO_PARAMS.read_text()))
     said = re.search(
         r"a column for every param \((\d+)\)", (PROJECT_ROOT / "README.md").read_text()
     )
