@@ -17,13 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stages.cli import main
-from tests.helpers import PROJECT_ROOT, error_message
+from tests.helpers import DEMO_PARAMS, error_message
 
 SETTINGS = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 STAGES = ["prepare", "validate", "label-merge", "train", "evaluate"]
-DEFAULTS = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+DEFAULTS = yaml.safe_load(DEMO_PARAMS.read_text())
 
 
 def _keys(section: dict, prefix: str = "") -> list[str]:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from stages.cli import main
 from tests.conftest import LABELS, PROJECT_ROOT
-from tests.helpers import error_message, labelling_config
+from tests.helpers import DEMO_PARAMS, DEMO_SUITE, error_message, labelling_config
 
 
 @pytest.fixture
@@ -53,9 +53,9 @@ def project(tmp_path: Path) -> Path:
     pd.DataFrame(
         {"item_id": ["it-000", "it-001"], "label": [LABELS[truth[0]], LABELS[truth[1]]]}
     ).to_csv(raw / "gold.csv", index=False)
-    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    params = yaml.safe_load(DEMO_PARAMS.read_text())
     params["data"]["labels"] = LABELS
-    params["validate"] = {"suite": str(PROJECT_ROOT / "expectations" / "default.yaml")}
+    params["validate"] = {"suite": str(DEMO_SUITE)}
     params["label_merge"]["relabel"]["config"] = labelling_config(tmp_path, LABELS)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     return tmp_path
