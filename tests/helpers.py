@@ -14,7 +14,15 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # The template's demo configuration (tests/demo_config/README.md): what the tests run, whatever
 # a team has made of the project's own params.yaml, suite and labeling config.
 DEMO_CONFIG = PROJECT_ROOT / "tests" / "demo_config"
-DEMO_FILES = ("params.yaml", "expectations/default.yaml", "labelling/config.xml")
+# Each file of the project's configuration, and its copy in DEMO_CONFIG (DVC's config under
+# another name: a folder holding `.dvc/` would be a DVC repository of its own).
+DEMO_FILES = {
+    "params.yaml": "params.yaml",
+    "expectations/default.yaml": "expectations/default.yaml",
+    "expectations/text-example.yaml": "expectations/text-example.yaml",
+    "labelling/config.xml": "labelling/config.xml",
+    ".dvc/config": "dvc-config",  # the template's local default remote, not a team's storage
+}
 DEMO_PARAMS = DEMO_CONFIG / "params.yaml"
 DEMO_SUITE = DEMO_CONFIG / "expectations" / "default.yaml"
 # The md5 `dvc add` records for the demo delivery (`python -m stages demo-data`); a test checks
@@ -83,8 +91,9 @@ def copy_template(root: Path) -> Path:
         if source.is_file():
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, root / name)
-    for name in DEMO_FILES:  # the demo's configuration, for the demo's data
-        shutil.copy2(DEMO_CONFIG / name, root / name)
+    for name, copy in DEMO_FILES.items():  # the demo's configuration, for the demo's data
+        (root / name).parent.mkdir(parents=True, exist_ok=True)  # a team may have removed it
+        shutil.copy2(DEMO_CONFIG / copy, root / name)
     sh(root, "git", "init", "-q", "-b", "main")
     sh(root, "git", "config", "user.email", "ci@example.org")
     sh(root, "git", "config", "user.name", "CI")

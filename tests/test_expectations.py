@@ -695,3 +695,10 @@ def test_a_failed_pattern_check_shows_its_pattern(tmp_path):
     result = run_validate(tmp_path, valid_tables(), _suite(tmp_path, document))
     assert result.exit_code == 2, result.output
     assert "whose annotator_id does not match the regex '@labelco" in result.output
+
+
+def test_an_empty_pattern_is_shown_as_empty_not_as_none(tmp_path):
+    document = _entry("to_not_match_regex", column="annotator_id", regex="")
+    result = run_validate(tmp_path, valid_tables(), _suite(tmp_path, document))
+    assert result.exit_code == 2, result.output
+    assert "whose annotator_id matches the regex ''" in result.output

@@ -159,8 +159,9 @@ def test_the_demo_configuration_the_tests_run_is_the_templates_own(name):
     would check a configuration the template does not ship."""
     if not is_demo_project():
         pytest.skip("this project has its own data: the tests run the demo's configuration")
-    assert (PROJECT_ROOT / name).read_bytes() == (DEMO_CONFIG / name).read_bytes(), (
-        f"{name} differs from tests/demo_config/{name}: copy the one you changed over the other"
+    copy = DEMO_FILES[name]
+    assert (PROJECT_ROOT / name).read_bytes() == (DEMO_CONFIG / copy).read_bytes(), (
+        f"{name} differs from tests/demo_config/{copy}: copy the one you changed over the other"
     )
 
 

@@ -98,7 +98,7 @@ def _detail(outcome: Outcome, column: str, target: str | None) -> str:
         among = ", ".join(allowed) if len(allowed) <= 5 else f"the {len(allowed)} allowed values"
         return f"  {rows} whose {_name(column)} is not one of {among or 'no value'}{_share(check)}"
     if check.expectation in _PATTERNS:
-        pattern = _short(check.kwargs.get("regex") or check.kwargs.get("like_pattern"))
+        pattern = _short(check.kwargs.get("regex", check.kwargs.get("like_pattern")))
         fails = f"{_PATTERNS[check.expectation]} {pattern}"
         return f"  {rows} whose {_name(column)} {fails}{_share(check)}"
     unexpected = quantity(outcome.unexpected, "unexpected row")

@@ -5,6 +5,7 @@ column that is not UTF-8, or pandas metadata that contradicts the data, would cr
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +24,7 @@ def read_parquet_table(path: Path, table: str) -> pd.DataFrame:
         metadata = pq.read_metadata(path)
     except (OSError, pa.ArrowException) as error:
         raise DataError(path, None, f"unreadable {table} ({error})".replace("\n", " ")) from None
-    _check_decoded_size(metadata, path, table)
+    _check_decoded_size(metadata, schema, path, table)
     for field in schema:
         if pa.types.is_nested(field.type):
             reason = f"holds nested values ({field.type}); each cell must be one text or number"
@@ -38,18 +39,31 @@ def read_parquet_table(path: Path, table: str) -> pd.DataFrame:
     return frame
 
 
-# Bytes a cell takes at least once decoded (a number, or a string's offset).
-CELL_BYTES = 8
+# Bytes a text cell takes at least once decoded: its offset (pandas keeps text as Arrow's
+# large strings, 8-byte offsets), before any of its characters.
+TEXT_CELL_BYTES = 8
 
 
-def decoded_size(metadata: object) -> int:
+def cell_bytes(kind: object) -> int:
+    """Bytes a cell of Arrow type ``kind`` takes at least in memory: a number its width (a
+    uint8 1, a float64 8), a dictionary-encoded text (pandas' category) its index, text its
+    offset."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        return cell_bytes(kind.index_type)  # type: ignore[attr-defined]
+    try:
+        return max(kind.bit_width // 8, 1)  # type: ignore[attr-defined]
+    except ValueError:  # not of fixed width: text, bytes
+        return TEXT_CELL_BYTES
+
+
+def decoded_size(metadata: object, schema: object) -> int:
     """What the table takes in memory at least once decoded: its pages' uncompressed size, or
-    for pages that repeat one value (run-length or dictionary encoded) a few bytes per cell."""
+    for pages that repeat one value (run-length or dictionary encoded) each cell's width."""
+    row = sum(cell_bytes(field.type) for field in schema)  # type: ignore[attr-defined]
     groups = [metadata.row_group(i) for i in range(metadata.num_row_groups)]  # type: ignore[attr-defined]
-    return sum(
-        max(group.total_byte_size, group.num_rows * group.num_columns * CELL_BYTES)
-        for group in groups
-    )
+    return sum(max(group.total_byte_size, group.num_rows * row) for group in groups)
 
 
 # Where a container's memory limit is (cgroup v2, then v1); a limit above the machine's is none.
@@ -57,8 +71,12 @@ CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limi
 
 
 def memory_size() -> int:
-    """The memory this process may use in bytes: the machine's, or its container's limit."""
-    size = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    """The memory this process may use in bytes: the machine's, or its container's limit
+    (unknown where the system does not say, as on Windows: no limit then)."""
+    try:
+        size = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return sys.maxsize
     for limit in CGROUP_LIMITS:
         try:
             text = Path(limit).read_text().strip()
@@ -69,11 +87,11 @@ def memory_size() -> int:
     return size
 
 
-def _check_decoded_size(metadata: object, path: Path, table: str) -> None:
+def _check_decoded_size(metadata: object, schema: object, path: Path, table: str) -> None:
     """A few kilobytes of Parquet can stand for billions of cells (one value repeated,
     compressed): refuse one that would take over a quarter of the memory before decoding it
     (the stages hold a few copies of a table), rather than be killed for it."""
-    needed, memory = decoded_size(metadata), memory_size()
+    needed, memory = decoded_size(metadata, schema), memory_size()
     if needed > memory // 4:
         rows = metadata.num_rows  # type: ignore[attr-defined]
         reason = (
