@@ -55,8 +55,9 @@ def test_metrics_and_plots_live_in_git():
 
 
 def test_dvc_config_has_analytics_off_and_a_local_default_remote():
+    """The template's (a team then adds its own storage as the default)."""
     config = configparser.ConfigParser()
-    config.read(PROJECT_ROOT / ".dvc" / "config")
+    config.read(DEMO_CONFIG / DEMO_FILES[".dvc/config"])
     assert config["core"]["analytics"] == "false"
     remote = config["core"]["remote"]
     url = config[f"'remote \"{remote}\"'"]["url"]
