@@ -282,3 +282,25 @@ def test_the_ci_artifacts_carry_every_picture_the_pages_in_them_show():
             assert links or page != "models/model_card.md"
             for link in links:
                 assert carried(posixpath.normpath(posixpath.join(posixpath.dirname(page), link)))
+
+
+def test_a_teams_own_configuration_does_not_reach_the_tests_copies(tmp_path, monkeypatch):
+    """After "Bring your own data" (a label set of its own, its storage as the default remote,
+    no Label Studio config), a copy of the project runs the demo's configuration: 44 tests had
+    failed on such a project, and one pushed the demo into the team's remote."""
+    from tests import helpers
+
+    team = tmp_path / "team"
+    subprocess.run(["git", "clone", "-q", str(PROJECT_ROOT), str(team)], check=True)
+    params = yaml.safe_load((team / "params.yaml").read_text())
+    params["data"]["labels"] = ["neg", "pos"]
+    (team / "params.yaml").write_text(yaml.safe_dump(params))
+    (team / "labelling" / "config.xml").unlink()
+    (team / "labelling").rmdir()
+    (team / ".dvc" / "config").write_text(
+        "[core]\n    remote = team\n['remote \"team\"']\n    url = s3://team-bucket/store\n"
+    )
+    monkeypatch.setattr(helpers, "PROJECT_ROOT", team)
+    copy = helpers.copy_template(tmp_path / "copy")
+    for name, demo in DEMO_FILES.items():
+        assert (copy / name).read_bytes() == (DEMO_CONFIG / demo).read_bytes(), name
