@@ -289,3 +289,20 @@ def test_an_alias_bomb_is_refused_before_anything_expands_it(tmp_path):
     params.write_text("seed: &s 7\nlabel_merge: {seed_copy: *s}\n")
     result = CliRunner().invoke(main, ["params", "--check", "--params", str(params)])
     assert "expanded" not in result.output and "label_merge.seed_copy" in result.output
+
+
+def test_params_check_refuses_an_empty_label_set_as_every_stage_does(tmp_path):
+    """`data.labels:` left empty: each stage stopped on it (train only mid-fit, inside
+    scikit-learn), while `params --check` had said valid."""
+    document = yaml.safe_load(DEMO_PARAMS.read_text())
+    document["data"]["labels"] = None
+    document["train"].update({"scoring": "f1", "grid": {"C": [0.1, 1.0]}})
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(document))
+    result = CliRunner().invoke(main, ["params", "--check", "--params", str(params)])
+    assert result.exit_code == 2
+    assert f"{params}: data.labels: missing; list your label set" in " ".join(result.output.split())
+    train = CliRunner().invoke(main, ["train", "--params", str(params)])
+    assert train.exit_code == 2
+    assert "data.labels: missing" in " ".join(train.output.split())
+    assert "scikit-learn" not in train.output

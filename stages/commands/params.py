@@ -25,7 +25,7 @@ def params(check: bool, schema: bool, params_file: Path) -> None:
     import json
 
     from stages.core.params import json_schema
-    from stages.core.reading import load_params
+    from stages.core.reading import label_set, load_params
 
     if schema:
         click.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
@@ -34,8 +34,7 @@ def params(check: bool, schema: bool, params_file: Path) -> None:
         from stages.truth.labelling_config import task_shape
 
         checked = load_params(params_file)
+        labels = label_set(checked, params_file)  # every stage of the pipeline needs it
         check_model_params(checked, params_file)  # as train checks it first
-        if checked["data"]["labels"] is not None:  # as label-merge reads it, before any run
-            labels = [str(label) for label in checked["data"]["labels"]]
-            task_shape(checked["label_merge"]["relabel"], labels)
+        task_shape(checked["label_merge"]["relabel"], labels)  # as label-merge reads it
         click.echo(f"{params_file}: valid", err=True)

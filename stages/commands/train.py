@@ -53,7 +53,7 @@ def train(
     from stages.core.errors import DataError
     from stages.core.headline import headline
     from stages.core.io import write_bytes, write_csv, write_json, write_json_records
-    from stages.core.reading import load_params
+    from stages.core.reading import label_set, load_params
     from stages.core.terminal import echo_warnings
     from stages.training import label_issues, parallel
     from stages.training.model_params import check_model_params, positive_class
@@ -63,6 +63,7 @@ def train(
 
     params = load_params(params_file)
     options = params["train"]
+    label_set(params, params_file)  # as every stage: before any work, not mid-fit
     check_model_params(params, params_file)
     chosen = parallel.settings(options["parallel"], params_file)
     # Connect first: an unreachable scheduler fails before any work is done.

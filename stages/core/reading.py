@@ -165,7 +165,9 @@ def label_set(params: dict[str, Any], source: object) -> list[str]:
 
     labels = params["data"]["labels"]
     if labels is None:
-        raise DataError(source, "data.labels", "missing; list your label set, e.g. [cat, dog]")
+        raise DataError(
+            source, "data.labels", "missing; list your label set under it, a `- label` a line"
+        )
     return [str(label) for label in labels]
 
 
