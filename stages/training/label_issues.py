@@ -35,6 +35,8 @@ def out_of_fold_probabilities(
     from sklearn.base import clone
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+    from stages.training.modeling import weight_params
+
     smallest = int(labels.value_counts().min()) if len(labels) else 0
     folds = min(folds, smallest)
     if folds < 2 or labels.nunique() < 2:
@@ -45,7 +47,7 @@ def out_of_fold_probabilities(
         labels.to_numpy(),  # an array, as modeling.fit passes it
         cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
         method="predict_proba",
-        params={"model__sample_weight": weights.to_numpy()},
+        params=weight_params(weights),
         n_jobs=n_jobs,
     )
     return probabilities, np.sort(labels.unique())

@@ -189,6 +189,15 @@ def sample_weights(labels: pd.DataFrame, options: dict[str, Any]) -> tuple[pd.Se
     raise AssertionError(mode)  # the params schema admits only these three
 
 
+def weight_params(weights: pd.Series) -> dict[str, Any]:
+    """The pipeline's fit params for ``weights``: none where every weight is 1 (label_confidence
+    `none`), so that each model fits as scikit-learn fits it unweighted (a random forest's
+    trees differ slightly with weights of 1)."""
+    if bool((weights == 1.0).all()):
+        return {}
+    return {"model__sample_weight": weights.to_numpy()}
+
+
 def fit(
     features: pd.DataFrame,
     labels: pd.Series,
@@ -218,7 +227,7 @@ def fit(
     # index (a fold's rows) has no 0.
     labels = labels.to_numpy()
     grid = options["grid"]
-    fit_params = {"model__sample_weight": weights.to_numpy()}
+    fit_params = weight_params(weights)
     search_results: dict[str, Any] = {}
     if grid:
         # A calibrated SVM holds the SVM as ``estimator``: its C is ``estimator__C``.
