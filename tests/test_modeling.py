@@ -303,9 +303,9 @@ def test_each_two_class_scorer_tunes_a_grid_on_text_labels(items, scoring):
 def test_the_positive_class_is_the_second_of_two_labels():
     from stages.training.model_params import positive_class
 
-    assert positive_class({"data": {"labels": ["ham", "spam"]}}) == "spam"
-    assert positive_class({"data": {"labels": [0, 1]}}) == "1"
-    assert positive_class({"data": {"labels": ["a", "b", "c"]}}) is None
+    assert positive_class(["ham", "spam"]) == "spam"
+    assert positive_class([0, 1]) == "1"
+    assert positive_class(["a", "b", "c"]) is None
 
 
 def test_a_calibrated_svm_fitted_with_threads_gives_the_same_bytes_every_time(items):

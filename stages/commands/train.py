@@ -63,7 +63,7 @@ def train(
 
     params = load_params(params_file)
     options = params["train"]
-    label_set(params, params_file)  # as every stage: before any work, not mid-fit
+    label_names = label_set(params, params_file)  # as every stage: before any work, not mid-fit
     check_model_params(params, params_file)
     chosen = parallel.settings(options["parallel"], params_file)
     # Connect first: an unreachable scheduler fails before any work is done.
@@ -76,7 +76,7 @@ def train(
         try:
             trained = train_model(
                 items, labels, options, params["seed"], n_jobs, chosen.n_jobs, where,
-                positive_class(params),
+                positive_class(label_names),
             )  # fmt: skip
         except UntrustedModel as error:
             raise DataError(params_file, "train", str(error)) from None

@@ -8,7 +8,6 @@ annotations are checked against the items that passed.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -29,6 +28,7 @@ from stages.gate.suites import (
     add_reference_columns,
     derived_tables,
     resolve,
+    written_name,
 )
 
 ORDER = ("items", "annotations", "gold", "item_judgments", "label_counts")
@@ -175,8 +175,8 @@ def _expectation(gx: Any, check: Check) -> Any:
     where = f"{check.table}.{check.name}"
     expectation = getattr(gx.expectations, check.expectation, None)
     if expectation is None:
-        known = [_snake(name) for name in dir(gx.expectations) if name.startswith("Expect")]
-        written = _snake(check.expectation)
+        known = [written_name(name) for name in dir(gx.expectations) if name.startswith("Expect")]
+        written = written_name(check.expectation)
         hint = did_you_mean(written, known) or "see Great Expectations' gallery of expectations"
         raise DataError(check.suite, where, f"unknown expectation '{written}'; {hint}")
     notes = f"check {check.name} ({check.severity})"
@@ -184,12 +184,6 @@ def _expectation(gx: Any, check: Check) -> Any:
         return expectation(**check.kwargs, meta={"check": check.name}, notes=notes)
     except (TypeError, ValueError) as error:  # pydantic's ValidationError is a ValueError
         raise DataError(check.suite, where, _refusal(error)) from None
-
-
-def _snake(name: str) -> str:
-    """``ExpectColumnValuesToBeBetween`` -> ``expect_column_values_to_be_between``, as suites
-    write it."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _refusal(error: Exception) -> str:

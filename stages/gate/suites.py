@@ -6,6 +6,7 @@ validate and nothing else, and teams add their own without writing Python.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,12 @@ def _class_name(expect: str) -> str:
     if "_" not in expect:
         return expect
     return "".join(part.capitalize() for part in expect.split("_"))
+
+
+def written_name(class_name: str) -> str:
+    """``ExpectColumnValuesToBeBetween`` -> ``expect_column_values_to_be_between``: a class name
+    as suites write it (``_class_name``'s inverse), for messages."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
 
 
 IN_TABLE = "ExpectColumnValuesToBeInTable"

@@ -44,8 +44,7 @@ def _check(params: dict[str, Any]) -> None:
         raise ParamsMismatch("train.scoring", reason)
 
 
-def positive_class(params: dict[str, Any]) -> str | None:
+def positive_class(labels: list[str]) -> str | None:
     """The class a two-class ``train.scoring`` (f1, precision, recall, average_precision)
     scores: the second of two in ``data.labels``, as a team writes [negative, positive]."""
-    labels = params["data"]["labels"]
-    return str(labels[1]) if labels is not None and len(labels) == 2 else None
+    return str(labels[1]) if len(labels) == 2 else None

@@ -63,7 +63,8 @@ def train_model(
     unranked = int((~rankable).sum())
     if options["label_issues"]["enabled"]:
         folds = options["label_issues"]["folds"]
-        rows = inputs[rankable].reset_index(drop=True)
+        ranked = train_rows[rankable].reset_index(drop=True)
+        rows = ranked[inputs.columns]
         ranked_targets = targets[rankable].reset_index(drop=True)
         with step(f"ranking likely label errors ({folds}-fold confident learning)"):
             scored = label_issues.out_of_fold_probabilities(  # the tuned model's params
@@ -71,7 +72,6 @@ def train_model(
                 seed, n_jobs=n_jobs,
             )  # fmt: skip
         if scored is not None:
-            ranked = train_rows[rankable].reset_index(drop=True)
             gold = ranked.get("is_gold", pd.Series(False, index=ranked.index))
             issues = label_issues.rank_issues(
                 ranked["item_id"], ranked_targets, *scored, expert=gold.fillna(False).to_numpy(bool)
